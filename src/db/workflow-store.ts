@@ -1,0 +1,258 @@
+import type { Knex } from "knex";
+import { ADVISORY_LOCK_CLASS } from "./migrations.js";
+
+/**
+ * Tenant-scoped SQL over Alga's workflow tables. Every statement takes the tenant and filters on
+ * it; every multi-row write is one statement over a `jsonb_to_recordset` document, so N workflows
+ * cost a constant number of round trips. Statements rely only on columns, never on constraints
+ * (an adopted Alga database may lack the unique `(tenant, key)`).
+ */
+
+/** The columns of `workflow_definitions` that a bundle carries. */
+export interface WorkflowRow {
+  workflow_id: string;
+  key: string | null;
+  name: string;
+  description: string | null;
+  payload_schema_ref: string;
+  payload_schema_mode: string;
+  pinned_payload_schema_ref: string | null;
+  trigger: unknown;
+  draft_definition: unknown;
+  draft_version: number;
+  status: string;
+  is_system: boolean | null;
+  is_visible: boolean | null;
+  is_paused: boolean | null;
+  concurrency_limit: number | null;
+  auto_pause_on_failure: boolean | null;
+  /** numeric(5,2): `pg` returns it as a string ("0.50"); a number or string when writing. */
+  failure_rate_threshold: string | number | null;
+  failure_rate_min_runs: number | null;
+  retention_policy_override: unknown;
+}
+
+/** The columns of `workflow_definition_versions` that a bundle carries. */
+export interface VersionRow {
+  workflow_id: string;
+  version: number;
+  definition_json: unknown;
+  payload_schema_json: unknown;
+}
+
+const WORKFLOW_COLUMNS = [
+  ["workflow_id", "uuid"],
+  ["key", "text"],
+  ["name", "text"],
+  ["description", "text"],
+  ["payload_schema_ref", "text"],
+  ["payload_schema_mode", "text"],
+  ["pinned_payload_schema_ref", "text"],
+  ["trigger", "jsonb"],
+  ["draft_definition", "jsonb"],
+  ["draft_version", "integer"],
+  ["status", "text"],
+  ["is_system", "boolean"],
+  ["is_visible", "boolean"],
+  ["is_paused", "boolean"],
+  ["concurrency_limit", "integer"],
+  ["auto_pause_on_failure", "boolean"],
+  ["failure_rate_threshold", "numeric"],
+  ["failure_rate_min_runs", "integer"],
+  ["retention_policy_override", "jsonb"],
+] as const;
+
+const WORKFLOW_COLUMN_NAMES = WORKFLOW_COLUMNS.map(([name]) => name);
+const WORKFLOW_RECORD = WORKFLOW_COLUMNS.map(([name, type]) => `"${name}" ${type}`).join(", ");
+const SELECT_WORKFLOW_COLUMNS = WORKFLOW_COLUMN_NAMES.map((c) => `d."${c}"`).join(", ");
+
+/** Reads rows as a JSON array text in one round trip (the driver parses jsonb, not records). */
+async function selectJson<T>(knex: Knex, sql: string, bindings: readonly unknown[]): Promise<T[]> {
+  const result = await knex.raw(`select coalesce(json_agg(q), '[]'::json) as rows from (${sql}) q`, bindings as never);
+  return result.rows[0].rows as T[];
+}
+
+/**
+ * Takes transaction-scoped advisory locks on `(tenant, key)` for every key, in one statement and
+ * in a fixed order (no deadlock between importers of overlapping key sets). Released at commit or
+ * rollback, or by the server when the connection dies: they cannot go stale.
+ */
+export async function lockWorkflowKeys(trx: Knex.Transaction, tenant: string, keys: readonly string[]): Promise<void> {
+  if (keys.length === 0) return;
+  await trx.raw(
+    `select count(pg_advisory_xact_lock(?, h)) from (
+       select distinct hashtext(?::text || ':' || k) as h from unnest(?::text[]) as k order by h
+     ) as locks`,
+    [ADVISORY_LOCK_CLASS, tenant, [...keys]],
+  );
+}
+
+/** The workflows of a tenant with the given keys (all rows, even duplicates on Alga's schema). */
+export async function selectWorkflowIdsByKeys(
+  knex: Knex,
+  tenant: string,
+  keys: readonly string[],
+): Promise<{ workflow_id: string; key: string }[]> {
+  if (keys.length === 0) return [];
+  const result = await knex.raw(
+    "select workflow_id::text as workflow_id, key from workflow_definitions where tenant = ? and key = any(?::text[])",
+    [tenant, [...keys]],
+  );
+  return result.rows;
+}
+
+/** Every `(workflow_id, key)` of a tenant: for resolving portable references. */
+export async function selectAllWorkflowIds(knex: Knex, tenant: string): Promise<{ workflow_id: string; key: string | null }[]> {
+  const result = await knex.raw("select workflow_id::text as workflow_id, key from workflow_definitions where tenant = ?", [tenant]);
+  return result.rows;
+}
+
+/** Inserts workflows (one statement). */
+export async function insertWorkflows(
+  trx: Knex.Transaction,
+  tenant: string,
+  rows: readonly WorkflowRow[],
+  actor: string | null,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = WORKFLOW_COLUMN_NAMES.map((c) => `"${c}"`).join(", ");
+  await trx.raw(
+    `insert into workflow_definitions (tenant, ${columns}, created_by, updated_by, created_at, updated_at)
+     select ?::uuid, ${WORKFLOW_COLUMN_NAMES.map((c) => `r."${c}"`).join(", ")}, ?::uuid, ?::uuid, now(), now()
+     from jsonb_to_recordset(?::jsonb) as r(${WORKFLOW_RECORD})`,
+    [tenant, actor, actor, JSON.stringify(rows)],
+  );
+}
+
+/** Overwrites workflows in place, keeping their ids and creation audit fields (one statement). */
+export async function updateWorkflows(
+  trx: Knex.Transaction,
+  tenant: string,
+  rows: readonly WorkflowRow[],
+  actor: string | null,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const assignments = WORKFLOW_COLUMN_NAMES.filter((c) => c !== "workflow_id")
+    .map((c) => `"${c}" = r."${c}"`)
+    .join(", ");
+  await trx.raw(
+    `update workflow_definitions as d set ${assignments}, updated_by = ?::uuid, updated_at = now()
+     from jsonb_to_recordset(?::jsonb) as r(${WORKFLOW_RECORD})
+     where d.tenant = ? and d.workflow_id = r.workflow_id`,
+    [actor, JSON.stringify(rows), tenant],
+  );
+}
+
+/** Deletes workflows; their versions and runs go with them (ON DELETE CASCADE). */
+export async function deleteWorkflows(trx: Knex.Transaction, tenant: string, workflowIds: readonly string[]): Promise<void> {
+  if (workflowIds.length === 0) return;
+  await trx.raw("delete from workflow_definitions where tenant = ? and workflow_id = any(?::uuid[])", [tenant, [...workflowIds]]);
+}
+
+/** Deletes every published version of the given workflows. */
+export async function deleteVersions(trx: Knex.Transaction, tenant: string, workflowIds: readonly string[]): Promise<void> {
+  if (workflowIds.length === 0) return;
+  await trx.raw("delete from workflow_definition_versions where tenant = ? and workflow_id = any(?::uuid[])", [
+    tenant,
+    [...workflowIds],
+  ]);
+}
+
+/** Inserts published versions (one statement). */
+export async function insertVersions(
+  trx: Knex.Transaction,
+  tenant: string,
+  rows: readonly VersionRow[],
+  actor: string | null,
+): Promise<void> {
+  if (rows.length === 0) return;
+  await trx.raw(
+    `insert into workflow_definition_versions
+       (tenant, version_id, workflow_id, version, definition_json, payload_schema_json, published_by, published_at, created_at, updated_at)
+     select ?::uuid, gen_random_uuid(), r.workflow_id, r.version, r.definition_json, r.payload_schema_json, ?::uuid, now(), now(), now()
+     from jsonb_to_recordset(?::jsonb) as r(workflow_id uuid, version integer, definition_json jsonb, payload_schema_json jsonb)`,
+    [tenant, actor, JSON.stringify(rows)],
+  );
+}
+
+/** What to read: workflow ids, keys, or every workflow of the tenant. */
+export interface WorkflowSelection {
+  workflowIds?: readonly string[];
+  keys?: readonly string[];
+  all?: boolean;
+  /** Also read every workflow reachable through `control.callWorkflow` (draft or versions). */
+  withCalledWorkflows?: boolean;
+}
+
+/**
+ * Reads the selected workflows (and, when asked, the closure of the workflows they call, in the
+ * same recursive query).
+ */
+export async function selectWorkflows(knex: Knex, tenant: string, selection: WorkflowSelection): Promise<WorkflowRow[]> {
+  const ids = selection.workflowIds ?? [];
+  const keys = selection.keys ?? [];
+  const seed = selection.all
+    ? "select d.tenant, d.workflow_id from workflow_definitions d where d.tenant = ?"
+    : "select d.tenant, d.workflow_id from workflow_definitions d where d.tenant = ? and (d.workflow_id = any(?::uuid[]) or d.key = any(?::text[]))";
+  const seedBindings = selection.all ? [tenant] : [tenant, [...ids], [...keys]];
+  if (!selection.withCalledWorkflows) {
+    return selectJson<WorkflowRow>(
+      knex,
+      `select ${SELECT_WORKFLOW_COLUMNS} from workflow_definitions d
+       where (d.tenant, d.workflow_id) in (${seed})`,
+      seedBindings,
+    );
+  }
+  // Targets are read from the draft and every published version; only uuid-shaped strings can
+  // name a row, anything else is left to the caller to report.
+  return selectJson<WorkflowRow>(
+    knex,
+    `with recursive reachable(tenant, workflow_id) as (
+       ${seed}
+       union
+       select t.tenant, t.workflow_id
+       from reachable r
+       cross join lateral (
+         select jsonb_path_query(d.draft_definition, 'lax $.** ? (@.type == "control.callWorkflow").workflowId') #>> '{}' as target
+         from workflow_definitions d where d.tenant = r.tenant and d.workflow_id = r.workflow_id
+         union
+         select jsonb_path_query(v.definition_json, 'lax $.** ? (@.type == "control.callWorkflow").workflowId') #>> '{}'
+         from workflow_definition_versions v where v.tenant = r.tenant and v.workflow_id = r.workflow_id
+       ) as refs
+       join workflow_definitions t
+         on t.tenant = r.tenant
+        and refs.target ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'
+        and t.workflow_id = refs.target::uuid
+     )
+     select ${SELECT_WORKFLOW_COLUMNS} from workflow_definitions d
+     where (d.tenant, d.workflow_id) in (select tenant, workflow_id from reachable)`,
+    seedBindings,
+  );
+}
+
+/** Published versions of the given workflows, ascending by version. */
+export async function selectVersions(knex: Knex, tenant: string, workflowIds: readonly string[]): Promise<VersionRow[]> {
+  if (workflowIds.length === 0) return [];
+  return selectJson<VersionRow>(
+    knex,
+    `select v.workflow_id, v.version, v.definition_json, v.payload_schema_json
+     from workflow_definition_versions v
+     where v.tenant = ? and v.workflow_id = any(?::uuid[])
+     order by v.workflow_id, v.version`,
+    [tenant, [...workflowIds]],
+  );
+}
+
+/** Keys of the given workflow ids (for writing portable references to workflows outside a selection). */
+export async function selectKeysByIds(
+  knex: Knex,
+  tenant: string,
+  workflowIds: readonly string[],
+): Promise<{ workflow_id: string; key: string | null }[]> {
+  if (workflowIds.length === 0) return [];
+  const result = await knex.raw(
+    "select workflow_id::text as workflow_id, key from workflow_definitions where tenant = ? and workflow_id = any(?::uuid[])",
+    [tenant, [...workflowIds]],
+  );
+  return result.rows;
+}

@@ -1,0 +1,314 @@
+/**
+ * The one error type of workflow-seeder and the union of issues it can carry.
+ *
+ * Every expected failure is an {@link Issue}: a stable UPPER_SNAKE `code` (part of the CLI and
+ * HTTP contract, equal to Alga's code where Alga has one) and structured `details`. Messages are
+ * rendered from the data by {@link renderIssueMessage}; they name the subject and say how to fix it.
+ *
+ * This module is a leaf: it imports nothing from `src/`.
+ */
+
+/** One problem found in a document, located by a JSON pointer (`/workflows/0/key`). */
+export interface PathProblem {
+  /** JSON pointer into the document ("" is the root). */
+  path: string;
+  message: string;
+}
+
+/** One problem found in a workflow definition, located by Alga's step path. */
+export interface DefinitionProblem extends PathProblem {
+  code: string;
+  /** `root.steps[2].then.steps[0]` style, when the problem is inside a step. */
+  stepPath?: string;
+}
+
+/** What one workflow of a bundle needs and the catalog does not provide. */
+export interface MissingDependencies {
+  workflowKey: string;
+  missingActions: string[];
+  missingNodeTypes: string[];
+  missingSchemaRefs: string[];
+}
+
+/** The details of each issue, by code. The code type is derived from this map. */
+export interface IssueDetailsByCode {
+  INVALID_JSON: { file?: string; line: number; column: number; position: number; reason: string };
+  INVALID_BUNDLE: { file?: string; receivedType: string };
+  UNSUPPORTED_FORMAT: { file?: string; received: unknown; expected: string };
+  UNSUPPORTED_FORMAT_VERSION: { file?: string; received: unknown; supported: number[] };
+  SCHEMA_VALIDATION_FAILED: { file?: string; errors: PathProblem[] };
+  DUPLICATE_WORKFLOW_KEY: { file?: string; key: string; indexes: number[] };
+  DUPLICATE_VERSION: { file?: string; key: string; version: number; indexes: number[] };
+  VALUE_OUT_OF_RANGE: { file?: string; errors: PathProblem[] };
+  INVALID_DEFINITION: {
+    file?: string;
+    workflowKey: string;
+    version: number | null;
+    errors: DefinitionProblem[];
+  };
+  INVALID_DRAFT_DEFINITION: { workflowKey: string; errors: DefinitionProblem[] };
+  MISSING_DEPENDENCIES: {
+    file?: string;
+    missingByWorkflow: MissingDependencies[];
+    missingActions: string[];
+    missingNodeTypes: string[];
+    missingSchemaRefs: string[];
+  };
+  UNRESOLVED_WORKFLOW_REFERENCE: {
+    workflowKey: string;
+    stepPath: string;
+    targetWorkflowId: string;
+    targetVersion: number | null;
+  };
+  WORKFLOW_KEY_CONFLICT: { key: string; existingWorkflowId: string; tenant: string };
+  WORKFLOW_NOT_FOUND: { workflowIds: string[]; keys: string[]; tenant: string };
+  WORKFLOW_WITHOUT_KEY: { workflowIds: string[]; tenant: string };
+  DATABASE_CONSTRAINT_VIOLATION: {
+    constraint: string | null;
+    table: string | null;
+    sqlState: string;
+    workflowKey: string | null;
+    detail: string | null;
+  };
+  DATABASE_UNAVAILABLE: { target: string; reason: string };
+  DATABASE_ERROR: { sqlState: string | null; reason: string };
+  EMBEDDED_DATABASE_BUSY: { dataDir: string; waitedMs: number };
+  INVALID_TENANT: { received: string };
+  INVALID_ARGUMENT: { option: string; received: string; expected: string };
+  FILE_NOT_FOUND: { file: string };
+  FILE_READ_ERROR: { file: string; reason: string };
+  FILE_WRITE_ERROR: { file: string; reason: string };
+  NOT_CANONICAL: { files: string[] };
+  INVALID_CATALOG: { file?: string; errors: PathProblem[] };
+  INVALID_KNEXFILE: { file: string; reason: string };
+  // seeder
+  INVALID_SEED_NAME: { dir: string; files: string[]; pattern: string };
+  SEED_CHECKSUM_MISMATCH: {
+    seeds: { name: string; recordedChecksum: string; currentChecksum: string }[];
+  };
+  SEED_NOT_FOUND: { name: string; dir: string };
+  SEED_ALREADY_EXISTS: { name: string; file: string };
+  SEED_LOCK_TIMEOUT: { tenant: string; waitedMs: number };
+  SEED_REVERT_BLOCKED: { seed: string; changedWorkflows: string[] };
+  INVALID_SEED_BUNDLE: { seed: string; issue: Issue };
+  // runtime
+  PUBLISH_VALIDATION_FAILED: { workflowKey: string | null; workflowId: string; errors: DefinitionProblem[] };
+  NO_PUBLISHED_VERSION: { workflowKey: string | null; workflowId: string; version: number | null };
+  WORKFLOW_PAUSED: { workflowKey: string | null; workflowId: string };
+  CONCURRENCY_LIMIT_REACHED: { workflowKey: string | null; workflowId: string; limit: number; active: number };
+  RUN_NOT_FOUND: { runId: string; tenant: string };
+  RUN_NOT_WAITING: { runId: string; status: string };
+  NO_MATCHING_WAIT: { runId: string; eventName: string; correlationKey: string | null };
+  INVALID_PAYLOAD: { source: string; reason: string };
+  // http
+  UNAUTHORIZED: { reason: string };
+  FORBIDDEN: { tenant: string };
+  PAYLOAD_TOO_LARGE: { limitBytes: number };
+  UNSUPPORTED_MEDIA_TYPE: { received: string | null; expected: string };
+  ROUTE_NOT_FOUND: { method: string; path: string };
+  SERVER_CONFIG_INVALID: { reason: string };
+  REMOTE_UNAVAILABLE: { url: string; reason: string };
+  INTERNAL_ERROR: { requestId?: string };
+}
+
+/** A stable error code. */
+export type IssueCode = keyof IssueDetailsByCode;
+
+/** One issue: a code and the details that belong to it (a discriminated union on `code`). */
+export type Issue = { [C in IssueCode]: { code: C; details: IssueDetailsByCode[C] } }[IssueCode];
+
+/** The issue with a given code. */
+export type IssueOf<C extends IssueCode> = Extract<Issue, { code: C }>;
+
+/** The result of a validator that can find several problems. */
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: Issue[] };
+
+/** Builds an issue; keeps call sites short and type-checked. */
+export function issue<C extends IssueCode>(code: C, details: IssueDetailsByCode[C]): IssueOf<C> {
+  return { code, details } as IssueOf<C>;
+}
+
+const MAX_LISTED = 10;
+
+function listProblems(problems: readonly PathProblem[]): string {
+  const shown = problems
+    .slice(0, MAX_LISTED)
+    .map((p) => `  - ${p.path === "" ? "(root)" : p.path}: ${p.message}`);
+  if (problems.length > MAX_LISTED) shown.push(`  - ... and ${problems.length - MAX_LISTED} more`);
+  return shown.join("\n");
+}
+
+function listNames(names: readonly string[]): string {
+  const shown = names.slice(0, MAX_LISTED).join(", ");
+  return names.length > MAX_LISTED ? `${shown}, ... (${names.length} in all)` : shown;
+}
+
+function inFile(file: string | undefined): string {
+  return file ? `${file}: ` : "";
+}
+
+type Renderers = { [C in IssueCode]: (details: IssueDetailsByCode[C]) => string };
+
+const RENDERERS: Renderers = {
+  INVALID_JSON: (d) =>
+    `${inFile(d.file)}not valid JSON at line ${d.line}, column ${d.column}: ${d.reason}. Fix the syntax there (a stray or missing comma, bracket or quote).`,
+  INVALID_BUNDLE: (d) =>
+    `${inFile(d.file)}a workflow bundle must be a JSON object, got ${d.receivedType}. Wrap the content as {"format": "alga-psa.workflow-bundle", "formatVersion": 1, "exportedAt": ..., "workflows": [...]}.`,
+  UNSUPPORTED_FORMAT: (d) =>
+    `${inFile(d.file)}"format" is ${JSON.stringify(d.received) ?? "missing"}; expected "${d.expected}". This file is not a workflow bundle, or was written by another tool.`,
+  UNSUPPORTED_FORMAT_VERSION: (d) =>
+    `${inFile(d.file)}"formatVersion" is ${JSON.stringify(d.received) ?? "missing"}; this tool reads formatVersion ${d.supported.join(", ")} only. Re-export the bundle with a tool that writes formatVersion ${d.supported.join(", ")}.`,
+  SCHEMA_VALIDATION_FAILED: (d) =>
+    `${inFile(d.file)}the bundle does not match the workflow bundle v1 schema (${d.errors.length} problem${d.errors.length === 1 ? "" : "s"}); fix each path below (see docs/schemas/workflow-bundle.v1.schema.json):\n${listProblems(d.errors)}`,
+  DUPLICATE_WORKFLOW_KEY: (d) =>
+    `${inFile(d.file)}workflow key "${d.key}" appears more than once (workflows ${d.indexes.join(", ")}). Keys identify workflows: rename or remove the duplicates.`,
+  DUPLICATE_VERSION: (d) =>
+    `${inFile(d.file)}workflow "${d.key}" lists published version ${d.version} more than once (publishedVersions ${d.indexes.join(", ")}). Keep one entry per version number.`,
+  VALUE_OUT_OF_RANGE: (d) =>
+    `${inFile(d.file)}values do not fit the database columns they are stored in; change them to fit:\n${listProblems(d.errors)}`,
+  INVALID_DEFINITION: (d) =>
+    `${inFile(d.file)}workflow "${d.workflowKey}" ${d.version === null ? "draft" : `published version ${d.version}`} is not a valid workflow definition; a published version must be valid. Fix:\n${listProblems(d.errors)}`,
+  INVALID_DRAFT_DEFINITION: (d) =>
+    `workflow "${d.workflowKey}": the draft is not a valid workflow definition (imported as work in progress; it cannot be published until fixed):\n${listProblems(d.errors)}`,
+  MISSING_DEPENDENCIES: (d) => {
+    const lines = d.missingByWorkflow.map((m) => {
+      const parts = [
+        m.missingActions.length ? `actions ${m.missingActions.join(", ")}` : "",
+        m.missingNodeTypes.length ? `node types ${m.missingNodeTypes.join(", ")}` : "",
+        m.missingSchemaRefs.length ? `schema refs ${m.missingSchemaRefs.join(", ")}` : "",
+      ].filter(Boolean);
+      return `  - ${m.workflowKey}: ${parts.join("; ")}`;
+    });
+    return `${inFile(d.file)}the runtime catalog does not provide what these workflows use:\n${lines.join("\n")}\nRegister them in the target runtime, or pass a catalog that declares them (--catalog <file>).`;
+  },
+  UNRESOLVED_WORKFLOW_REFERENCE: (d) =>
+    `workflow "${d.workflowKey}" step ${d.stepPath} calls workflow ${d.targetWorkflowId}${d.targetVersion === null ? "" : ` version ${d.targetVersion}`}, which is neither in the bundle nor in the tenant. Import the called workflow too (export with --with-called-workflows); publishing will fail until it exists.`,
+  WORKFLOW_KEY_CONFLICT: (d) =>
+    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a policy: --on-conflict replace|update|skip (or --force).`,
+  WORKFLOW_NOT_FOUND: (d) => {
+    const what = [
+      d.workflowIds.length ? `workflow ids ${listNames(d.workflowIds)}` : "",
+      d.keys.length ? `keys ${listNames(d.keys)}` : "",
+    ].filter(Boolean);
+    return `no workflow in tenant ${d.tenant} has ${what.join(" or ")}. Check the tenant (--tenant) and the ids or keys (\`workflow-seeder export --all\` lists what exists).`;
+  },
+  WORKFLOW_WITHOUT_KEY: (d) =>
+    `workflows ${listNames(d.workflowIds)} in tenant ${d.tenant} have no key, and a bundle identifies workflows by key. Give each one a key (UPDATE workflow_definitions SET key = '<key>' WHERE workflow_id = ...), then export again.`,
+  DATABASE_CONSTRAINT_VIOLATION: (d) =>
+    `the database rejected the import${d.workflowKey ? ` of workflow "${d.workflowKey}"` : ""}: constraint ${d.constraint ?? "(unnamed)"} on table ${d.table ?? "(unknown)"} (SQLSTATE ${d.sqlState})${d.detail ? `: ${d.detail}` : ""}. Nothing was written; fix the data or the conflicting rows and retry.`,
+  DATABASE_UNAVAILABLE: (d) =>
+    `cannot connect to the database ${d.target}: ${d.reason}. Check --database-url / DATABASE_URL, or leave both unset to use the embedded database.`,
+  DATABASE_ERROR: (d) =>
+    `the database reported an error${d.sqlState ? ` (SQLSTATE ${d.sqlState})` : ""}: ${d.reason}. Nothing was written.`,
+  EMBEDDED_DATABASE_BUSY: (d) =>
+    `the embedded database in ${d.dataDir} is used by another workflow-seeder process (waited ${d.waitedMs} ms). Wait for it to finish, or use a PostgreSQL server (--database-url) for concurrent runs.`,
+  INVALID_TENANT: (d) =>
+    `tenant ${JSON.stringify(d.received)} is not a UUID. Pass --tenant <uuid> (or set WORKFLOW_SEEDER_TENANT / the x-tenant-id header).`,
+  INVALID_ARGUMENT: (d) => `${d.option} is ${JSON.stringify(d.received)}; expected ${d.expected}.`,
+  FILE_NOT_FOUND: (d) => `${d.file}: no such file or directory. Check the path.`,
+  FILE_READ_ERROR: (d) => `${d.file}: cannot read: ${d.reason}.`,
+  FILE_WRITE_ERROR: (d) => `${d.file}: cannot write: ${d.reason}.`,
+  NOT_CANONICAL: (d) =>
+    `${d.files.length} file${d.files.length === 1 ? " is" : "s are"} not in canonical form: ${listNames(d.files)}. Run \`workflow-seeder fmt <file...>\` to rewrite them.`,
+  INVALID_CATALOG: (d) =>
+    `${inFile(d.file)}not a valid runtime catalog (see docs/guides/workflow-import-export.md#catalog):\n${listProblems(d.errors)}`,
+  INVALID_KNEXFILE: (d) => `${d.file}: cannot load connection settings: ${d.reason}.`,
+  INVALID_SEED_NAME: (d) =>
+    `${d.files.length} file${d.files.length === 1 ? "" : "s"} in ${d.dir} do not follow the seed naming pattern ${d.pattern}: ${listNames(d.files)}. Rename them (\`workflow-seeder new <name>\` shows the pattern) or move them out of the seeds folder.`,
+  SEED_CHECKSUM_MISMATCH: (d) =>
+    `applied seeds were modified after they were applied: ${d.seeds.map((s) => `${s.name} (recorded ${s.recordedChecksum}, now ${s.currentChecksum})`).join("; ")}. Ship the change as a new seed, or re-run with --on-change reapply (re-import) or --on-change warn.`,
+  SEED_NOT_FOUND: (d) => `no seed named "${d.name}" in ${d.dir}. Run \`workflow-seeder status\` to list seeds.`,
+  SEED_ALREADY_EXISTS: (d) => `seed "${d.name}" already exists (${d.file}). Choose another name.`,
+  SEED_LOCK_TIMEOUT: (d) =>
+    `another seeder holds the seed lock for tenant ${d.tenant} (waited ${d.waitedMs} ms). Retry when it finishes; the lock is released automatically if that process dies.`,
+  SEED_REVERT_BLOCKED: (d) =>
+    `cannot revert seed ${d.seed}: workflows ${listNames(d.changedWorkflows)} were changed in the database after seeding. Re-run with --force to remove them anyway.`,
+  INVALID_SEED_BUNDLE: (d) => `seed ${d.seed}: ${renderIssueMessage(d.issue)}`,
+  PUBLISH_VALIDATION_FAILED: (d) =>
+    `workflow ${d.workflowKey ?? d.workflowId}: the draft cannot be published (${d.errors.length} error${d.errors.length === 1 ? "" : "s"}); fix:\n${d.errors
+      .slice(0, MAX_LISTED)
+      .map((e) => `  - [${e.code}] ${e.stepPath ?? (e.path || "(root)")}: ${e.message}`)
+      .join("\n")}`,
+  NO_PUBLISHED_VERSION: (d) =>
+    `workflow ${d.workflowKey ?? d.workflowId} has no published version${d.version === null ? "" : ` ${d.version}`}. Publish it first (\`workflow-seeder publish --key ...\`).`,
+  WORKFLOW_PAUSED: (d) => `workflow ${d.workflowKey ?? d.workflowId} is paused; unpause it before starting runs.`,
+  CONCURRENCY_LIMIT_REACHED: (d) =>
+    `workflow ${d.workflowKey ?? d.workflowId} already has ${d.active} active run(s), its concurrency limit is ${d.limit}. Wait for runs to finish or raise the limit.`,
+  RUN_NOT_FOUND: (d) => `no run ${d.runId} in tenant ${d.tenant}.`,
+  RUN_NOT_WAITING: (d) => `run ${d.runId} is ${d.status}, not WAITING; only a waiting run can be resumed.`,
+  NO_MATCHING_WAIT: (d) =>
+    `run ${d.runId} is not waiting for event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`} (or the event's filters do not match). Check the event name, correlation key and payload.`,
+  INVALID_PAYLOAD: (d) => `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
+  UNAUTHORIZED: (d) => `authentication required: ${d.reason}. Send "Authorization: Bearer <token>".`,
+  FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,
+  PAYLOAD_TOO_LARGE: (d) => `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise --body-limit.`,
+  UNSUPPORTED_MEDIA_TYPE: (d) =>
+    `content type ${d.received ?? "(none)"} is not supported; send the bundle as ${d.expected}.`,
+  ROUTE_NOT_FOUND: (d) => `no route ${d.method} ${d.path}. See docs/guides/http-api.md.`,
+  SERVER_CONFIG_INVALID: (d) => `cannot start the server: ${d.reason}.`,
+  REMOTE_UNAVAILABLE: (d) => `cannot reach ${d.url}: ${d.reason}. Check --server and that the server is running.`,
+  INTERNAL_ERROR: (d) =>
+    `an internal error occurred${d.requestId ? ` (request ${d.requestId})` : ""}; it was logged. Please report it.`,
+};
+
+/** Renders the human message of an issue from its data. */
+export function renderIssueMessage(value: Issue): string {
+  const render = RENDERERS[value.code] as (details: Issue["details"]) => string;
+  return render(value.details);
+}
+
+/**
+ * The one error type: an expected failure carrying one or more {@link Issue}s. `issue` is the
+ * first (its code is the error's code); `issues` holds all of them, for validators that find
+ * several problems at once.
+ */
+export class WorkflowSeederError extends Error {
+  readonly issue: Issue;
+  readonly issues: readonly Issue[];
+
+  constructor(value: Issue | readonly Issue[], options?: { cause?: unknown }) {
+    const issues = Array.isArray(value) ? (value as readonly Issue[]) : [value as Issue];
+    if (issues.length === 0) throw new RangeError("WorkflowSeederError needs at least one issue");
+    super(issues.map((i) => renderIssueMessage(i)).join("\n"), options);
+    this.name = "WorkflowSeederError";
+    this.issue = issues[0] as Issue;
+    this.issues = issues;
+  }
+
+  get code(): IssueCode {
+    return this.issue.code;
+  }
+
+  get details(): Issue["details"] {
+    return this.issue.details;
+  }
+
+  /**
+   * The wire form used by `--json` and the HTTP API: `{error: {code, message, details}}`, plus
+   * `issues` (each with its own code, message and details) when there is more than one.
+   */
+  toJSON(): { error: ErrorBody } {
+    const body: ErrorBody = { code: this.issue.code, message: this.message, details: this.issue.details };
+    if (this.issues.length > 1)
+      body.issues = this.issues.map((i) => ({ code: i.code, message: renderIssueMessage(i), details: i.details }));
+    return { error: body };
+  }
+}
+
+/** The body of an error on the wire. */
+export interface ErrorBody {
+  code: IssueCode;
+  message: string;
+  details: Issue["details"];
+  issues?: { code: IssueCode; message: string; details: Issue["details"] }[];
+}
+
+/** Throws a {@link WorkflowSeederError} for an issue. */
+export function fail<C extends IssueCode>(code: C, details: IssueDetailsByCode[C], cause?: unknown): never {
+  throw new WorkflowSeederError(issue(code, details), cause === undefined ? undefined : { cause });
+}
+
+/** True when `error` is a {@link WorkflowSeederError}, optionally with the given code. */
+export function isWorkflowSeederError(error: unknown, code?: IssueCode): error is WorkflowSeederError {
+  return error instanceof WorkflowSeederError && (code === undefined || error.issue.code === code);
+}

@@ -1,0 +1,83 @@
+import type { ActionDependency, BundleWorkflow, WorkflowDependencies } from "./bundle-schema.js";
+import { walkSteps } from "./definition-schema.js";
+import { isJsonObject } from "./json-value.js";
+
+/** What the dependency summary is computed from: any workflow-shaped value (draft may be invalid). */
+export interface DependencySource {
+  metadata: { pinnedPayloadSchemaRef?: string | null };
+  draft: { definition: unknown };
+  publishedVersions: readonly { definition: unknown }[];
+}
+
+/** `actionId@version`, the form used in messages and `MISSING_DEPENDENCIES` details. */
+export function formatActionRef(action: ActionDependency): string {
+  return `${action.actionId}@${action.version}`;
+}
+
+/** Sorts actions by id then version and removes duplicates. */
+export function normalizeActions(actions: Iterable<ActionDependency>): ActionDependency[] {
+  const byRef = new Map<string, ActionDependency>();
+  for (const a of actions) byRef.set(formatActionRef(a), { actionId: a.actionId, version: a.version });
+  return [...byRef.values()].sort((a, b) =>
+    a.actionId < b.actionId ? -1 : a.actionId > b.actionId ? 1 : a.version - b.version,
+  );
+}
+
+function sortedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+/** Adds what one definition depends on to the given sets (Alga's rules). Total on malformed input. */
+function addDefinitionDependencies(
+  definition: unknown,
+  actions: ActionDependency[],
+  nodeTypes: Set<string>,
+  schemaRefs: Set<string>,
+): void {
+  if (!isJsonObject(definition)) return;
+  if (typeof definition.payloadSchemaRef === "string" && definition.payloadSchemaRef !== "")
+    schemaRefs.add(definition.payloadSchemaRef);
+  const trigger = definition.trigger;
+  if (isJsonObject(trigger) && trigger.type === "event" && typeof trigger.sourcePayloadSchemaRef === "string")
+    schemaRefs.add(trigger.sourcePayloadSchemaRef);
+  for (const { step } of walkSteps(definition)) {
+    if (typeof step.type !== "string") continue;
+    if (!step.type.startsWith("control.")) nodeTypes.add(step.type);
+    if (step.type === "action.call" && isJsonObject(step.config)) {
+      const { actionId, version } = step.config;
+      if (typeof actionId === "string" && typeof version === "number") actions.push({ actionId, version });
+    }
+  }
+}
+
+/**
+ * The dependency summary of a workflow, by Alga's rules: node types (every step type except
+ * `control.*`), actions (`action.call` id and version) and schema refs (the definition's payload
+ * schema ref, an event trigger's source schema ref, the workflow's pinned ref), over the draft and
+ * every published version; each list sorted and without duplicates.
+ */
+export function collectDependencies(workflow: DependencySource): WorkflowDependencies {
+  const actions: ActionDependency[] = [];
+  const nodeTypes = new Set<string>();
+  const schemaRefs = new Set<string>();
+  addDefinitionDependencies(workflow.draft.definition, actions, nodeTypes, schemaRefs);
+  for (const v of workflow.publishedVersions) addDefinitionDependencies(v.definition, actions, nodeTypes, schemaRefs);
+  const pinned = workflow.metadata.pinnedPayloadSchemaRef;
+  if (typeof pinned === "string" && pinned !== "") schemaRefs.add(pinned);
+  return { actions: normalizeActions(actions), nodeTypes: sortedUnique(nodeTypes), schemaRefs: sortedUnique(schemaRefs) };
+}
+
+/**
+ * What must be checked against a catalog: the union of the declared list (without `control.*`
+ * entries, which are not registrations) and the list recomputed from the definitions, so an
+ * under-declared bundle is caught.
+ */
+export function collectRequiredDependencies(workflow: BundleWorkflow): WorkflowDependencies {
+  const computed = collectDependencies(workflow);
+  const declared = workflow.dependencies;
+  return {
+    actions: normalizeActions([...declared.actions, ...computed.actions]),
+    nodeTypes: sortedUnique([...declared.nodeTypes.filter((t) => !t.startsWith("control.")), ...computed.nodeTypes]),
+    schemaRefs: sortedUnique([...declared.schemaRefs, ...computed.schemaRefs]),
+  };
+}

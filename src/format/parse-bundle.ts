@@ -1,0 +1,138 @@
+import type { z } from "zod";
+import { type Issue, issue, type PathProblem, type ValidationResult } from "../errors.js";
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  type WorkflowBundle,
+  WorkflowBundleSchema,
+} from "./bundle-schema.js";
+import { describeJsonType, isJsonObject, toJsonPointer } from "./json-value.js";
+
+/** Where a document came from, for messages (`file` is shown as given). */
+export interface SourceOptions {
+  file?: string;
+}
+
+function withFile<T extends object>(details: T, options: SourceOptions): T {
+  return options.file === undefined ? details : { file: options.file, ...details };
+}
+
+/** Line and column (1-based) of a UTF-16 offset in `text`. */
+export function locateOffset(text: string, offset: number): { line: number; column: number } {
+  let line = 1;
+  let lineStart = 0;
+  const end = Math.min(offset, text.length);
+  for (let i = 0; i < end; i++) {
+    if (text.charCodeAt(i) === 10) {
+      line++;
+      lineStart = i + 1;
+    }
+  }
+  return { line, column: end - lineStart + 1 };
+}
+
+function errorOffset(message: string, text: string): number {
+  const position = /position (\d+)/.exec(message);
+  if (position) return Number(position[1]);
+  const lineColumn = /line (\d+) column (\d+)/.exec(message);
+  if (lineColumn) {
+    const lines = text.split("\n");
+    const line = Number(lineColumn[1]);
+    let offset = 0;
+    for (let i = 0; i < line - 1 && i < lines.length; i++) offset += (lines[i] as string).length + 1;
+    return offset + Number(lineColumn[2]) - 1;
+  }
+  // "Unexpected end of JSON input" and friends: the problem is at the end.
+  return text.length;
+}
+
+/**
+ * Parses JSON text. A leading UTF-8 byte order mark is ignored. On failure the issue is
+ * `INVALID_JSON` with the 1-based line and column of the problem.
+ */
+export function parseJsonText(text: string, options: SourceOptions = {}): ValidationResult<unknown> {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  try {
+    return { ok: true, value: JSON.parse(body) };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const position = errorOffset(message, body);
+    const { line, column } = locateOffset(body, position);
+    const reason = message.replace(/^JSON\.parse: /, "").replace(/ in JSON at position \d+.*$/s, "").replace(/\s*\(line \d+ column \d+\)$/, "");
+    return { ok: false, issues: [issue("INVALID_JSON", withFile({ line, column, position, reason }, options))] };
+  }
+}
+
+/**
+ * Checks the header of a parsed document: an object whose `format` and `formatVersion` this tool
+ * reads. Runs before the schema, so an old or foreign file gets one precise message.
+ */
+export function validateBundleHeader(value: unknown, options: SourceOptions = {}): Issue | null {
+  if (!isJsonObject(value)) return issue("INVALID_BUNDLE", withFile({ receivedType: describeJsonType(value) }, options));
+  if (value.format !== BUNDLE_FORMAT)
+    return issue("UNSUPPORTED_FORMAT", withFile({ received: value.format ?? null, expected: BUNDLE_FORMAT }, options));
+  if (value.formatVersion !== BUNDLE_FORMAT_VERSION)
+    return issue(
+      "UNSUPPORTED_FORMAT_VERSION",
+      withFile({ received: value.formatVersion ?? null, supported: [BUNDLE_FORMAT_VERSION] }, options),
+    );
+  return null;
+}
+
+/** Turns zod issues into path problems (one per unknown key), in document order. */
+export function collectPathProblems(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): PathProblem[] {
+  const problems: PathProblem[] = [];
+  for (const i of issues) {
+    const segments = [...prefix, ...i.path.map((p) => (typeof p === "number" ? p : String(p)))];
+    if (i.code === "unrecognized_keys") {
+      for (const key of i.keys)
+        problems.push({ path: toJsonPointer([...segments, key]), message: "unknown property (not allowed by the schema)" });
+    } else if (i.code === "invalid_type" && /received undefined$/.test(i.message)) {
+      problems.push({ path: toJsonPointer(segments), message: "required property is missing" });
+    } else {
+      problems.push({ path: toJsonPointer(segments), message: i.message });
+    }
+  }
+  return problems;
+}
+
+/** Finds keys and published versions that appear more than once in a bundle. */
+export function collectDuplicates(bundle: WorkflowBundle, options: SourceOptions = {}): Issue[] {
+  const issues: Issue[] = [];
+  const byKey = new Map<string, number[]>();
+  bundle.workflows.forEach((w, i) => byKey.set(w.key, [...(byKey.get(w.key) ?? []), i]));
+  for (const [key, indexes] of byKey)
+    if (indexes.length > 1) issues.push(issue("DUPLICATE_WORKFLOW_KEY", withFile({ key, indexes }, options)));
+  for (const w of bundle.workflows) {
+    const byVersion = new Map<number, number[]>();
+    w.publishedVersions.forEach((v, i) => byVersion.set(v.version, [...(byVersion.get(v.version) ?? []), i]));
+    for (const [version, indexes] of byVersion)
+      if (indexes.length > 1) issues.push(issue("DUPLICATE_VERSION", withFile({ key: w.key, version, indexes }, options)));
+  }
+  return issues;
+}
+
+/**
+ * Validates a parsed document as a workflow bundle v1: header, then schema (every problem with
+ * its JSON pointer), then duplicate keys and versions. Returns the typed bundle; the `definition`
+ * objects inside it are the very objects of the input.
+ */
+export function validateBundle(value: unknown, options: SourceOptions = {}): ValidationResult<WorkflowBundle> {
+  const header = validateBundleHeader(value, options);
+  if (header) return { ok: false, issues: [header] };
+  const parsed = WorkflowBundleSchema.safeParse(value);
+  if (!parsed.success)
+    return {
+      ok: false,
+      issues: [issue("SCHEMA_VALIDATION_FAILED", withFile({ errors: collectPathProblems(parsed.error.issues) }, options))],
+    };
+  const duplicates = collectDuplicates(parsed.data, options);
+  if (duplicates.length > 0) return { ok: false, issues: duplicates };
+  return { ok: true, value: parsed.data };
+}
+
+/** {@link parseJsonText} then {@link validateBundle}. */
+export function parseBundleText(text: string, options: SourceOptions = {}): ValidationResult<WorkflowBundle> {
+  const json = parseJsonText(text, options);
+  return json.ok ? validateBundle(json.value, options) : json;
+}

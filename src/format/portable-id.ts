@@ -1,0 +1,27 @@
+import { v5 as uuidv5 } from "uuid";
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The namespace of portable workflow ids (a fixed, random UUID chosen for this project). The
+ * portable id of a workflow is UUID v5(namespace, key): the same key gives the same id on every
+ * database and tenant, so exported bytes do not depend on where they were exported from.
+ */
+export const PORTABLE_WORKFLOW_ID_NAMESPACE = "6f1c2a4e-8d3b-5f7a-9c1e-2b4d6f8a0c3e";
+
+/**
+ * The portable id of a workflow key.
+ *
+ * @example computePortableWorkflowId("fixture.ticket-created-hello") // always the same UUID
+ */
+export function computePortableWorkflowId(key: string): string {
+  return uuidv5(key, PORTABLE_WORKFLOW_ID_NAMESPACE);
+}
+
+/**
+ * True for a UUID string in 8-4-4-4-12 hex form, whatever its version and variant bits: exactly
+ * what a Postgres `uuid` column stores (real bundles carry ids such as version-2 placeholders).
+ */
+export function isUuidString(value: unknown): value is string {
+  return typeof value === "string" && UUID_PATTERN.test(value);
+}
