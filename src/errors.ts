@@ -131,9 +131,7 @@ export function issue<C extends IssueCode>(code: C, details: IssueDetailsByCode[
 const MAX_LISTED = 10;
 
 function listProblems(problems: readonly PathProblem[]): string {
-  const shown = problems
-    .slice(0, MAX_LISTED)
-    .map((p) => `  - ${p.path === "" ? "(root)" : p.path}: ${p.message}`);
+  const shown = problems.slice(0, MAX_LISTED).map((p) => `  - ${p.path === "" ? "(root)" : p.path}: ${p.message}`);
   if (problems.length > MAX_LISTED) shown.push(`  - ... and ${problems.length - MAX_LISTED} more`);
   return shown.join("\n");
 }
@@ -238,10 +236,12 @@ const RENDERERS: Renderers = {
   RUN_NOT_WAITING: (d) => `run ${d.runId} is ${d.status}, not WAITING; only a waiting run can be resumed.`,
   NO_MATCHING_WAIT: (d) =>
     `run ${d.runId} is not waiting for event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`} (or the event's filters do not match). Check the event name, correlation key and payload.`,
-  INVALID_PAYLOAD: (d) => `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
+  INVALID_PAYLOAD: (d) =>
+    `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
   UNAUTHORIZED: (d) => `authentication required: ${d.reason}. Send "Authorization: Bearer <token>".`,
   FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,
-  PAYLOAD_TOO_LARGE: (d) => `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise --body-limit.`,
+  PAYLOAD_TOO_LARGE: (d) =>
+    `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise --body-limit.`,
   UNSUPPORTED_MEDIA_TYPE: (d) =>
     `content type ${d.received ?? "(none)"} is not supported; send the bundle as ${d.expected}.`,
   ROUTE_NOT_FOUND: (d) => `no route ${d.method} ${d.path}. See docs/guides/http-api.md.`,

@@ -380,4 +380,10 @@ export const ALGA_SCHEMA_REFS: readonly string[] = Object.freeze([
 ]);
 
 /** The expression functions a workflow expression may call. */
-export const ALGA_EXPRESSION_FUNCTIONS: readonly string[] = Object.freeze(["nowIso", "coalesce", "len", "toString", "append"]);
+export const ALGA_EXPRESSION_FUNCTIONS: readonly string[] = Object.freeze([
+  "nowIso",
+  "coalesce",
+  "len",
+  "toString",
+  "append",
+]);

@@ -1,7 +1,7 @@
 import { type Issue, issue, type MissingDependencies, type PathProblem } from "../errors.js";
 import type { BundleWorkflow, WorkflowBundle } from "../format/bundle-schema.js";
-import { collectRequiredDependencies } from "../format/dependencies.js";
 import { validateWorkflowDefinition } from "../format/definition-schema.js";
+import { collectRequiredDependencies } from "../format/dependencies.js";
 import { toJsonPointer } from "../format/json-value.js";
 import { parseJsonText, type SourceOptions, validateBundle } from "../format/parse-bundle.js";
 import { aggregateMissing, DEFAULT_CATALOG, findMissingDependencies, type RuntimeCatalog } from "./runtime-catalog.js";
@@ -60,7 +60,10 @@ export function collectRangeProblems(bundle: WorkflowBundle): PathProblem[] {
 }
 
 /** Invalid published versions (errors) and invalid drafts (warnings) of every workflow. */
-export function collectDefinitionIssues(bundle: WorkflowBundle, options: SourceOptions = {}): { errors: Issue[]; warnings: Issue[] } {
+export function collectDefinitionIssues(
+  bundle: WorkflowBundle,
+  options: SourceOptions = {},
+): { errors: Issue[]; warnings: Issue[] } {
   const errors: Issue[] = [];
   const warnings: Issue[] = [];
   bundle.workflows.forEach((w, i) => {
@@ -73,7 +76,9 @@ export function collectDefinitionIssues(bundle: WorkflowBundle, options: SourceO
           version: v.version,
           errors: result.problems.map((p) => ({ ...p, path: prefix + p.path })),
         };
-        errors.push(issue("INVALID_DEFINITION", options.file === undefined ? details : { file: options.file, ...details }));
+        errors.push(
+          issue("INVALID_DEFINITION", options.file === undefined ? details : { file: options.file, ...details }),
+        );
       }
     });
     const draft = validateWorkflowDefinition(w.draft.definition);

@@ -52,17 +52,23 @@ export function parseCatalog(value: unknown, options: SourceOptions = {}): Valid
   const parsed = CatalogFileSchema.safeParse(value);
   if (parsed.success) return { ok: true, value: parsed.data };
   const details = { errors: collectPathProblems(parsed.error.issues) };
-  return { ok: false, issues: [issue("INVALID_CATALOG", options.file === undefined ? details : { file: options.file, ...details })] };
+  return {
+    ok: false,
+    issues: [issue("INVALID_CATALOG", options.file === undefined ? details : { file: options.file, ...details })],
+  };
 }
 
 /** Applies a catalog file to a base catalog (extend or replace). */
 export function mergeCatalog(base: RuntimeCatalog, file: CatalogFile): RuntimeCatalog {
   const actions = file.actions.map((a) => (typeof a === "string" ? a : formatActionRef(a)));
-  const start = file.mode === "replace" ? { actions: [], nodeTypes: [], schemaRefs: [] } : {
-    actions: [...base.actions],
-    nodeTypes: [...base.nodeTypes],
-    schemaRefs: [...base.schemaRefs],
-  };
+  const start =
+    file.mode === "replace"
+      ? { actions: [], nodeTypes: [], schemaRefs: [] }
+      : {
+          actions: [...base.actions],
+          nodeTypes: [...base.nodeTypes],
+          schemaRefs: [...base.schemaRefs],
+        };
   return Object.freeze({
     actions: new Set([...start.actions, ...actions]),
     nodeTypes: new Set([...start.nodeTypes, ...file.nodeTypes]),

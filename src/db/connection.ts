@@ -74,7 +74,8 @@ export function resolveDatabaseTarget(options: ResolveTargetOptions): DatabaseTa
 
 /** A printable description of a target, without passwords. */
 export function describeDatabaseTarget(target: DatabaseTarget): string {
-  if (target.kind === "embedded") return target.dataDir === null ? "embedded PGlite (in memory)" : `embedded PGlite (${target.dataDir})`;
+  if (target.kind === "embedded")
+    return target.dataDir === null ? "embedded PGlite (in memory)" : `embedded PGlite (${target.dataDir})`;
   if (typeof target.connection === "string") {
     try {
       const url = new URL(target.connection);
@@ -116,7 +117,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
       await knex.raw("select 1");
     } catch (error) {
       await knex.destroy();
-      fail("DATABASE_UNAVAILABLE", { target: describeDatabaseTarget(target), reason: describeConnectError(error) }, error);
+      fail(
+        "DATABASE_UNAVAILABLE",
+        { target: describeDatabaseTarget(target), reason: describeConnectError(error) },
+        error,
+      );
     }
     return { knex, target, close: () => knex.destroy() };
   }
@@ -163,7 +168,11 @@ async function openEmbeddedDatabase(
     await rm(socketDir, { recursive: true, force: true });
     await releaseLock?.();
     if (error instanceof WorkflowSeederError) throw error;
-    fail("DATABASE_UNAVAILABLE", { target: describeDatabaseTarget(target), reason: describeConnectError(error) }, error);
+    fail(
+      "DATABASE_UNAVAILABLE",
+      { target: describeDatabaseTarget(target), reason: describeConnectError(error) },
+      error,
+    );
   }
   const knex = knexFactory({
     client: "pg",

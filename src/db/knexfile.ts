@@ -62,6 +62,7 @@ export async function loadKnexfileEnvironment(
     fail("INVALID_KNEXFILE", { file: path, reason: "it must export an object of environments" });
   const env = (config as Record<string, unknown>)[environment];
   if (env === undefined || env === null) return undefined;
-  if (typeof env !== "object") fail("INVALID_KNEXFILE", { file: path, reason: `environment "${environment}" must be an object` });
+  if (typeof env !== "object")
+    fail("INVALID_KNEXFILE", { file: path, reason: `environment "${environment}" must be an object` });
   return env as KnexfileEnvironment;
 }

@@ -301,11 +301,13 @@ export async function migrateToLatest(knex: Knex, options: MigrateOptions = {}):
 }
 
 async function isUpToDate(knex: Knex): Promise<boolean> {
-  const result = await knex.raw(
-    `select case when to_regclass(?) is null then null
+  const result = await knex
+    .raw(
+      `select case when to_regclass(?) is null then null
        else (select coalesce(array_agg(name order by name), '{}') from ${MIGRATIONS_TABLE}) end as names`,
-    [MIGRATIONS_TABLE],
-  ).catch(() => null);
+      [MIGRATIONS_TABLE],
+    )
+    .catch(() => null);
   const names = result?.rows?.[0]?.names as string[] | null | undefined;
   return Array.isArray(names) && MIGRATION_NAMES.every((n) => names.includes(n));
 }

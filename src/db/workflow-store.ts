@@ -102,8 +102,14 @@ export async function selectWorkflowIdsByKeys(
 }
 
 /** Every `(workflow_id, key)` of a tenant: for resolving portable references. */
-export async function selectAllWorkflowIds(knex: Knex, tenant: string): Promise<{ workflow_id: string; key: string | null }[]> {
-  const result = await knex.raw("select workflow_id::text as workflow_id, key from workflow_definitions where tenant = ?", [tenant]);
+export async function selectAllWorkflowIds(
+  knex: Knex,
+  tenant: string,
+): Promise<{ workflow_id: string; key: string | null }[]> {
+  const result = await knex.raw(
+    "select workflow_id::text as workflow_id, key from workflow_definitions where tenant = ?",
+    [tenant],
+  );
   return result.rows;
 }
 
@@ -144,13 +150,24 @@ export async function updateWorkflows(
 }
 
 /** Deletes workflows; their versions and runs go with them (ON DELETE CASCADE). */
-export async function deleteWorkflows(trx: Knex.Transaction, tenant: string, workflowIds: readonly string[]): Promise<void> {
+export async function deleteWorkflows(
+  trx: Knex.Transaction,
+  tenant: string,
+  workflowIds: readonly string[],
+): Promise<void> {
   if (workflowIds.length === 0) return;
-  await trx.raw("delete from workflow_definitions where tenant = ? and workflow_id = any(?::uuid[])", [tenant, [...workflowIds]]);
+  await trx.raw("delete from workflow_definitions where tenant = ? and workflow_id = any(?::uuid[])", [
+    tenant,
+    [...workflowIds],
+  ]);
 }
 
 /** Deletes every published version of the given workflows. */
-export async function deleteVersions(trx: Knex.Transaction, tenant: string, workflowIds: readonly string[]): Promise<void> {
+export async function deleteVersions(
+  trx: Knex.Transaction,
+  tenant: string,
+  workflowIds: readonly string[],
+): Promise<void> {
   if (workflowIds.length === 0) return;
   await trx.raw("delete from workflow_definition_versions where tenant = ? and workflow_id = any(?::uuid[])", [
     tenant,
@@ -188,7 +205,11 @@ export interface WorkflowSelection {
  * Reads the selected workflows (and, when asked, the closure of the workflows they call, in the
  * same recursive query).
  */
-export async function selectWorkflows(knex: Knex, tenant: string, selection: WorkflowSelection): Promise<WorkflowRow[]> {
+export async function selectWorkflows(
+  knex: Knex,
+  tenant: string,
+  selection: WorkflowSelection,
+): Promise<WorkflowRow[]> {
   const ids = selection.workflowIds ?? [];
   const keys = selection.keys ?? [];
   const seed = selection.all
@@ -231,7 +252,11 @@ export async function selectWorkflows(knex: Knex, tenant: string, selection: Wor
 }
 
 /** Published versions of the given workflows, ascending by version. */
-export async function selectVersions(knex: Knex, tenant: string, workflowIds: readonly string[]): Promise<VersionRow[]> {
+export async function selectVersions(
+  knex: Knex,
+  tenant: string,
+  workflowIds: readonly string[],
+): Promise<VersionRow[]> {
   if (workflowIds.length === 0) return [];
   return selectJson<VersionRow>(
     knex,

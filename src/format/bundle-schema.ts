@@ -15,10 +15,9 @@ export const WORKFLOW_KEY_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 function uniqueItems<T extends z.ZodType>(item: T) {
   return z
     .array(item)
-    .refine(
-      (items) => new Set(items.map((i) => canonicalizeJsonCompact(i))).size === items.length,
-      { error: "items must be unique" },
-    )
+    .refine((items) => new Set(items.map((i) => canonicalizeJsonCompact(i))).size === items.length, {
+      error: "items must be unique",
+    })
     .meta({ jsonSchema: { uniqueItems: true } });
 }
 
@@ -45,7 +44,9 @@ export const WorkflowMetadataSchema = z.strictObject({
 /** One action a workflow calls: `actionId@version`. */
 export const ActionDependencySchema = z.strictObject({
   actionId: z.string().min(1),
-  version: jsonInteger().refine((n) => n >= 1, { error: "must be >= 1" }).meta({ jsonSchema: { type: "integer", minimum: 1 } }),
+  version: jsonInteger()
+    .refine((n) => n >= 1, { error: "must be >= 1" })
+    .meta({ jsonSchema: { type: "integer", minimum: 1 } }),
 });
 
 /** `workflows[].dependencies`: what the workflow needs from the runtime. */
@@ -87,7 +88,9 @@ export const BundleWorkflowSchema = z.strictObject({
  */
 export const WorkflowBundleSchema = z.strictObject({
   format: z.literal(BUNDLE_FORMAT),
-  formatVersion: z.literal(BUNDLE_FORMAT_VERSION).meta({ jsonSchema: { type: "integer", const: BUNDLE_FORMAT_VERSION } }),
+  formatVersion: z
+    .literal(BUNDLE_FORMAT_VERSION)
+    .meta({ jsonSchema: { type: "integer", const: BUNDLE_FORMAT_VERSION } }),
   exportedAt: z
     .string()
     .refine(isRfc3339DateTime, { error: "must be an RFC 3339 date-time, e.g. 2026-01-26T00:00:00.000Z" })

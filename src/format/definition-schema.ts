@@ -31,16 +31,18 @@ export function isSecretRef(value: unknown): value is SecretRef {
 export const MappingValueSchema: z.ZodType<unknown> = z.unknown().superRefine((value, ctx) => {
   const visit = (v: unknown, path: (string | number)[]): void => {
     if (Array.isArray(v)) {
-      v.forEach((item, i) => visit(item, [...path, i]));
+      for (let i = 0; i < v.length; i++) visit(v[i], [...path, i]);
       return;
     }
     if (!isJsonObject(v)) return;
     if ("$expr" in v) {
-      if (!isExpr(v)) ctx.addIssue({ code: "custom", path, message: 'an expression must be {"$expr": "<JSONata source>"}' });
+      if (!isExpr(v))
+        ctx.addIssue({ code: "custom", path, message: 'an expression must be {"$expr": "<JSONata source>"}' });
       return;
     }
     if ("$secret" in v) {
-      if (!isSecretRef(v)) ctx.addIssue({ code: "custom", path, message: 'a secret reference must be exactly {"$secret": "<NAME>"}' });
+      if (!isSecretRef(v))
+        ctx.addIssue({ code: "custom", path, message: 'a secret reference must be exactly {"$secret": "<NAME>"}' });
       return;
     }
     for (const [k, item] of Object.entries(v)) visit(item, [...path, k]);
@@ -83,7 +85,10 @@ export const DateTriggerSchema = z.strictObject({
   type: z.literal("date"),
   source: z.enum(["client.anniversary", "contract.renewal_decision", "contract.end", "asset.warranty_end"]),
   offsetDays: z.int().min(-365).max(365),
-  localTime: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/).optional(),
+  localTime: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+    .optional(),
   timezone: z.string().min(1).optional(),
 });
 export const TriggerSchema = z.discriminatedUnion("type", [
@@ -113,6 +118,7 @@ export const IfStepSchema = z.strictObject({
   id: stepId,
   type: z.literal("control.if"),
   condition: ExprSchema,
+  // biome-ignore lint/suspicious/noThenProperty: "then" is the branch name in Alga's format.
   then: StepListSchema,
   else: StepListSchema.optional(),
 });
@@ -163,14 +169,30 @@ export const EventWaitConfigSchema = z.strictObject({
   correlationKey: ExprSchema,
   filters: z
     .array(
-      z.strictObject({
-        path: z.string().min(1),
-        op: z.enum(["=", "!=", "in", "not_in", "exists", "not_exists", ">", ">=", "<", "<=", "contains", "starts_with", "ends_with"]),
-        value: z.union([scalar, z.array(scalar)]).optional(),
-      }).superRefine((f, ctx) => {
-        const problem = checkFilterValue(f.op, f.value, "value" in f);
-        if (problem) ctx.addIssue({ code: "custom", path: ["value"], message: problem });
-      }),
+      z
+        .strictObject({
+          path: z.string().min(1),
+          op: z.enum([
+            "=",
+            "!=",
+            "in",
+            "not_in",
+            "exists",
+            "not_exists",
+            ">",
+            ">=",
+            "<",
+            "<=",
+            "contains",
+            "starts_with",
+            "ends_with",
+          ]),
+          value: z.union([scalar, z.array(scalar)]).optional(),
+        })
+        .superRefine((f, ctx) => {
+          const problem = checkFilterValue(f.op, f.value, "value" in f);
+          if (problem) ctx.addIssue({ code: "custom", path: ["value"], message: problem });
+        }),
     )
     .optional(),
   timeoutMs: z.int().positive().optional(),
@@ -191,7 +213,6 @@ export const TimeWaitConfigSchema = z
     if (c.mode === "until" && c.until === undefined)
       ctx.addIssue({ code: "custom", path: ["until"], message: "until mode requires an until expression" });
   });
-
 
 /** `action.call` config (strict, with the designer fields Alga's editor writes). */
 export const ActionCallConfigSchema = z.strictObject({
@@ -218,8 +239,16 @@ export const NODE_CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.f
   "action.call": ActionCallConfigSchema,
   "event.wait": EventWaitConfigSchema,
   "time.wait": TimeWaitConfigSchema,
-  "email.parseBody": z.strictObject({ text: ExprSchema.optional(), html: ExprSchema.optional(), saveAs: z.string().optional() }),
-  "email.renderCommentBlocks": z.strictObject({ html: ExprSchema.optional(), text: ExprSchema.optional(), saveAs: z.string().optional() }),
+  "email.parseBody": z.strictObject({
+    text: ExprSchema.optional(),
+    html: ExprSchema.optional(),
+    saveAs: z.string().optional(),
+  }),
+  "email.renderCommentBlocks": z.strictObject({
+    html: ExprSchema.optional(),
+    text: ExprSchema.optional(),
+    saveAs: z.string().optional(),
+  }),
   "human.task": z.strictObject({
     taskType: z.string().min(1),
     title: ExprSchema,
@@ -236,7 +265,9 @@ export const NodeStepSchema = z.strictObject({
   type: z
     .string()
     .min(1)
-    .refine((t) => !t.startsWith("control."), { error: 'unknown control block: a node step type cannot start with "control."' }),
+    .refine((t) => !t.startsWith("control."), {
+      error: 'unknown control block: a node step type cannot start with "control."',
+    }),
   config: z.unknown().optional(),
   retry: RetryPolicySchema.optional(),
   onError: OnErrorSchema.optional(),

@@ -64,7 +64,11 @@ export function collectDependencies(workflow: DependencySource): WorkflowDepende
   for (const v of workflow.publishedVersions) addDefinitionDependencies(v.definition, actions, nodeTypes, schemaRefs);
   const pinned = workflow.metadata.pinnedPayloadSchemaRef;
   if (typeof pinned === "string" && pinned !== "") schemaRefs.add(pinned);
-  return { actions: normalizeActions(actions), nodeTypes: sortedUnique(nodeTypes), schemaRefs: sortedUnique(schemaRefs) };
+  return {
+    actions: normalizeActions(actions),
+    nodeTypes: sortedUnique(nodeTypes),
+    schemaRefs: sortedUnique(schemaRefs),
+  };
 }
 
 /**

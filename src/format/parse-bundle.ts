@@ -1,11 +1,6 @@
 import type { z } from "zod";
 import { type Issue, issue, type PathProblem, type ValidationResult } from "../errors.js";
-import {
-  BUNDLE_FORMAT,
-  BUNDLE_FORMAT_VERSION,
-  type WorkflowBundle,
-  WorkflowBundleSchema,
-} from "./bundle-schema.js";
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type WorkflowBundle, WorkflowBundleSchema } from "./bundle-schema.js";
 import { describeJsonType, isJsonObject, toJsonPointer } from "./json-value.js";
 
 /** Where a document came from, for messages (`file` is shown as given). */
@@ -58,7 +53,10 @@ export function parseJsonText(text: string, options: SourceOptions = {}): Valida
     const message = error instanceof Error ? error.message : String(error);
     const position = errorOffset(message, body);
     const { line, column } = locateOffset(body, position);
-    const reason = message.replace(/^JSON\.parse: /, "").replace(/ in JSON at position \d+.*$/s, "").replace(/\s*\(line \d+ column \d+\)$/, "");
+    const reason = message
+      .replace(/^JSON\.parse: /, "")
+      .replace(/ in JSON at position \d+.*$/s, "")
+      .replace(/\s*\(line \d+ column \d+\)$/, "");
     return { ok: false, issues: [issue("INVALID_JSON", withFile({ line, column, position, reason }, options))] };
   }
 }
@@ -68,7 +66,8 @@ export function parseJsonText(text: string, options: SourceOptions = {}): Valida
  * reads. Runs before the schema, so an old or foreign file gets one precise message.
  */
 export function validateBundleHeader(value: unknown, options: SourceOptions = {}): Issue | null {
-  if (!isJsonObject(value)) return issue("INVALID_BUNDLE", withFile({ receivedType: describeJsonType(value) }, options));
+  if (!isJsonObject(value))
+    return issue("INVALID_BUNDLE", withFile({ receivedType: describeJsonType(value) }, options));
   if (value.format !== BUNDLE_FORMAT)
     return issue("UNSUPPORTED_FORMAT", withFile({ received: value.format ?? null, expected: BUNDLE_FORMAT }, options));
   if (value.formatVersion !== BUNDLE_FORMAT_VERSION)
@@ -80,13 +79,19 @@ export function validateBundleHeader(value: unknown, options: SourceOptions = {}
 }
 
 /** Turns zod issues into path problems (one per unknown key), in document order. */
-export function collectPathProblems(issues: readonly z.core.$ZodIssue[], prefix: (string | number)[] = []): PathProblem[] {
+export function collectPathProblems(
+  issues: readonly z.core.$ZodIssue[],
+  prefix: (string | number)[] = [],
+): PathProblem[] {
   const problems: PathProblem[] = [];
   for (const i of issues) {
     const segments = [...prefix, ...i.path.map((p) => (typeof p === "number" ? p : String(p)))];
     if (i.code === "unrecognized_keys") {
       for (const key of i.keys)
-        problems.push({ path: toJsonPointer([...segments, key]), message: "unknown property (not allowed by the schema)" });
+        problems.push({
+          path: toJsonPointer([...segments, key]),
+          message: "unknown property (not allowed by the schema)",
+        });
     } else if (i.code === "invalid_type" && /received undefined$/.test(i.message)) {
       problems.push({ path: toJsonPointer(segments), message: "required property is missing" });
     } else {
@@ -100,14 +105,19 @@ export function collectPathProblems(issues: readonly z.core.$ZodIssue[], prefix:
 export function collectDuplicates(bundle: WorkflowBundle, options: SourceOptions = {}): Issue[] {
   const issues: Issue[] = [];
   const byKey = new Map<string, number[]>();
-  bundle.workflows.forEach((w, i) => byKey.set(w.key, [...(byKey.get(w.key) ?? []), i]));
+  bundle.workflows.forEach((w, i) => {
+    byKey.set(w.key, [...(byKey.get(w.key) ?? []), i]);
+  });
   for (const [key, indexes] of byKey)
     if (indexes.length > 1) issues.push(issue("DUPLICATE_WORKFLOW_KEY", withFile({ key, indexes }, options)));
   for (const w of bundle.workflows) {
     const byVersion = new Map<number, number[]>();
-    w.publishedVersions.forEach((v, i) => byVersion.set(v.version, [...(byVersion.get(v.version) ?? []), i]));
+    w.publishedVersions.forEach((v, i) => {
+      byVersion.set(v.version, [...(byVersion.get(v.version) ?? []), i]);
+    });
     for (const [version, indexes] of byVersion)
-      if (indexes.length > 1) issues.push(issue("DUPLICATE_VERSION", withFile({ key: w.key, version, indexes }, options)));
+      if (indexes.length > 1)
+        issues.push(issue("DUPLICATE_VERSION", withFile({ key: w.key, version, indexes }, options)));
   }
   return issues;
 }
@@ -124,7 +134,9 @@ export function validateBundle(value: unknown, options: SourceOptions = {}): Val
   if (!parsed.success)
     return {
       ok: false,
-      issues: [issue("SCHEMA_VALIDATION_FAILED", withFile({ errors: collectPathProblems(parsed.error.issues) }, options))],
+      issues: [
+        issue("SCHEMA_VALIDATION_FAILED", withFile({ errors: collectPathProblems(parsed.error.issues) }, options)),
+      ],
     };
   const duplicates = collectDuplicates(parsed.data, options);
   if (duplicates.length > 0) return { ok: false, issues: duplicates };

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+ * The workflow-seeder command line. With cli/, the only code that reads argv or the environment,
+ * prints, or sets the exit code. Commands load what they need lazily, so a command that needs no
+ * database starts fast.
+ */
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { fmtCommand } from "./cli/commands/fmt.js";
+import { importExportCommand } from "./cli/commands/import-export.js";
+import { migrateCommand } from "./cli/commands/migrate.js";
+import { validateCommand } from "./cli/commands/validate.js";
+import {
+  type CommandModule,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  type GlobalArgs,
+  printJson,
+  say,
+  UsageError,
+} from "./cli/context.js";
+import { isWorkflowSeederError } from "./src/errors.js";
+
+const COMMANDS: readonly CommandModule[] = [validateCommand, fmtCommand, migrateCommand, importExportCommand];
+
+function globalOptions(argv: Argv): Argv<GlobalArgs> {
+  return argv
+    .option("database-url", {
+      type: "string",
+      describe: "PostgreSQL connection string (default: DATABASE_URL, then knexfile.ts, then the embedded database)",
+    })
+    .option("tenant", {
+      type: "string",
+      describe:
+        "Tenant UUID (default: WORKFLOW_SEEDER_TENANT, then the development tenant 00000000-0000-0000-0000-000000000001)",
+    })
+    .option("json", { type: "boolean", default: false, describe: "Print one JSON document on stdout" })
+    .option("env", { type: "string", describe: "knexfile environment (default: NODE_ENV, then development)" })
+    .option("catalog", {
+      type: "string",
+      describe: "Runtime catalog file that extends or replaces the default (Alga's registrations)",
+    }) as Argv<GlobalArgs>;
+}
+
+function printError(error: unknown, json: boolean): number {
+  if (error instanceof UsageError) {
+    if (json) printJson({ error: { code: "USAGE_ERROR", message: error.message, details: {} } });
+    else say(`${error.message}\nRun "workflow-seeder --help" for usage.`);
+    return EXIT_USAGE;
+  }
+  if (isWorkflowSeederError(error)) {
+    if (json) printJson(error.toJSON());
+    else say(`error [${error.code}]: ${error.message}`);
+    return error.code === "INVALID_ARGUMENT" || error.code === "INVALID_TENANT" ? EXIT_USAGE : EXIT_FAILURE;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  if (json) printJson({ error: { code: "INTERNAL_ERROR", message: `unexpected error: ${message}`, details: {} } });
+  else
+    say(
+      `unexpected error: ${message}\n${process.env.WORKFLOW_SEEDER_DEBUG ? (error as Error).stack : "(set WORKFLOW_SEEDER_DEBUG=1 for a stack trace, and please report it)"}`,
+    );
+  return EXIT_FAILURE;
+}
+
+async function main(): Promise<void> {
+  const argv = hideBin(process.argv);
+  const json = argv.includes("--json");
+  let exitCode = EXIT_OK;
+  const run = (fn: (args: never) => Promise<number>) => async (args: unknown) => {
+    exitCode = await fn(args as never);
+  };
+  let parser = globalOptions(yargs(argv))
+    .scriptName("workflow-seeder")
+    .usage("$0 <command> [options]\n\nSeeds, imports, exports and validates Alga PSA workflow bundles.");
+  for (const command of COMMANDS) parser = command(parser, run);
+  parser = parser
+    .demandCommand(1, "Name a command; see --help.")
+    .strict()
+    .recommendCommands()
+    .help()
+    .version(false)
+    .wrap(null)
+    .fail((message, error) => {
+      if (error) throw error;
+      throw new UsageError(message);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    exitCode = printError(error, json);
+  }
+  process.exitCode = exitCode;
+}
+
+await main();

@@ -1,0 +1,105 @@
+import { resolve } from "node:path";
+import {
+  type CommandModule,
+  EXIT_OK,
+  errorOf,
+  type GlobalArgs,
+  plural,
+  printJson,
+  readJsonFile,
+  say,
+  UsageError,
+  writeOut,
+} from "../context.js";
+
+interface FmtArgs extends GlobalArgs {
+  paths: string[];
+  check: boolean;
+  stdout: boolean;
+}
+
+async function runFmt(args: FmtArgs): Promise<number> {
+  const { listJsonFiles, readTextFile } = await import("../../src/import/read-files.js");
+  const { parseJsonText } = await import("../../src/format/parse-bundle.js");
+  const { canonicalizeJson } = await import("../../src/format/canonical-json.js");
+  const { WorkflowSeederError } = await import("../../src/errors.js");
+  const files = await listJsonFiles(args.paths);
+  if (args.stdout) {
+    if (files.length !== 1) throw new UsageError("--stdout takes exactly one file");
+    writeOut(canonicalizeJson(await readJsonFile(files[0] as string)));
+    return EXIT_OK;
+  }
+  const changed: string[] = [];
+  const { writeFile } = await import("node:fs/promises");
+  for (const file of files) {
+    const text = await readTextFile(file);
+    const json = parseJsonText(text, { file });
+    if (!json.ok) throw new WorkflowSeederError(json.issues);
+    const canonical = canonicalizeJson(json.value);
+    if (canonical === text) continue;
+    changed.push(file);
+    if (!args.check) await writeFile(file, canonical);
+  }
+  if (args.check && changed.length > 0) throw errorOf("NOT_CANONICAL", { files: changed });
+  if (args.json) printJson({ files: files.length, [args.check ? "notCanonical" : "rewritten"]: changed });
+  else if (args.check) say(`${plural(files.length, "file")} in canonical form`);
+  else say(`${changed.length} of ${plural(files.length, "file")} rewritten in canonical form`);
+  return EXIT_OK;
+}
+
+interface SchemaArgs extends GlobalArgs {
+  write: boolean;
+  check: boolean;
+}
+
+async function runSchema(args: SchemaArgs): Promise<number> {
+  const { generateBundleJsonSchema, BUNDLE_JSON_SCHEMA_PATH } = await import("../../src/format/bundle-json-schema.js");
+  const { canonicalizeJson } = await import("../../src/format/canonical-json.js");
+  const text = canonicalizeJson(generateBundleJsonSchema());
+  const path = resolve(process.cwd(), BUNDLE_JSON_SCHEMA_PATH);
+  if (args.write) {
+    const { writeFile } = await import("node:fs/promises");
+    await writeFile(path, text);
+    say(`wrote ${BUNDLE_JSON_SCHEMA_PATH}`);
+  } else if (args.check) {
+    const { readTextFile } = await import("../../src/import/read-files.js");
+    if ((await readTextFile(path)) !== text) throw errorOf("NOT_CANONICAL", { files: [BUNDLE_JSON_SCHEMA_PATH] });
+    say(`${BUNDLE_JSON_SCHEMA_PATH} is up to date`);
+  } else writeOut(text);
+  return EXIT_OK;
+}
+
+/** `workflow-seeder fmt <paths..>` and `workflow-seeder schema` */
+export const fmtCommand: CommandModule = (argv, run) =>
+  argv
+    .command(
+      "fmt <paths..>",
+      "Rewrite bundle files in canonical form",
+      (y) =>
+        y
+          .positional("paths", { type: "string", array: true, demandOption: true, describe: "Files or directories" })
+          .option("check", {
+            type: "boolean",
+            default: false,
+            describe: "List files that are not canonical and exit 1; write nothing",
+          })
+          .option("stdout", { type: "boolean", default: false, describe: "Print the canonical form of one file" }),
+      run(runFmt),
+    )
+    .command(
+      "schema",
+      "Print the JSON Schema of bundle v1 generated from the zod schema",
+      (y) =>
+        y
+          .option("write", {
+            type: "boolean",
+            default: false,
+            describe: "Write docs/schemas/workflow-bundle.v1.schema.json",
+          })
+          .option("check", {
+            type: "boolean",
+            default: false,
+            describe: "Exit 1 when the committed file is out of date",
+          }),
+      run(runSchema),
+    );

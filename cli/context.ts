@@ -1,0 +1,153 @@
+/**
+ * What every command of the CLI layer shares: output, options read from the environment, and
+ * opening the project's database. The CLI layer (cli.ts and cli/) is the only code that reads
+ * argv or the environment, prints, or sets the exit code.
+ */
+import { resolve } from "node:path";
+import type { Argv } from "yargs";
+import type { RuntimeCatalog } from "../src/catalog/runtime-catalog.js";
+import type { Database } from "../src/db/connection.js";
+import {
+  type ErrorBody,
+  type Issue,
+  type IssueCode,
+  type IssueDetailsByCode,
+  WorkflowSeederError,
+} from "../src/errors.js";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** Options every command accepts. */
+export interface GlobalArgs {
+  databaseUrl?: string;
+  tenant?: string;
+  json: boolean;
+  env?: string;
+  catalog?: string;
+}
+
+/** A usage error detected after parsing (exit code 2). */
+export class UsageError extends Error {}
+
+/** A command module: registers itself on the parser. */
+export type CommandModule = (argv: Argv<GlobalArgs>, run: RunWrapper) => Argv<GlobalArgs>;
+
+/** Wraps a handler so its exit code reaches `main`. */
+export type RunWrapper = (fn: (args: never) => Promise<number>) => (args: unknown) => Promise<void>;
+
+/** Writes data (a bundle, a JSON document) on stdout. */
+export function writeOut(text: string): void {
+  process.stdout.write(text);
+}
+
+/** Writes human output, progress and logs on stderr. */
+export function say(text: string): void {
+  process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** Prints the one JSON document of `--json`. */
+export function printJson(value: unknown): void {
+  writeOut(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** "1 workflow", "2 workflows". */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+/** Builds a {@link WorkflowSeederError} for a bad option value (exit code 2). */
+export function invalidArgument(option: string, received: string, expected: string): WorkflowSeederError {
+  return new WorkflowSeederError({ code: "INVALID_ARGUMENT", details: { option, received, expected } });
+}
+
+/** Builds a {@link WorkflowSeederError} from a code and its details. */
+export function errorOf<C extends IssueCode>(code: C, details: IssueDetailsByCode[C]): WorkflowSeederError {
+  return new WorkflowSeederError({ code, details } as Issue);
+}
+
+/** The wire form of an issue. */
+export function wire(issue: Issue): ErrorBody {
+  return new WorkflowSeederError(issue).toJSON().error;
+}
+
+/** The tenant: `--tenant`, else `WORKFLOW_SEEDER_TENANT`, else the development tenant. */
+export async function tenantOf(args: GlobalArgs): Promise<string> {
+  const { DEFAULT_DEV_TENANT, assertTenant } = await import("../src/db/tenant.js");
+  const tenant = args.tenant ?? process.env.WORKFLOW_SEEDER_TENANT ?? DEFAULT_DEV_TENANT;
+  assertTenant(tenant);
+  return tenant;
+}
+
+/** Opens the database chosen by flag > env > knexfile > embedded default, and migrates it. */
+export async function openProjectDatabase(args: GlobalArgs): Promise<Database> {
+  const cwd = process.cwd();
+  const { openDatabase, resolveDatabaseTarget, DEFAULT_EMBEDDED_DATA_DIR } = await import("../src/db/connection.js");
+  const envUrl = process.env.DATABASE_URL;
+  let knexfileEnvironment: import("../src/db/connection.js").KnexfileEnvironment | undefined;
+  if (!args.databaseUrl && !envUrl) {
+    const { findKnexfile, loadKnexfileEnvironment } = await import("../src/db/knexfile.js");
+    const knexfile = await findKnexfile(cwd);
+    if (knexfile)
+      knexfileEnvironment = await loadKnexfileEnvironment(
+        knexfile,
+        cwd,
+        args.env ?? process.env.NODE_ENV ?? "development",
+      );
+  }
+  const target = resolveDatabaseTarget({
+    flagUrl: args.databaseUrl,
+    envUrl,
+    knexfileEnvironment,
+    defaultDataDir: resolve(cwd, DEFAULT_EMBEDDED_DATA_DIR),
+  });
+  if (target.kind === "embedded" && target.dataDir !== null) target.dataDir = resolve(cwd, target.dataDir);
+  const db = await openDatabase(target, { onNote: say });
+  try {
+    const { migrateToLatest } = await import("../src/db/migrations.js");
+    await migrateToLatest(db.knex, { advisoryLock: target.kind === "postgres" });
+  } catch (error) {
+    await db.close();
+    const { rethrowAsDatabaseError } = await import("../src/db/database-errors.js");
+    rethrowAsDatabaseError(error);
+  }
+  return db;
+}
+
+/** Runs `fn` with the project's database open, and closes it afterwards. */
+export async function withDatabase<T>(args: GlobalArgs, fn: (db: Database) => Promise<T>): Promise<T> {
+  const db = await openProjectDatabase(args);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/** Reads a JSON file (or stdin for "-"); `INVALID_JSON` / `FILE_NOT_FOUND` as errors. */
+export async function readJsonFile(file: string): Promise<unknown> {
+  const { readTextFile } = await import("../src/import/read-files.js");
+  const { parseJsonText } = await import("../src/format/parse-bundle.js");
+  const text = file === "-" ? await readStdin() : await readTextFile(file);
+  const json = parseJsonText(text, { file });
+  if (!json.ok) throw new WorkflowSeederError(json.issues);
+  return json.value;
+}
+
+/** Reads all of stdin as UTF-8. */
+export async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The runtime catalog: the default, extended or replaced by `--catalog <file>`. */
+export async function loadCatalog(args: GlobalArgs): Promise<RuntimeCatalog> {
+  const { DEFAULT_CATALOG, mergeCatalog, parseCatalog } = await import("../src/catalog/runtime-catalog.js");
+  if (!args.catalog) return DEFAULT_CATALOG;
+  const value = await readJsonFile(args.catalog);
+  const parsed = parseCatalog(value, { file: args.catalog });
+  if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+  return mergeCatalog(DEFAULT_CATALOG, parsed.value);
+}

@@ -1,0 +1,142 @@
+import type { Knex } from "knex";
+import { assertTenant } from "../db/tenant.js";
+import {
+  selectKeysByIds,
+  selectVersions,
+  selectWorkflows,
+  type VersionRow,
+  type WorkflowRow,
+  type WorkflowSelection,
+} from "../db/workflow-store.js";
+import { fail } from "../errors.js";
+import {
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  type BundleWorkflow,
+  type WorkflowBundle,
+} from "../format/bundle-schema.js";
+import { collectDependencies } from "../format/dependencies.js";
+import { computePortableWorkflowId, isUuidString } from "../format/portable-id.js";
+import { collectCallReferences, rewriteWorkflowReferences } from "../format/workflow-references.js";
+
+/** Options of {@link exportBundle}. */
+export interface ExportOptions extends WorkflowSelection {
+  /** The tenant to read from (a UUID). */
+  tenant: string;
+  /** The bundle's `exportedAt`. Default: now. Pin it for byte-stable output. */
+  exportedAt?: string;
+}
+
+/**
+ * Reads workflows of a tenant and writes them as a bundle v1 with no database ids, timestamps or
+ * actors: `definition.id` becomes the portable id of the key and every `control.callWorkflow`
+ * target that has a key becomes that key's portable id, so the same workflows give the same bytes
+ * from any database and tenant. Workflows sorted by key, versions ascending, dependencies
+ * recomputed. Two queries (three when a called workflow lies outside the selection).
+ */
+export async function exportBundle(db: Knex, options: ExportOptions): Promise<WorkflowBundle> {
+  assertTenant(options.tenant);
+  const ids = (options.workflowIds ?? []).map((id) => id.toLowerCase());
+  const keys = options.keys ?? [];
+  if (!options.all) {
+    const invalid = ids.filter((id) => !isUuidString(id));
+    if (invalid.length > 0) fail("WORKFLOW_NOT_FOUND", { workflowIds: invalid, keys: [], tenant: options.tenant });
+  }
+  const rows = await selectWorkflows(db, options.tenant, { ...options, workflowIds: ids, keys });
+  if (!options.all) {
+    const foundIds = new Set(rows.map((r) => r.workflow_id));
+    const foundKeys = new Set(rows.map((r) => r.key));
+    const missingIds = ids.filter((id) => !foundIds.has(id));
+    const missingKeys = keys.filter((k) => !foundKeys.has(k));
+    if (missingIds.length + missingKeys.length > 0)
+      fail("WORKFLOW_NOT_FOUND", { workflowIds: missingIds, keys: missingKeys, tenant: options.tenant });
+  }
+  const keyless = rows.filter((r) => r.key === null || r.key === "");
+  if (keyless.length > 0)
+    fail("WORKFLOW_WITHOUT_KEY", { workflowIds: keyless.map((r) => r.workflow_id), tenant: options.tenant });
+
+  const versions = await selectVersions(
+    db,
+    options.tenant,
+    rows.map((r) => r.workflow_id),
+  );
+  const keyById = new Map(rows.map((r) => [r.workflow_id, r.key as string]));
+  const outside = new Set<string>();
+  for (const d of [...rows.map((r) => r.draft_definition), ...versions.map((v) => v.definition_json)])
+    for (const ref of collectCallReferences(d)) {
+      const id = ref.workflowId.toLowerCase();
+      if (isUuidString(id) && !keyById.has(id)) outside.add(id);
+    }
+  for (const row of await selectKeysByIds(db, options.tenant, [...outside]))
+    if (row.key) keyById.set(row.workflow_id, row.key);
+
+  return buildBundle(rows, versions, keyById, options.exportedAt ?? new Date().toISOString());
+}
+
+/** Assembles a bundle from rows (pure). `keyById` names the keys of call targets. */
+export function buildBundle(
+  rows: readonly WorkflowRow[],
+  versions: readonly VersionRow[],
+  keyById: ReadonlyMap<string, string>,
+  exportedAt: string,
+): WorkflowBundle {
+  const versionsById = new Map<string, VersionRow[]>();
+  for (const v of versions) versionsById.set(v.workflow_id, [...(versionsById.get(v.workflow_id) ?? []), v]);
+  const mapTarget = (ref: { workflowId: string }) => {
+    const key = keyById.get(ref.workflowId.toLowerCase());
+    return key === undefined ? undefined : computePortableWorkflowId(key);
+  };
+  const workflows = [...rows]
+    .sort((a, b) => ((a.key as string) < (b.key as string) ? -1 : (a.key as string) > (b.key as string) ? 1 : 0))
+    .map((row) => toBundleWorkflow(row, versionsById.get(row.workflow_id) ?? [], mapTarget));
+  return { format: BUNDLE_FORMAT, formatVersion: BUNDLE_FORMAT_VERSION, exportedAt, workflows };
+}
+
+function toThreshold(value: string | number | null): number | null {
+  if (value === null) return null;
+  // numeric(5,2) arrives as "0.50"; the bundle carries the number it stands for.
+  return typeof value === "number" ? value : Number(value);
+}
+
+function toBundleWorkflow(
+  row: WorkflowRow,
+  versions: readonly VersionRow[],
+  mapTarget: (ref: { workflowId: string }) => string | undefined,
+): BundleWorkflow {
+  const key = row.key as string;
+  const id = computePortableWorkflowId(key);
+  const published = [...versions]
+    .sort((a, b) => a.version - b.version)
+    .map((v) => ({
+      version: v.version,
+      definition: rewriteWorkflowReferences(v.definition_json, { id, mapTarget }) as Record<string, unknown>,
+      payloadSchemaJson: (v.payload_schema_json ?? null) as Record<string, unknown> | null,
+    }));
+  const workflow: BundleWorkflow = {
+    key,
+    metadata: {
+      name: row.name,
+      description: row.description ?? null,
+      payloadSchemaRef: row.payload_schema_ref,
+      payloadSchemaMode: row.payload_schema_mode ?? null,
+      pinnedPayloadSchemaRef: row.pinned_payload_schema_ref ?? null,
+      trigger: (row.trigger ?? null) as Record<string, unknown> | null,
+      isSystem: row.is_system ?? false,
+      isVisible: row.is_visible ?? true,
+      isPaused: row.is_paused ?? false,
+      concurrencyLimit: row.concurrency_limit ?? null,
+      autoPauseOnFailure: row.auto_pause_on_failure ?? false,
+      failureRateThreshold: toThreshold(row.failure_rate_threshold),
+      failureRateMinRuns: row.failure_rate_min_runs ?? null,
+      retentionPolicyOverride: (row.retention_policy_override ?? null) as Record<string, unknown> | null,
+    },
+    dependencies: { actions: [], nodeTypes: [], schemaRefs: [] },
+    draft: {
+      draftVersion: row.draft_version,
+      definition: rewriteWorkflowReferences(row.draft_definition, { id, mapTarget }) as Record<string, unknown>,
+    },
+    publishedVersions: published,
+  };
+  workflow.dependencies = collectDependencies(workflow);
+  return workflow;
+}

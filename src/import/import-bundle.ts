@@ -1,0 +1,328 @@
+import { randomUUID } from "node:crypto";
+import type { Knex } from "knex";
+import { checkBundle } from "../catalog/check-bundle.js";
+import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
+import { rethrowAsDatabaseError } from "../db/database-errors.js";
+import { assertTenant } from "../db/tenant.js";
+import {
+  deleteVersions,
+  deleteWorkflows,
+  insertVersions,
+  insertWorkflows,
+  lockWorkflowKeys,
+  selectAllWorkflowIds,
+  selectWorkflowIdsByKeys,
+  updateWorkflows,
+  type VersionRow,
+  type WorkflowRow,
+} from "../db/workflow-store.js";
+import { type Issue, issue, renderIssueMessage, WorkflowSeederError } from "../errors.js";
+import type { BundleWorkflow } from "../format/bundle-schema.js";
+import { isJsonObject } from "../format/json-value.js";
+import { computePortableWorkflowId } from "../format/portable-id.js";
+import { type CallReference, collectCallReferences, rewriteWorkflowReferences } from "../format/workflow-references.js";
+
+/** What to do with a bundle workflow whose key already exists in the tenant. */
+export type ConflictPolicy = "fail" | "replace" | "update" | "skip";
+
+/** The conflict policies, for option parsing. */
+export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ["fail", "replace", "update", "skip"];
+
+/** The default conflict policy: refuse to touch an existing key. */
+export const DEFAULT_ON_CONFLICT: ConflictPolicy = "fail";
+
+/** Options of {@link importBundle} and {@link importBundles}. */
+export interface ImportOptions {
+  /** The tenant to import into (a UUID). */
+  tenant: string;
+  /** Policy for keys that already exist. Default {@link DEFAULT_ON_CONFLICT}. */
+  onConflict?: ConflictPolicy;
+  /**
+   * A per-key override of `onConflict` (the seeder uses it to let a seed update workflows an
+   * earlier seed created). Return undefined to use `onConflict`.
+   */
+  policyForKey?: (key: string, existingWorkflowId: string) => ConflictPolicy | undefined;
+  /** Written to created_by / updated_by / published_by. Default null. */
+  actor?: string | null;
+  /** Runtime catalog for the dependency check. Default: Alga's registrations. */
+  catalog?: RuntimeCatalog;
+  /** Generates workflow ids. Default `crypto.randomUUID`. */
+  generateId?: () => string;
+}
+
+/** One bundle to import, with the file it came from (for messages). */
+export interface BundleSource {
+  bundle: unknown;
+  file?: string;
+}
+
+/** `{key, workflowId}` of a workflow the import touched. */
+export interface WorkflowRef {
+  key: string;
+  workflowId: string;
+}
+
+/** A warning of the import, in the wire form. */
+export interface ImportWarning {
+  code: Issue["code"];
+  message: string;
+  details: Issue["details"];
+}
+
+/** What an import did. Also the `--json` output of `workflow-seeder import`. */
+export interface ImportResult {
+  createdWorkflows: WorkflowRef[];
+  deletedWorkflows: WorkflowRef[];
+  updatedWorkflows: WorkflowRef[];
+  skippedWorkflows: WorkflowRef[];
+  createdPublishedVersions: (WorkflowRef & { versions: number[] })[];
+  warnings: ImportWarning[];
+}
+
+type Action = "create" | "replace" | "update" | "skip";
+
+interface PlannedWorkflow {
+  workflow: BundleWorkflow;
+  action: Action;
+  workflowId: string;
+  existingIds: string[];
+}
+
+/** Converts an issue to the wire form used in summaries. */
+export function toWarning(value: Issue): ImportWarning {
+  return { code: value.code, message: renderIssueMessage(value), details: value.details };
+}
+
+/** Checks every source offline and merges them; throws every problem of the first failing source. */
+export function checkSources(
+  sources: readonly BundleSource[],
+  catalog: RuntimeCatalog,
+): { workflows: BundleWorkflow[]; warnings: Issue[] } {
+  const workflows: BundleWorkflow[] = [];
+  const warnings: Issue[] = [];
+  const seen = new Map<string, string | undefined>();
+  const duplicates: Issue[] = [];
+  for (const source of sources) {
+    const checked = checkBundle(
+      source.bundle,
+      source.file === undefined ? { catalog } : { catalog, file: source.file },
+    );
+    if (!checked.ok) throw new WorkflowSeederError(checked.issues);
+    warnings.push(...checked.warnings);
+    checked.bundle.workflows.forEach((w, i) => {
+      if (seen.has(w.key))
+        duplicates.push(
+          issue("DUPLICATE_WORKFLOW_KEY", {
+            key: w.key,
+            indexes: [i],
+            ...(source.file === undefined ? {} : { file: source.file }),
+          }),
+        );
+      seen.set(w.key, source.file);
+      workflows.push(w);
+    });
+  }
+  if (duplicates.length > 0) throw new WorkflowSeederError(duplicates);
+  return { workflows, warnings };
+}
+
+/**
+ * Imports one bundle into a tenant, all or nothing: header → schema → duplicates → definitions →
+ * dependencies, then one transaction. Any error leaves the database as it was.
+ *
+ * @example await importBundle(knex, JSON.parse(text), { tenant, onConflict: "update" })
+ */
+export async function importBundle(db: Knex, bundle: unknown, options: ImportOptions): Promise<ImportResult> {
+  return importBundles(db, [{ bundle }], options);
+}
+
+/** Imports several bundles in one transaction (a key may appear in only one of them). */
+export async function importBundles(
+  db: Knex,
+  sources: readonly BundleSource[],
+  options: ImportOptions,
+): Promise<ImportResult> {
+  assertTenant(options.tenant);
+  const { workflows, warnings } = checkSources(sources, options.catalog ?? DEFAULT_CATALOG);
+  const keys = workflows.map((w) => w.key);
+  try {
+    return await db.transaction(async (trx) => {
+      const result = await applyWorkflows(trx, workflows, options);
+      result.warnings.unshift(...warnings.map(toWarning));
+      return result;
+    });
+  } catch (error) {
+    rethrowAsDatabaseError(error, keys);
+  }
+}
+
+/**
+ * Writes already-checked workflows inside the caller's transaction (the seeder records its seed in
+ * the same transaction). Prefer {@link importBundles} unless you hold a transaction.
+ */
+export async function applyWorkflows(
+  trx: Knex.Transaction,
+  workflows: readonly BundleWorkflow[],
+  options: ImportOptions,
+): Promise<ImportResult> {
+  const tenant = options.tenant;
+  const actor = options.actor ?? null;
+  const generateId = options.generateId ?? randomUUID;
+  const keys = workflows.map((w) => w.key);
+  await lockWorkflowKeys(trx, tenant, keys);
+  const existing = new Map<string, string[]>();
+  for (const row of await selectWorkflowIdsByKeys(trx, tenant, keys))
+    existing.set(row.key, [...(existing.get(row.key) ?? []), row.workflow_id].sort());
+
+  const conflicts: Issue[] = [];
+  const planned: PlannedWorkflow[] = workflows.map((workflow) => {
+    const existingIds = existing.get(workflow.key) ?? [];
+    const first = existingIds[0];
+    if (first === undefined) return { workflow, action: "create", workflowId: generateId(), existingIds };
+    const policy = options.policyForKey?.(workflow.key, first) ?? options.onConflict ?? DEFAULT_ON_CONFLICT;
+    if (policy === "fail") {
+      conflicts.push(issue("WORKFLOW_KEY_CONFLICT", { key: workflow.key, existingWorkflowId: first, tenant }));
+      return { workflow, action: "skip", workflowId: first, existingIds };
+    }
+    if (policy === "replace") return { workflow, action: "replace", workflowId: generateId(), existingIds };
+    return { workflow, action: policy, workflowId: first, existingIds };
+  });
+  if (conflicts.length > 0) throw new WorkflowSeederError(conflicts);
+
+  const referenceWarnings: Issue[] = [];
+  const resolveTarget = await createTargetResolver(trx, tenant, planned);
+  const rows: WorkflowRow[] = [];
+  const updates: WorkflowRow[] = [];
+  const versions: VersionRow[] = [];
+  for (const p of planned) {
+    if (p.action === "skip") continue;
+    const mapTarget = (ref: CallReference) => {
+      const target = resolveTarget(ref.workflowId);
+      if (target === undefined)
+        referenceWarnings.push(
+          issue("UNRESOLVED_WORKFLOW_REFERENCE", {
+            workflowKey: p.workflow.key,
+            stepPath: ref.stepPath,
+            targetWorkflowId: ref.workflowId,
+            targetVersion: ref.workflowVersion,
+          }),
+        );
+      return target;
+    };
+    const row = toWorkflowRow(
+      p.workflow,
+      p.workflowId,
+      rewriteWorkflowReferences(p.workflow.draft.definition, { id: p.workflowId, mapTarget }),
+    );
+    (p.action === "update" ? updates : rows).push(row);
+    for (const v of p.workflow.publishedVersions)
+      versions.push({
+        workflow_id: p.workflowId,
+        version: v.version,
+        definition_json: rewriteWorkflowReferences(v.definition, { id: p.workflowId, mapTarget }),
+        payload_schema_json: v.payloadSchemaJson,
+      });
+  }
+
+  const replaced = planned.filter((p) => p.action === "replace");
+  const updated = planned.filter((p) => p.action === "update");
+  await deleteWorkflows(
+    trx,
+    tenant,
+    replaced.flatMap((p) => p.existingIds),
+  );
+  await deleteVersions(
+    trx,
+    tenant,
+    updated.map((p) => p.workflowId),
+  );
+  await updateWorkflows(trx, tenant, updates, actor);
+  await insertWorkflows(trx, tenant, rows, actor);
+  await insertVersions(trx, tenant, versions, actor);
+
+  const ref = (p: PlannedWorkflow): WorkflowRef => ({ key: p.workflow.key, workflowId: p.workflowId });
+  return {
+    createdWorkflows: planned.filter((p) => p.action === "create" || p.action === "replace").map(ref),
+    deletedWorkflows: replaced.flatMap((p) => p.existingIds.map((workflowId) => ({ key: p.workflow.key, workflowId }))),
+    updatedWorkflows: updated.map(ref),
+    skippedWorkflows: planned.filter((p) => p.action === "skip").map(ref),
+    createdPublishedVersions: planned
+      .filter((p) => p.action !== "skip" && p.workflow.publishedVersions.length > 0)
+      .map((p) => ({ ...ref(p), versions: p.workflow.publishedVersions.map((v) => v.version).sort((a, b) => a - b) })),
+    warnings: referenceWarnings.map(toWarning),
+  };
+}
+
+/**
+ * Resolves a `control.callWorkflow` target to a workflow id of the tenant, in order: the original
+ * `definition.id` of a bundle workflow, the portable id of a bundle key, the portable id of a key
+ * in the tenant, an id of the tenant. `undefined` when none matches.
+ */
+async function createTargetResolver(
+  trx: Knex.Transaction,
+  tenant: string,
+  planned: readonly PlannedWorkflow[],
+): Promise<(target: string) => string | undefined> {
+  const byTarget = new Map<string, string>();
+  const ambiguous = new Set<string>();
+  for (const p of planned) {
+    const originals = new Set<string>();
+    for (const d of [p.workflow.draft.definition, ...p.workflow.publishedVersions.map((v) => v.definition)])
+      if (isJsonObject(d) && typeof d.id === "string") originals.add(d.id);
+    for (const id of originals) {
+      if (byTarget.has(id) && byTarget.get(id) !== p.workflowId) ambiguous.add(id);
+      byTarget.set(id, p.workflowId);
+    }
+  }
+  for (const id of ambiguous) byTarget.delete(id);
+  // Portable ids win over an ambiguous original id: they name exactly one key.
+  for (const p of planned) byTarget.set(computePortableWorkflowId(p.workflow.key), p.workflowId);
+
+  const pending = new Set<string>();
+  for (const p of planned) {
+    if (p.action === "skip") continue;
+    for (const d of [p.workflow.draft.definition, ...p.workflow.publishedVersions.map((v) => v.definition)])
+      for (const ref of collectCallReferences(d)) if (!byTarget.has(ref.workflowId)) pending.add(ref.workflowId);
+  }
+  if (pending.size > 0) {
+    const bundleKeys = new Set(planned.map((p) => p.workflow.key));
+    for (const row of await selectAllWorkflowIds(trx, tenant)) {
+      // Rows about to be replaced or updated are already mapped through the bundle.
+      if (row.key !== null && bundleKeys.has(row.key)) continue;
+      byTarget.set(row.workflow_id, row.workflow_id);
+      if (row.key !== null) byTarget.set(computePortableWorkflowId(row.key), row.workflow_id);
+    }
+  }
+  return (target) => byTarget.get(target) ?? byTarget.get(target.toLowerCase());
+}
+
+function toNumeric(value: number | string | null): number | string | null {
+  return typeof value === "string" ? value.trim() : value;
+}
+
+/** The `workflow_definitions` row of a bundle workflow. */
+export function toWorkflowRow(workflow: BundleWorkflow, workflowId: string, draftDefinition: unknown): WorkflowRow {
+  const m = workflow.metadata;
+  return {
+    workflow_id: workflowId,
+    key: workflow.key,
+    name: m.name,
+    description: m.description,
+    payload_schema_ref: m.payloadSchemaRef,
+    // The column is NOT NULL with Alga's default 'pinned'; a bundle's null means that default.
+    payload_schema_mode: m.payloadSchemaMode ?? "pinned",
+    pinned_payload_schema_ref: m.pinnedPayloadSchemaRef,
+    trigger: m.trigger,
+    draft_definition: draftDefinition,
+    draft_version: workflow.draft.draftVersion,
+    status: workflow.publishedVersions.length > 0 ? "published" : "draft",
+    is_system: m.isSystem,
+    is_visible: m.isVisible,
+    is_paused: m.isPaused,
+    concurrency_limit: m.concurrencyLimit,
+    auto_pause_on_failure: m.autoPauseOnFailure,
+    failure_rate_threshold: toNumeric(m.failureRateThreshold),
+    failure_rate_min_runs: m.failureRateMinRuns,
+    retention_policy_override: m.retentionPolicyOverride,
+  };
+}

@@ -1,0 +1,57 @@
+import { readdir, readFile, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { fail } from "../errors.js";
+
+/** The largest bundle file read by default (bytes). Bigger files are refused with a clear error. */
+export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
+
+/** Reads a UTF-8 text file, mapping file-system errors to `FILE_NOT_FOUND` / `FILE_READ_ERROR`. */
+export async function readTextFile(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES): Promise<string> {
+  try {
+    const info = await stat(path);
+    if (info.isDirectory()) fail("FILE_READ_ERROR", { file: path, reason: "it is a directory" });
+    if (info.size > maxBytes)
+      fail("FILE_READ_ERROR", {
+        file: path,
+        reason: `it is ${info.size} bytes, more than the limit of ${maxBytes} bytes`,
+      });
+    return await readFile(path, "utf8");
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") fail("FILE_NOT_FOUND", { file: path }, error);
+    if (code !== undefined) fail("FILE_READ_ERROR", { file: path, reason: (error as Error).message }, error);
+    throw error;
+  }
+}
+
+/**
+ * Expands files and directories into a sorted list of `.json` files (directories recursively,
+ * skipping `node_modules` and dot folders). A path that does not exist is `FILE_NOT_FOUND`.
+ */
+export async function listJsonFiles(paths: readonly string[]): Promise<string[]> {
+  const files: string[] = [];
+  for (const path of paths) {
+    let info: Awaited<ReturnType<typeof stat>>;
+    try {
+      info = await stat(path);
+    } catch (error) {
+      fail("FILE_NOT_FOUND", { file: path }, error);
+    }
+    if (info.isDirectory()) files.push(...(await walk(path)));
+    else files.push(path);
+  }
+  return files;
+}
+
+async function walk(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const files: string[] = [];
+  for (const entry of entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if (entry.name === "node_modules" || entry.name.startsWith(".")) continue;
+      files.push(...(await walk(path)));
+    } else if (entry.name.endsWith(".json")) files.push(path);
+  }
+  return files;
+}
