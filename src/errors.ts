@@ -108,6 +108,7 @@ export interface IssueDetailsByCode {
   ROUTE_NOT_FOUND: { method: string; path: string };
   SERVER_CONFIG_INVALID: { reason: string };
   REMOTE_UNAVAILABLE: { url: string; reason: string };
+  REMOTE_ERROR: { url: string; status: number; code: string | null; message: string };
   INTERNAL_ERROR: { requestId?: string };
 }
 
@@ -247,9 +248,16 @@ const RENDERERS: Renderers = {
   ROUTE_NOT_FOUND: (d) => `no route ${d.method} ${d.path}. See docs/guides/http-api.md.`,
   SERVER_CONFIG_INVALID: (d) => `cannot start the server: ${d.reason}.`,
   REMOTE_UNAVAILABLE: (d) => `cannot reach ${d.url}: ${d.reason}. Check --server and that the server is running.`,
+  REMOTE_ERROR: (d) =>
+    `${d.url} answered HTTP ${d.status}${d.code === null ? "" : ` [${d.code}]`}: ${d.message}. Check that --server points at a workflow-seeder API of the same version.`,
   INTERNAL_ERROR: (d) =>
     `an internal error occurred${d.requestId ? ` (request ${d.requestId})` : ""}; it was logged. Please report it.`,
 };
+
+/** True when `value` is an error code this version knows (e.g. one received from a server). */
+export function isIssueCode(value: unknown): value is IssueCode {
+  return typeof value === "string" && Object.hasOwn(RENDERERS, value);
+}
 
 /** Renders the human message of an issue from its data. */
 export function renderIssueMessage(value: Issue): string {
