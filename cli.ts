@@ -9,6 +9,7 @@ import { hideBin } from "yargs/helpers";
 import { fmtCommand } from "./cli/commands/fmt.js";
 import { importExportCommand } from "./cli/commands/import-export.js";
 import { migrateCommand } from "./cli/commands/migrate.js";
+import { seedCommands } from "./cli/commands/seed.js";
 import { validateCommand } from "./cli/commands/validate.js";
 import {
   type CommandModule,
@@ -22,7 +23,13 @@ import {
 } from "./cli/context.js";
 import { isWorkflowSeederError } from "./src/errors.js";
 
-const COMMANDS: readonly CommandModule[] = [validateCommand, fmtCommand, migrateCommand, importExportCommand];
+const COMMANDS: readonly CommandModule[] = [
+  validateCommand,
+  fmtCommand,
+  migrateCommand,
+  importExportCommand,
+  seedCommands,
+];
 
 function globalOptions(argv: Argv): Argv<GlobalArgs> {
   return argv

@@ -46,8 +46,8 @@ export interface ImportOptions {
   actor?: string | null;
   /** Runtime catalog for the dependency check. Default: Alga's registrations. */
   catalog?: RuntimeCatalog;
-  /** Generates workflow ids. Default `crypto.randomUUID`. */
-  generateId?: () => string;
+  /** Generates the id of a new workflow from its key. Default: a random UUID. */
+  generateId?: (key: string) => string;
 }
 
 /** One bundle to import, with the file it came from (for messages). */
@@ -167,7 +167,7 @@ export async function applyWorkflows(
 ): Promise<ImportResult> {
   const tenant = options.tenant;
   const actor = options.actor ?? null;
-  const generateId = options.generateId ?? randomUUID;
+  const generateId = options.generateId ?? (() => randomUUID());
   const keys = workflows.map((w) => w.key);
   await lockWorkflowKeys(trx, tenant, keys);
   const existing = new Map<string, string[]>();
@@ -178,13 +178,13 @@ export async function applyWorkflows(
   const planned: PlannedWorkflow[] = workflows.map((workflow) => {
     const existingIds = existing.get(workflow.key) ?? [];
     const first = existingIds[0];
-    if (first === undefined) return { workflow, action: "create", workflowId: generateId(), existingIds };
+    if (first === undefined) return { workflow, action: "create", workflowId: generateId(workflow.key), existingIds };
     const policy = options.policyForKey?.(workflow.key, first) ?? options.onConflict ?? DEFAULT_ON_CONFLICT;
     if (policy === "fail") {
       conflicts.push(issue("WORKFLOW_KEY_CONFLICT", { key: workflow.key, existingWorkflowId: first, tenant }));
       return { workflow, action: "skip", workflowId: first, existingIds };
     }
-    if (policy === "replace") return { workflow, action: "replace", workflowId: generateId(), existingIds };
+    if (policy === "replace") return { workflow, action: "replace", workflowId: generateId(workflow.key), existingIds };
     return { workflow, action: policy, workflowId: first, existingIds };
   });
   if (conflicts.length > 0) throw new WorkflowSeederError(conflicts);

@@ -1,0 +1,145 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { checkBundle } from "../catalog/check-bundle.js";
+import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
+import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
+import type { WorkflowBundle } from "../format/bundle-schema.js";
+import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
+import { parseJsonText } from "../format/parse-bundle.js";
+import { readTextFile } from "../import/read-files.js";
+
+/** The default seeds folder, relative to the project directory. */
+export const DEFAULT_SEEDS_DIR = "seeds/workflows";
+
+/** The suffix every seed file has. */
+export const SEED_SUFFIX = ".bundle.json";
+
+/**
+ * A seed file name: a sortable version prefix (a UTC timestamp `YYYY-MM-DDTHH.MM.SS`, or digits),
+ * a separator, a name, and `.bundle.json`. Example: `2026-01-25T10.00.00.ticket-created-hello.bundle.json`.
+ */
+export const SEED_FILE_PATTERN =
+  /^(\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}|\d+)[._-]([A-Za-z0-9][A-Za-z0-9._-]*)\.bundle\.json$/;
+
+/** The pattern as users read it in messages. */
+export const SEED_FILE_PATTERN_TEXT = "<YYYY-MM-DDTHH.MM.SS>.<name>.bundle.json";
+
+/** One seed file. `name` (the file name without `.bundle.json`) is what the seeder records. */
+export interface SeedFile {
+  name: string;
+  file: string;
+  path: string;
+  version: string;
+}
+
+/** The seeds of a folder, in apply order, and the files that are not seeds. */
+export interface SeedListing {
+  dir: string;
+  seeds: SeedFile[];
+  /** Files that do not follow the naming pattern (dot files are ignored). */
+  misnamed: string[];
+}
+
+/** Parses a seed file name; `null` when it does not follow the pattern. */
+export function parseSeedFileName(file: string): { name: string; version: string } | null {
+  const m = SEED_FILE_PATTERN.exec(file);
+  if (!m) return null;
+  return { name: file.slice(0, -SEED_SUFFIX.length), version: m[1] as string };
+}
+
+/** Lists the seeds of a folder in name order. A missing folder has no seeds. */
+export async function listSeedFiles(dir: string): Promise<SeedListing> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as { code?: string }).code === "ENOENT") return { dir, seeds: [], misnamed: [] };
+    fail("FILE_READ_ERROR", { file: dir, reason: (error as Error).message }, error);
+  }
+  const seeds: SeedFile[] = [];
+  const misnamed: string[] = [];
+  for (const entry of entries) {
+    if (entry.name.startsWith(".")) continue;
+    const parsed = entry.isFile() ? parseSeedFileName(entry.name) : null;
+    if (parsed) seeds.push({ ...parsed, file: entry.name, path: join(dir, entry.name) });
+    else misnamed.push(entry.name);
+  }
+  const byName = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
+  return { dir, seeds: seeds.sort(byName), misnamed: misnamed.sort() };
+}
+
+/** The issue reporting misnamed files of a listing, or `null`. */
+export function misnamedIssue(listing: SeedListing): Issue | null {
+  return listing.misnamed.length === 0
+    ? null
+    : issue("INVALID_SEED_NAME", { dir: listing.dir, files: listing.misnamed, pattern: SEED_FILE_PATTERN_TEXT });
+}
+
+/** A seed read from disk: its checked bundle and the checksum of its canonical content. */
+export interface LoadedSeed extends SeedFile {
+  bundle: WorkflowBundle;
+  checksum: string;
+  checksumAlgorithm: string;
+  warnings: Issue[];
+}
+
+/** Reads a seed file and computes its checksum (no validation; for drift checks). */
+export async function readSeedChecksum(seed: SeedFile): Promise<{ value: unknown; checksum: string }> {
+  const text = await readTextFile(seed.path);
+  const json = parseJsonText(text, { file: seed.path });
+  if (!json.ok)
+    throw new WorkflowSeederError(issue("INVALID_SEED_BUNDLE", { seed: seed.name, issue: json.issues[0] as Issue }));
+  return { value: json.value, checksum: hashCanonicalJson(json.value) };
+}
+
+/**
+ * Reads and checks a seed (every offline check of a bundle, with the given catalog). A seed that
+ * fails is `INVALID_SEED_BUNDLE` naming the seed.
+ */
+export async function loadSeed(seed: SeedFile, catalog: RuntimeCatalog): Promise<LoadedSeed> {
+  const { value, checksum } = await readSeedChecksum(seed);
+  const checked = checkBundle(value, { file: seed.path, catalog });
+  if (!checked.ok)
+    throw new WorkflowSeederError(
+      checked.issues.map((i) => issue("INVALID_SEED_BUNDLE", { seed: seed.name, issue: i })),
+    );
+  return {
+    ...seed,
+    bundle: checked.bundle,
+    checksum,
+    checksumAlgorithm: CHECKSUM_ALGORITHM,
+    warnings: checked.warnings,
+  };
+}
+
+/** A version prefix for a seed created at `now` (UTC, `YYYY-MM-DDTHH.MM.SS`). */
+export function formatSeedVersion(now: Date): string {
+  return now.toISOString().slice(0, 19).replace(/:/g, ".");
+}
+
+/**
+ * The version prefix for a new seed: `now`, or one second after the latest existing timestamp
+ * prefix when the clock is behind it, so the new seed always sorts last.
+ */
+export function planNextSeedVersion(existing: readonly SeedFile[], now: Date): string {
+  let candidate = formatSeedVersion(now);
+  const latest = existing
+    .map((s) => s.version)
+    .filter((v) => v.includes("T"))
+    .sort()
+    .at(-1);
+  if (latest !== undefined && candidate <= latest) {
+    const parsed = new Date(`${latest.slice(0, 10)}T${latest.slice(11).replace(/\./g, ":")}Z`);
+    candidate = formatSeedVersion(new Date(parsed.getTime() + 1000));
+  }
+  return candidate;
+}
+
+/** A seed name from free text: lower case, `[a-z0-9._-]`, no leading separator. */
+export function slugifySeedName(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, "-")
+    .replace(/^[._-]+|[._-]+$/g, "")
+    .slice(0, 100);
+}

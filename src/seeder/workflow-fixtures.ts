@@ -1,0 +1,189 @@
+import type { Knex } from "knex";
+import { v5 as uuidv5 } from "uuid";
+import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
+import { rethrowAsDatabaseError } from "../db/database-errors.js";
+import { SEEDS_TABLE } from "../db/migrations.js";
+import { assertTenant } from "../db/tenant.js";
+import type { BundleWorkflow } from "../format/bundle-schema.js";
+import { PORTABLE_WORKFLOW_ID_NAMESPACE } from "../format/portable-id.js";
+import { applyWorkflows, checkSources } from "../import/import-bundle.js";
+import { TOOL_VERSION } from "../version.js";
+import { listSeedFiles, loadSeed } from "./seed-files.js";
+import { acquireSeedLock, insertSeedRecord, type SeedRecord } from "./seed-records.js";
+
+/** Checked fixtures, ready to be written again and again (load once, reset many times). */
+export interface WorkflowFixtures {
+  /** The final workflows, one per key (a later seed's version of a key wins, as with `up`). */
+  workflows: BundleWorkflow[];
+  /** The seeds they came from (recorded as applied on reset), empty for plain bundles. */
+  seeds: { name: string; checksum: string; checksumAlgorithm: string; keys: string[] }[];
+}
+
+/** Where fixtures come from: a seeds folder, or bundles (parsed JSON values). */
+export interface FixtureSource {
+  dir?: string;
+  bundles?: readonly unknown[];
+  catalog?: RuntimeCatalog;
+}
+
+/**
+ * Reads and checks fixtures once: every seed of `dir` (in name order) or the given bundles. Pass
+ * the result to {@link resetWorkflowFixtures} to skip parsing and validation on every reset.
+ */
+export async function loadWorkflowFixtures(source: FixtureSource): Promise<WorkflowFixtures> {
+  const catalog = source.catalog ?? DEFAULT_CATALOG;
+  const byKey = new Map<string, BundleWorkflow>();
+  const seeds: WorkflowFixtures["seeds"] = [];
+  if (source.dir !== undefined) {
+    const listing = await listSeedFiles(source.dir);
+    for (const file of listing.seeds) {
+      const seed = await loadSeed(file, catalog);
+      for (const w of seed.bundle.workflows) byKey.set(w.key, w);
+      seeds.push({
+        name: seed.name,
+        checksum: seed.checksum,
+        checksumAlgorithm: seed.checksumAlgorithm,
+        keys: seed.bundle.workflows.map((w) => w.key),
+      });
+    }
+  }
+  if (source.bundles !== undefined) {
+    const { workflows } = checkSources(
+      source.bundles.map((bundle) => ({ bundle })),
+      catalog,
+    );
+    for (const w of workflows) byKey.set(w.key, w);
+  }
+  return { workflows: [...byKey.values()], seeds };
+}
+
+/**
+ * The id a fixture workflow gets in a tenant: stable across resets (UUID v5 of tenant and key), so
+ * a test may keep an id between resets.
+ */
+export function computeFixtureWorkflowId(tenant: string, key: string): string {
+  return uuidv5(`fixture:${tenant}:${key}`, PORTABLE_WORKFLOW_ID_NAMESPACE);
+}
+
+/** Options of {@link resetWorkflowFixtures}. */
+export interface ResetFixturesOptions extends FixtureSource {
+  tenant: string;
+  /** Prepared fixtures (from {@link loadWorkflowFixtures}); used instead of `dir` / `bundles`. */
+  fixtures?: WorkflowFixtures;
+  now?: () => Date;
+}
+
+/** The result of {@link resetWorkflowFixtures}. */
+export interface ResetFixturesResult {
+  tenant: string;
+  workflows: number;
+  seeds: number;
+}
+
+/**
+ * Brings a tenant's workflows back to exactly the seeded state, in one transaction: every workflow
+ * of the tenant (with its versions and runs) and every seed record goes, then the fixtures are
+ * written again with the same ids, and the seeds are recorded as applied. Whatever a test created,
+ * changed or deleted is undone.
+ *
+ * @example
+ * const fixtures = await loadWorkflowFixtures({ dir: "seeds/workflows" });
+ * beforeEach(() => resetWorkflowFixtures(knex, { tenant, fixtures }));
+ */
+export async function resetWorkflowFixtures(db: Knex, options: ResetFixturesOptions): Promise<ResetFixturesResult> {
+  assertTenant(options.tenant);
+  const fixtures = options.fixtures ?? (await loadWorkflowFixtures(options));
+  const tenant = options.tenant;
+  try {
+    return await db.transaction(async (trx) => {
+      await acquireSeedLock(trx, tenant);
+      await trx.raw("delete from workflow_definitions where tenant = ?", [tenant]);
+      await trx.raw(`delete from ${SEEDS_TABLE} where tenant = ?`, [tenant]);
+      const result = await applyWorkflows(trx, fixtures.workflows, {
+        tenant,
+        onConflict: "fail",
+        catalog: options.catalog ?? DEFAULT_CATALOG,
+        generateId: (key) => computeFixtureWorkflowId(tenant, key),
+      });
+      const idByKey = new Map(result.createdWorkflows.map((w) => [w.key, w.workflowId]));
+      const appliedAt = (options.now?.() ?? new Date()).toISOString();
+      const claimed = new Set<string>();
+      // Newest seed first: a key belongs (as "created") to the seed that wrote it last.
+      for (const seed of [...fixtures.seeds].reverse()) {
+        const record: SeedRecord = {
+          name: seed.name,
+          checksum: seed.checksum,
+          checksumAlgorithm: seed.checksumAlgorithm,
+          appliedAt,
+          toolVersion: TOOL_VERSION,
+          baseline: false,
+          workflows: seed.keys
+            .filter((key) => !claimed.has(key))
+            .map((key) => ({
+              key,
+              workflowId: idByKey.get(key) as string,
+              action: "created" as const,
+              contentHash: null,
+            })),
+        };
+        for (const key of seed.keys) claimed.add(key);
+        await insertSeedRecord(trx, tenant, record);
+      }
+      return { tenant, workflows: fixtures.workflows.length, seeds: fixtures.seeds.length };
+    });
+  } catch (error) {
+    rethrowAsDatabaseError(error);
+  }
+}
+
+/** A transaction holding the fixtures, with a savepoint per test (the fast mode). */
+export interface FixtureTransaction {
+  /** The connection every test must use (a knex transaction). */
+  readonly db: Knex.Transaction;
+  readonly tenant: string;
+  /** Starts a test: takes a savepoint. */
+  beginTest(): Promise<void>;
+  /** Ends a test: rolls back to the savepoint (whatever the test wrote is gone). */
+  endTest(): Promise<void>;
+  /** Rolls back the whole transaction (fixtures included) and releases its connection. */
+  close(): Promise<void>;
+}
+
+const SAVEPOINT = "workflow_seeder_fixture";
+
+/**
+ * Opens a transaction, resets the fixtures inside it, and gives each test a savepoint to roll back
+ * to: sub-millisecond isolation between tests, nothing ever committed.
+ *
+ * @example
+ * const scope = await openFixtureTransaction(knex, { tenant, dir: "seeds/workflows" });
+ * beforeEach(() => scope.beginTest()); afterEach(() => scope.endTest()); after(() => scope.close());
+ */
+export async function openFixtureTransaction(db: Knex, options: ResetFixturesOptions): Promise<FixtureTransaction> {
+  const trx = await db.transaction();
+  try {
+    await resetWorkflowFixtures(trx, options);
+  } catch (error) {
+    await trx.rollback().catch(() => undefined);
+    throw error;
+  }
+  let open = false;
+  return {
+    db: trx,
+    tenant: options.tenant,
+    async beginTest() {
+      if (open) await trx.raw(`rollback to savepoint ${SAVEPOINT}`);
+      await trx.raw(`savepoint ${SAVEPOINT}`);
+      open = true;
+    },
+    async endTest() {
+      if (!open) return;
+      await trx.raw(`rollback to savepoint ${SAVEPOINT}`);
+      await trx.raw(`release savepoint ${SAVEPOINT}`);
+      open = false;
+    },
+    async close() {
+      if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
+    },
+  };
+}
