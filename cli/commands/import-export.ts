@@ -78,6 +78,8 @@ async function runImport(args: ImportArgs): Promise<number> {
 }
 
 interface ExportArgs extends GlobalArgs {
+  seed?: string;
+  dir: string;
   workflowId: string[];
   key: string[];
   all: boolean;
@@ -95,6 +97,7 @@ async function runExport(args: ExportArgs): Promise<number> {
       throw invalidArgument("--exported-at", args.exportedAt, "an RFC 3339 date-time such as 2026-01-01T00:00:00.000Z");
   }
   const tenant = await tenantOf(args);
+  if (args.seed !== undefined) return runExportToSeed(args, tenant);
   const { exportBundle } = await import("../../src/export/export-bundle.js");
   const { canonicalizeJson } = await import("../../src/format/canonical-json.js");
   const bundle = await withDatabase(args, (db) =>
@@ -121,6 +124,29 @@ async function runExport(args: ExportArgs): Promise<number> {
   const keys = bundle.workflows.map((w) => w.key);
   if (args.json) printJson({ file: args.out, workflows: keys });
   else say(`wrote ${plural(keys.length, "workflow")} to ${args.out}`);
+  return EXIT_OK;
+}
+
+async function runExportToSeed(args: ExportArgs, tenant: string): Promise<number> {
+  if (args.out !== undefined) throw new UsageError("--seed writes a seed file in --dir; do not combine it with --out");
+  const { exportToSeed } = await import("../../src/seeder/seed-baseline.js");
+  const { resolve } = await import("node:path");
+  const result = await withDatabase(args, (db) =>
+    exportToSeed(db.knex, {
+      tenant,
+      dir: resolve(process.cwd(), args.dir),
+      name: args.seed as string,
+      workflowIds: args.workflowId,
+      keys: args.key,
+      all: args.all,
+      withCalledWorkflows: args.withCalledWorkflows,
+    }),
+  );
+  if (args.json) printJson(result);
+  else
+    say(
+      `wrote seed ${result.file} with ${plural(result.workflows.length, "workflow")}; recorded as applied for tenant ${tenant}\nCommit it; other databases will see it as pending.`,
+    );
   return EXIT_OK;
 }
 
@@ -166,6 +192,8 @@ export const importExportCommand: CommandModule = (argv, run) =>
             describe: "Also export every workflow reachable through control.callWorkflow",
           })
           .option("out", { type: "string", describe: "Write to this file instead of stdout" })
-          .option("exported-at", { type: "string", describe: "Pin exportedAt (RFC 3339) for byte-stable output" }),
+          .option("exported-at", { type: "string", describe: "Pin exportedAt (RFC 3339) for byte-stable output" })
+          .option("seed", { type: "string", describe: "Write a new versioned seed file with this name (and record it as applied here)" })
+          .option("dir", { type: "string", default: "seeds/workflows", describe: "Seeds folder for --seed" }),
       run(runExport),
     );

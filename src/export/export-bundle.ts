@@ -51,6 +51,8 @@ export async function exportBundle(db: Knex, options: ExportOptions): Promise<Wo
     if (missingIds.length + missingKeys.length > 0)
       fail("WORKFLOW_NOT_FOUND", { workflowIds: missingIds, keys: missingKeys, tenant: options.tenant });
   }
+  // A bundle needs at least one workflow.
+  if (rows.length === 0) fail("WORKFLOW_NOT_FOUND", { workflowIds: [], keys: [], tenant: options.tenant });
   const keyless = rows.filter((r) => r.key === null || r.key === "");
   if (keyless.length > 0)
     fail("WORKFLOW_WITHOUT_KEY", { workflowIds: keyless.map((r) => r.workflow_id), tenant: options.tenant });
