@@ -17,6 +17,9 @@ function uniqueItems<T extends z.ZodType>(item: T) {
     .array(item)
     .refine((items) => new Set(items.map((i) => canonicalizeJsonCompact(i))).size === items.length, {
       error: "items must be unique",
+      // Also when some items are invalid: a validator reports every problem, as Alga's Ajv
+      // (allErrors) does. The value is still an array of JSON values here.
+      when: (payload) => Array.isArray(payload.value),
     })
     .meta({ jsonSchema: { uniqueItems: true } });
 }
