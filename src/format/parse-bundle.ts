@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { type Issue, issue, type PathProblem, type ValidationResult } from "../errors.js";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type WorkflowBundle, WorkflowBundleSchema } from "./bundle-schema.js";
+import { findJsonSyntaxErrorOffset } from "./json-syntax-error.js";
 import { describeJsonType, isJsonObject, toJsonPointer } from "./json-value.js";
 
 /** Where a document came from, for messages (`file` is shown as given). */
@@ -26,21 +27,6 @@ export function locateOffset(text: string, offset: number): { line: number; colu
   return { line, column: end - lineStart + 1 };
 }
 
-function errorOffset(message: string, text: string): number {
-  const position = /position (\d+)/.exec(message);
-  if (position) return Number(position[1]);
-  const lineColumn = /line (\d+) column (\d+)/.exec(message);
-  if (lineColumn) {
-    const lines = text.split("\n");
-    const line = Number(lineColumn[1]);
-    let offset = 0;
-    for (let i = 0; i < line - 1 && i < lines.length; i++) offset += (lines[i] as string).length + 1;
-    return offset + Number(lineColumn[2]) - 1;
-  }
-  // "Unexpected end of JSON input" and friends: the problem is at the end.
-  return text.length;
-}
-
 /**
  * Parses JSON text. A leading UTF-8 byte order mark is ignored. On failure the issue is
  * `INVALID_JSON` with the 1-based line and column of the problem.
@@ -51,11 +37,14 @@ export function parseJsonText(text: string, options: SourceOptions = {}): Valida
     return { ok: true, value: JSON.parse(body) };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const position = errorOffset(message, body);
+    const found = findJsonSyntaxErrorOffset(body);
+    const position = found === -1 ? body.length : found;
     const { line, column } = locateOffset(body, position);
+    // V8 appends a position, or quotes the text around an unexpected token: keep the first part.
     const reason = message
       .replace(/^JSON\.parse: /, "")
       .replace(/ in JSON at position \d+.*$/s, "")
+      .replace(/^(Unexpected token '.*?'), .*$/s, "$1")
       .replace(/\s*\(line \d+ column \d+\)$/, "");
     return { ok: false, issues: [issue("INVALID_JSON", withFile({ line, column, position, reason }, options))] };
   }
@@ -68,20 +57,37 @@ export function parseJsonText(text: string, options: SourceOptions = {}): Valida
 export function validateBundleHeader(value: unknown, options: SourceOptions = {}): Issue | null {
   if (!isJsonObject(value))
     return issue("INVALID_BUNDLE", withFile({ receivedType: describeJsonType(value) }, options));
+  // A missing field stays undefined (left out of the JSON details, "missing" in the message), as in Alga.
   if (value.format !== BUNDLE_FORMAT)
-    return issue("UNSUPPORTED_FORMAT", withFile({ received: value.format ?? null, expected: BUNDLE_FORMAT }, options));
+    return issue("UNSUPPORTED_FORMAT", withFile({ received: value.format, expected: BUNDLE_FORMAT }, options));
   if (value.formatVersion !== BUNDLE_FORMAT_VERSION)
     return issue(
       "UNSUPPORTED_FORMAT_VERSION",
-      withFile({ received: value.formatVersion ?? null, supported: [BUNDLE_FORMAT_VERSION] }, options),
+      withFile({ received: value.formatVersion, supported: [BUNDLE_FORMAT_VERSION] }, options),
     );
   return null;
 }
 
-/** Turns zod issues into path problems (one per unknown key), in document order. */
+/** True when the object at `path` inside `input` exists and lacks the path's last key. */
+function isMissingProperty(input: unknown, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0) return false;
+  let parent: unknown = input;
+  for (const segment of path.slice(0, -1)) {
+    if (typeof parent !== "object" || parent === null) return false;
+    parent = (parent as Record<PropertyKey, unknown>)[segment];
+  }
+  return isJsonObject(parent) && !Object.hasOwn(parent, path[path.length - 1] as PropertyKey);
+}
+
+/**
+ * Turns zod issues into path problems (one per unknown key), in document order. With `input`
+ * (the validated value), a type error on an absent property reads "required property is missing"
+ * whatever the schema's own message (custom messages do not say "received undefined").
+ */
 export function collectPathProblems(
   issues: readonly z.core.$ZodIssue[],
   prefix: (string | number)[] = [],
+  input?: unknown,
 ): PathProblem[] {
   const problems: PathProblem[] = [];
   for (const i of issues) {
@@ -92,7 +98,7 @@ export function collectPathProblems(
           path: toJsonPointer([...segments, key]),
           message: "unknown property (not allowed by the schema)",
         });
-    } else if (i.code === "invalid_type" && /received undefined$/.test(i.message)) {
+    } else if (/received undefined$/.test(i.message) || (input !== undefined && isMissingProperty(input, i.path))) {
       problems.push({ path: toJsonPointer(segments), message: "required property is missing" });
     } else {
       problems.push({ path: toJsonPointer(segments), message: i.message });
@@ -135,7 +141,10 @@ export function validateBundle(value: unknown, options: SourceOptions = {}): Val
     return {
       ok: false,
       issues: [
-        issue("SCHEMA_VALIDATION_FAILED", withFile({ errors: collectPathProblems(parsed.error.issues) }, options)),
+        issue(
+          "SCHEMA_VALIDATION_FAILED",
+          withFile({ errors: collectPathProblems(parsed.error.issues, [], value) }, options),
+        ),
       ],
     };
   const duplicates = collectDuplicates(parsed.data, options);

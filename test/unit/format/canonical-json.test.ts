@@ -9,7 +9,9 @@ describe("canonicalizeJson", () => {
   });
 
   it('orders integer-like keys as strings: "10" before "2"', () => {
-    expect(canonicalizeJson({ "2": "two", "10": "ten", a: 0 })).to.equal('{\n  "10": "ten",\n  "2": "two",\n  "a": 0\n}\n');
+    expect(canonicalizeJson({ "2": "two", "10": "ten", a: 0 })).to.equal(
+      '{\n  "10": "ten",\n  "2": "two",\n  "a": 0\n}\n',
+    );
   });
 
   it("sorts by UTF-16 code unit, not locale (upper case before lower case, é after z)", () => {
