@@ -1,0 +1,32 @@
+/**
+ * Mocha root-hook plugin for test harnesses: `mocha --require workflow-seeder/mocha-plugin`.
+ *
+ * Every test starts from the workflows of the seeds folder and whatever it writes is rolled back
+ * after it (a savepoint of one transaction). Tests use `workflowFixtureDb()` as their knex.
+ *
+ * Environment (read here, at the edge): DATABASE_URL (default: an in-memory embedded database),
+ * WORKFLOW_SEEDER_TENANT (default: the development tenant), WORKFLOW_SEEDER_FIXTURES (default:
+ * seeds/workflows).
+ */
+import { resolve } from "node:path";
+import { openDatabase } from "./src/db/connection.js";
+import { DEFAULT_DEV_TENANT } from "./src/db/tenant.js";
+import { createFixtureRootHooks } from "./src/seeder/fixture-hooks.js";
+
+const hooks = createFixtureRootHooks({
+  open: () =>
+    process.env.DATABASE_URL
+      ? openDatabase({ kind: "postgres", connection: process.env.DATABASE_URL, source: "env" })
+      : openDatabase({ kind: "embedded", dataDir: null, source: "default" }),
+  tenant: process.env.WORKFLOW_SEEDER_TENANT ?? DEFAULT_DEV_TENANT,
+  dir: resolve(process.cwd(), process.env.WORKFLOW_SEEDER_FIXTURES ?? "seeds/workflows"),
+});
+
+/** The root hooks mocha picks up from a `--require`d module. */
+export const mochaHooks = hooks.mochaHooks;
+
+/** The knex transaction every test must use (holds the fixtures; rolled back after each test). */
+export const workflowFixtureDb = hooks.db;
+
+/** The tenant the fixtures live in. */
+export const workflowFixtureTenant = hooks.tenant;
