@@ -10,6 +10,7 @@ import { fmtCommand } from "./cli/commands/fmt.js";
 import { importExportCommand } from "./cli/commands/import-export.js";
 import { migrateCommand } from "./cli/commands/migrate.js";
 import { seedCommands } from "./cli/commands/seed.js";
+import { serveCommand } from "./cli/commands/serve.js";
 import { validateCommand } from "./cli/commands/validate.js";
 import {
   type CommandModule,
@@ -29,6 +30,7 @@ const COMMANDS: readonly CommandModule[] = [
   migrateCommand,
   importExportCommand,
   seedCommands,
+  serveCommand,
 ];
 
 function globalOptions(argv: Argv): Argv<GlobalArgs> {

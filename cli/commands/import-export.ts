@@ -37,6 +37,8 @@ export function printImportSummary(result: ImportResult, tenant: string, file?: 
 }
 
 async function runImport(args: ImportArgs): Promise<number> {
+  const remote = await import("./remote-import-export.js");
+  if (remote.isRemote(args)) return remote.runRemoteImport(args);
   const { importBundles } = await import("../../src/import/import-bundle.js");
   const { isWorkflowSeederError } = await import("../../src/errors.js");
   const tenant = await tenantOf(args);
@@ -96,6 +98,8 @@ async function runExport(args: ExportArgs): Promise<number> {
     if (!isRfc3339DateTime(args.exportedAt))
       throw invalidArgument("--exported-at", args.exportedAt, "an RFC 3339 date-time such as 2026-01-01T00:00:00.000Z");
   }
+  const remote = await import("./remote-import-export.js");
+  if (remote.isRemote(args)) return remote.runRemoteExport(args);
   const tenant = await tenantOf(args);
   if (args.seed !== undefined) return runExportToSeed(args, tenant);
   const { exportBundle } = await import("../../src/export/export-bundle.js");
@@ -175,7 +179,9 @@ export const importExportCommand: CommandModule = (argv, run) =>
             default: false,
             describe: "One transaction per file instead of one for all",
           })
-          .option("actor", { type: "string", describe: "User UUID written to created_by / updated_by / published_by" }),
+          .option("actor", { type: "string", describe: "User UUID written to created_by / updated_by / published_by" })
+          .option("server", { type: "string", describe: "Go through this workflow-seeder API (URL), no database" })
+          .option("token-file", { type: "string", describe: "With --server: token file (else WORKFLOW_SEEDER_TOKEN)" }),
       run(runImport),
     )
     .command(
@@ -194,6 +200,8 @@ export const importExportCommand: CommandModule = (argv, run) =>
           .option("out", { type: "string", describe: "Write to this file instead of stdout" })
           .option("exported-at", { type: "string", describe: "Pin exportedAt (RFC 3339) for byte-stable output" })
           .option("seed", { type: "string", describe: "Write a new versioned seed file with this name (and record it as applied here)" })
-          .option("dir", { type: "string", default: "seeds/workflows", describe: "Seeds folder for --seed" }),
+          .option("dir", { type: "string", default: "seeds/workflows", describe: "Seeds folder for --seed" })
+          .option("server", { type: "string", describe: "Go through this workflow-seeder API (URL), no database" })
+          .option("token-file", { type: "string", describe: "With --server: token file (else WORKFLOW_SEEDER_TOKEN)" }),
       run(runExport),
     );

@@ -1,0 +1,393 @@
+import { randomUUID } from "node:crypto";
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { Knex } from "knex";
+import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
+import type { Database } from "../db/connection.js";
+import { toDatabaseIssue } from "../db/database-errors.js";
+import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
+import { exportBundle } from "../export/export-bundle.js";
+import { canonicalizeJson } from "../format/canonical-json.js";
+import { isRfc3339DateTime } from "../format/date-time.js";
+import { parseJsonText } from "../format/parse-bundle.js";
+import { isUuidString } from "../format/portable-id.js";
+import { CONFLICT_POLICIES, DEFAULT_ON_CONFLICT, importBundle } from "../import/import-bundle.js";
+import { type ApiToken, createTokenMatcher, isTenantAllowed, validateApiTokens } from "./api-tokens.js";
+import { statusOfCode } from "./error-status.js";
+import {
+  assertKnownParams,
+  parseBooleanParam,
+  parseChoiceParam,
+  parseListParam,
+  parseStringParam,
+  type QueryParams,
+} from "./query-params.js";
+import { type LogSink, writeLogEntry } from "./request-log.js";
+
+/** The largest request body accepted by default: 10 MiB. */
+export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024;
+
+/** The media type of bundles and of every JSON answer. */
+export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
+
+/** The file name offered by the export routes. */
+export const EXPORT_FILE_NAME = "workflow-bundle.json";
+
+/** Settings of the server, shared by {@link createServer} and `startServer`. */
+export interface ServerSettings {
+  /** Accepted bearer tokens. Required unless `insecureLocal`. */
+  tokens?: readonly ApiToken[];
+  /**
+   * Serve without tokens, to loopback clients only (local development). Ignored when tokens are
+   * configured: they are then always required. Default false.
+   */
+  insecureLocal?: boolean;
+  /** Largest request body in bytes. Default {@link DEFAULT_BODY_LIMIT}. */
+  bodyLimit?: number;
+  /** Runtime catalog for the dependency check of imports. Default: Alga's registrations. */
+  catalog?: RuntimeCatalog;
+  /** Receives one JSON line per request and per fault. Default: no log. */
+  logStream?: LogSink;
+}
+
+/** Options of {@link createServer}: settings and the database (borrowed: the caller closes it). */
+export type ServerOptions = ServerSettings & ({ knex: Knex } | { database: Database });
+
+/** Per-request facts kept out of the request object, for the log. */
+interface RequestState {
+  tenant: string | null;
+  token: ApiToken | null;
+  code?: string;
+}
+
+const LOOPBACK_ADDRESS = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|::1|::ffff:127\.\d{1,3}\.\d{1,3}\.\d{1,3})$/;
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const MAX_ECHOED = 200;
+
+/** True when a socket address is a loopback address. */
+export function isLoopbackAddress(address: string | undefined): boolean {
+  return address !== undefined && LOOPBACK_ADDRESS.test(address);
+}
+
+/**
+ * Checks the server settings that do not depend on where it listens: at least one valid token,
+ * or `insecureLocal`. Returns the issues that prevent starting.
+ */
+export function validateServerSettings(settings: ServerSettings): Issue[] {
+  const tokens = validateApiTokens(settings.tokens ?? []);
+  if (!tokens.ok) return tokens.issues;
+  if (tokens.value.length === 0 && !settings.insecureLocal)
+    return [
+      issue("SERVER_CONFIG_INVALID", {
+        reason:
+          "no API token is configured; set WORKFLOW_SEEDER_API_TOKENS or --token-file (or, for local development only, --insecure-local on a loopback host)",
+      }),
+    ];
+  return [];
+}
+
+function truncate(value: string): string {
+  return value.length > MAX_ECHOED ? `${value.slice(0, MAX_ECHOED)}...` : value;
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf("?");
+  return q === -1 ? url : url.slice(0, q);
+}
+
+/**
+ * Turns anything thrown while serving a request into an expected error, or `null` for a fault of
+ * the server. Framework errors (body too large, media type) get their codes here.
+ */
+function toExpectedError(error: unknown, request: FastifyRequest, bodyLimit: number): WorkflowSeederError | null {
+  if (error instanceof WorkflowSeederError) return error;
+  const code = (error as { code?: unknown }).code;
+  if (code === "FST_ERR_CTP_BODY_TOO_LARGE")
+    return new WorkflowSeederError(issue("PAYLOAD_TOO_LARGE", { limitBytes: bodyLimit }));
+  if (code === "FST_ERR_CTP_INVALID_MEDIA_TYPE")
+    return new WorkflowSeederError(
+      issue("UNSUPPORTED_MEDIA_TYPE", {
+        received: request.headers["content-type"] ?? null,
+        expected: "application/json",
+      }),
+    );
+  const database = toDatabaseIssue(error);
+  if (database) return new WorkflowSeederError(database, { cause: error });
+  const statusCode = (error as { statusCode?: unknown }).statusCode;
+  if (typeof statusCode === "number" && statusCode >= 400 && statusCode < 500)
+    return new WorkflowSeederError(
+      issue("INVALID_ARGUMENT", {
+        option: "request",
+        received: typeof code === "string" ? code : String(statusCode),
+        expected: `a well-formed request (${error instanceof Error ? error.message : "rejected by the HTTP layer"})`,
+      }),
+    );
+  return null;
+}
+
+/**
+ * Creates the HTTP API (a fastify instance, not yet listening):
+ *
+ * - `GET /api/workflow-definitions/:workflowId/export` one workflow as a canonical bundle
+ * - `GET /api/workflow-definitions/export?key=a&key=b|workflowId=...|all=true` several
+ * - `POST /api/workflow-definitions/import?onConflict=fail|replace|update|skip&force=true|false`
+ * - `GET /healthz` 200 when the database answers, else 503
+ *
+ * Every `/api` route needs `Authorization: Bearer <token>` and an `x-tenant-id` header. Errors
+ * answer `{error: {code, message, details}}` with the status of {@link statusOfCode}; a fault of
+ * the server answers 500 `INTERNAL_ERROR` with the request id only, and is logged.
+ *
+ * Throws `SERVER_CONFIG_INVALID` when no token is configured and `insecureLocal` is not set.
+ *
+ * @example
+ * const server = createServer({ knex, tokens: [{ token: process.env.TOKEN }] });
+ * await server.listen({ host: "127.0.0.1", port: 3000 });
+ */
+export function createServer(options: ServerOptions): FastifyInstance {
+  const problems = validateServerSettings(options);
+  if (problems.length > 0) throw new WorkflowSeederError(problems);
+  const knex = "knex" in options ? options.knex : options.database.knex;
+  const tokens = validateApiTokens(options.tokens ?? []);
+  const matchToken = createTokenMatcher(tokens.ok ? tokens.value : []);
+  const requireToken = tokens.ok && tokens.value.length > 0;
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const log = options.logStream;
+  const states = new WeakMap<FastifyRequest, RequestState>();
+  const stateOf = (request: FastifyRequest): RequestState => {
+    let state = states.get(request);
+    if (!state) {
+      state = { tenant: null, token: null };
+      states.set(request, state);
+    }
+    return state;
+  };
+
+  const server = Fastify({
+    logger: false,
+    bodyLimit,
+    return503OnClosing: true,
+    genReqId: (req) => {
+      const given = req.headers["x-request-id"];
+      return typeof given === "string" && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    frameworkErrors: (error, request, reply) => {
+      sendError(request, reply, error);
+    },
+  });
+
+  function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+    const state = stateOf(request);
+    const expected = toExpectedError(error, request, bodyLimit);
+    const status = expected ? statusOfCode(expected.code) : 500;
+    if (expected && status < 500) {
+      state.code = expected.code;
+      if (status === 401) reply.header("www-authenticate", 'Bearer realm="workflow-seeder"');
+      return reply.code(status).type(JSON_CONTENT_TYPE).send(expected.toJSON());
+    }
+    // The body of a 5xx never carries internals (messages of the driver, hosts, stacks): the log does.
+    const original = error instanceof Error ? error : new Error(String(error));
+    writeLogEntry(log, {
+      level: status === 503 ? "warn" : "error",
+      msg: "fault",
+      requestId: request.id,
+      code: expected?.code ?? "INTERNAL_ERROR",
+      message: original.message,
+      ...(expected ? {} : { stack: original.stack ?? "" }),
+    });
+    const answer =
+      status === 503
+        ? issue("DATABASE_UNAVAILABLE", {
+            target: "the server's database",
+            reason: `it does not answer (request ${request.id}); retry later`,
+          })
+        : issue("INTERNAL_ERROR", { requestId: request.id });
+    state.code = answer.code;
+    return reply
+      .code(status === 503 ? 503 : 500)
+      .type(JSON_CONTENT_TYPE)
+      .send(new WorkflowSeederError(answer).toJSON());
+  }
+
+  server.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  server.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new WorkflowSeederError(
+        issue("ROUTE_NOT_FOUND", { method: request.method, path: truncate(pathOf(request.url)) }),
+      ),
+    ),
+  );
+
+  // Bodies are parsed here, from the raw text, so invalid JSON gets a line and a column; every
+  // other media type is refused with 415 by fastify (no parser left for it).
+  server.removeAllContentTypeParsers();
+  server.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
+    const parsed = parseJsonText(body as string);
+    if (parsed.ok) done(null, parsed.value);
+    else done(new WorkflowSeederError(parsed.issues), undefined);
+  });
+
+  server.addHook("onRequest", async (request) => {
+    stateOf(request);
+    if (!requireToken && !isLoopbackAddress(request.socket.remoteAddress))
+      fail("UNAUTHORIZED", {
+        reason: "this server runs without tokens (--insecure-local) and serves loopback clients only",
+      });
+  });
+  server.addHook("onSend", async (request, reply) => {
+    reply.header("x-request-id", request.id);
+  });
+  server.addHook("onResponse", async (request, reply) => {
+    const state = stateOf(request);
+    const status = reply.statusCode;
+    writeLogEntry(log, {
+      level: status >= 500 ? "error" : status >= 400 ? "warn" : "info",
+      msg: "request",
+      requestId: request.id,
+      method: request.method,
+      path: truncate(pathOf(request.url)),
+      status,
+      durationMs: Math.round(reply.elapsedTime * 10) / 10,
+      tenant: state.tenant,
+      ...(state.code === undefined ? {} : { code: state.code }),
+    });
+  });
+
+  server.get("/healthz", async (request, reply) => {
+    try {
+      await knex.raw("select 1");
+    } catch (error) {
+      // Whatever makes `select 1` fail, the database cannot serve requests: 503, details logged.
+      const reason = error instanceof Error ? error.message : String(error);
+      return sendError(
+        request,
+        reply,
+        new WorkflowSeederError(issue("DATABASE_UNAVAILABLE", { target: "the database", reason }), { cause: error }),
+      );
+    }
+    return reply.type(JSON_CONTENT_TYPE).send({ status: "ok" });
+  });
+
+  server.register(
+    async (api) => {
+      api.addHook("onRequest", async (request) => {
+        const state = stateOf(request);
+        if (requireToken) state.token = authenticate(request.headers.authorization);
+        const tenant = request.headers["x-tenant-id"];
+        if (typeof tenant !== "string" || !isUuidString(tenant))
+          fail("INVALID_TENANT", { received: truncate(Array.isArray(tenant) ? tenant.join(",") : (tenant ?? "")) });
+        if (state.token && !isTenantAllowed(state.token, tenant)) fail("FORBIDDEN", { tenant: tenant.toLowerCase() });
+        state.tenant = tenant.toLowerCase();
+      });
+
+      api.get("/workflow-definitions/export", async (request, reply) => {
+        const query = request.query as QueryParams;
+        assertKnownParams(query, ["key", "workflowId", "all", "withCalledWorkflows", "exportedAt"]);
+        const keys = parseListParam(query, "key");
+        const workflowIds = parseListParam(query, "workflowId");
+        const all = parseBooleanParam(query, "all") ?? false;
+        if (!all && keys.length === 0 && workflowIds.length === 0)
+          fail("INVALID_ARGUMENT", {
+            option: "query",
+            received: pathOf(request.url) === request.url ? "" : request.url.slice(request.url.indexOf("?") + 1),
+            expected: "key=<key> (repeatable), workflowId=<uuid> (repeatable) or all=true",
+          });
+        const invalidId = workflowIds.find((id) => !isUuidString(id));
+        if (invalidId !== undefined)
+          fail("INVALID_ARGUMENT", { option: "query parameter workflowId", received: invalidId, expected: "a UUID" });
+        return sendBundle(reply, request, { keys, workflowIds, all, ...exportFlags(query) });
+      });
+
+      api.get("/workflow-definitions/:workflowId/export", async (request, reply) => {
+        const { workflowId } = request.params as { workflowId: string };
+        if (!isUuidString(workflowId))
+          fail("INVALID_ARGUMENT", {
+            option: "workflowId",
+            received: truncate(workflowId),
+            expected: "a workflow UUID",
+          });
+        const query = request.query as QueryParams;
+        assertKnownParams(query, ["withCalledWorkflows", "exportedAt"]);
+        return sendBundle(reply, request, { workflowIds: [workflowId], ...exportFlags(query) });
+      });
+
+      api.post("/workflow-definitions/import", async (request, reply) => {
+        const query = request.query as QueryParams;
+        assertKnownParams(query, ["force", "onConflict", "actor"]);
+        const force = parseBooleanParam(query, "force") ?? false;
+        const policy = parseChoiceParam(query, "onConflict", CONFLICT_POLICIES);
+        if (force && policy !== undefined && policy !== "replace")
+          fail("INVALID_ARGUMENT", {
+            option: "query parameter onConflict",
+            received: policy,
+            expected: "replace or nothing when force=true (force=true means onConflict=replace)",
+          });
+        const actor = parseStringParam(query, "actor");
+        if (actor !== undefined && !isUuidString(actor))
+          fail("INVALID_ARGUMENT", { option: "query parameter actor", received: truncate(actor), expected: "a UUID" });
+        if (request.body === undefined)
+          fail("UNSUPPORTED_MEDIA_TYPE", {
+            received: request.headers["content-type"] ?? null,
+            expected: "application/json",
+          });
+        const result = await importBundle(knex, request.body, {
+          tenant: tenantOf(request),
+          onConflict: force ? "replace" : (policy ?? DEFAULT_ON_CONFLICT),
+          actor: actor ?? null,
+          ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
+        });
+        return reply.type(JSON_CONTENT_TYPE).send(result);
+      });
+    },
+    { prefix: "/api" },
+  );
+
+  function authenticate(header: string | undefined): ApiToken {
+    if (header === undefined) fail("UNAUTHORIZED", { reason: "the request has no Authorization header" });
+    const m = /^Bearer +(\S+) *$/i.exec(header);
+    if (!m) fail("UNAUTHORIZED", { reason: 'the Authorization header is not of the form "Bearer <token>"' });
+    const token = matchToken(m[1] as string);
+    if (!token) fail("UNAUTHORIZED", { reason: "the token is not valid" });
+    return token;
+  }
+
+  function tenantOf(request: FastifyRequest): string {
+    const tenant = stateOf(request).tenant;
+    // The /api hook sets it before any handler runs.
+    if (tenant === null) throw new Error("tenant missing after authentication");
+    return tenant;
+  }
+
+  async function sendBundle(
+    reply: FastifyReply,
+    request: FastifyRequest,
+    selection: {
+      keys?: string[];
+      workflowIds?: string[];
+      all?: boolean;
+      withCalledWorkflows: boolean;
+      exportedAt?: string;
+    },
+  ): Promise<FastifyReply> {
+    const bundle = await exportBundle(knex, { tenant: tenantOf(request), ...selection });
+    return reply
+      .type(JSON_CONTENT_TYPE)
+      .header("content-disposition", `attachment; filename="${EXPORT_FILE_NAME}"`)
+      .send(canonicalizeJson(bundle));
+  }
+
+  return server;
+}
+
+function exportFlags(query: QueryParams): { withCalledWorkflows: boolean; exportedAt?: string } {
+  const withCalledWorkflows = parseBooleanParam(query, "withCalledWorkflows") ?? false;
+  const exportedAt = parseStringParam(query, "exportedAt");
+  if (exportedAt === undefined) return { withCalledWorkflows };
+  if (!isRfc3339DateTime(exportedAt))
+    fail("INVALID_ARGUMENT", {
+      option: "query parameter exportedAt",
+      received: truncate(exportedAt),
+      expected: "an RFC 3339 date-time such as 2026-01-01T00:00:00.000Z",
+    });
+  return { withCalledWorkflows, exportedAt };
+}

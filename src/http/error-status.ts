@@ -1,0 +1,67 @@
+import type { IssueCode } from "../errors.js";
+
+/**
+ * The HTTP status of each error code. Exhaustive on purpose: a new code does not compile until it
+ * is given a status here. 400 for everything wrong in the request (the statuses Alga uses for
+ * bundle problems), 404 for what does not exist, 409 for a clash with the current data, 503 while
+ * the database does not answer, 500 only for faults of the server itself (answered as
+ * `INTERNAL_ERROR`, never with the original details).
+ */
+export const HTTP_STATUS_BY_CODE: Readonly<Record<IssueCode, number>> = {
+  INVALID_JSON: 400,
+  INVALID_BUNDLE: 400,
+  UNSUPPORTED_FORMAT: 400,
+  UNSUPPORTED_FORMAT_VERSION: 400,
+  SCHEMA_VALIDATION_FAILED: 400,
+  DUPLICATE_WORKFLOW_KEY: 400,
+  DUPLICATE_VERSION: 400,
+  VALUE_OUT_OF_RANGE: 400,
+  INVALID_DEFINITION: 400,
+  INVALID_DRAFT_DEFINITION: 400,
+  MISSING_DEPENDENCIES: 400,
+  UNRESOLVED_WORKFLOW_REFERENCE: 400,
+  INVALID_TENANT: 400,
+  INVALID_ARGUMENT: 400,
+  INVALID_PAYLOAD: 400,
+  INVALID_SEED_BUNDLE: 400,
+  PUBLISH_VALIDATION_FAILED: 400,
+  NOT_CANONICAL: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  WORKFLOW_NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  RUN_NOT_FOUND: 404,
+  SEED_NOT_FOUND: 404,
+  WORKFLOW_KEY_CONFLICT: 409,
+  WORKFLOW_WITHOUT_KEY: 409,
+  DATABASE_CONSTRAINT_VIOLATION: 409,
+  SEED_CHECKSUM_MISMATCH: 409,
+  SEED_ALREADY_EXISTS: 409,
+  SEED_REVERT_BLOCKED: 409,
+  NO_PUBLISHED_VERSION: 409,
+  WORKFLOW_PAUSED: 409,
+  CONCURRENCY_LIMIT_REACHED: 409,
+  RUN_NOT_WAITING: 409,
+  NO_MATCHING_WAIT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  REMOTE_UNAVAILABLE: 502,
+  REMOTE_ERROR: 502,
+  DATABASE_UNAVAILABLE: 503,
+  EMBEDDED_DATABASE_BUSY: 503,
+  SEED_LOCK_TIMEOUT: 503,
+  DATABASE_ERROR: 500,
+  INTERNAL_ERROR: 500,
+  SERVER_CONFIG_INVALID: 500,
+  INVALID_CATALOG: 500,
+  INVALID_KNEXFILE: 500,
+  INVALID_SEED_NAME: 500,
+  FILE_NOT_FOUND: 500,
+  FILE_READ_ERROR: 500,
+  FILE_WRITE_ERROR: 500,
+};
+
+/** The HTTP status for an error code (500 for a code this table does not know). */
+export function statusOfCode(code: IssueCode): number {
+  return HTTP_STATUS_BY_CODE[code] ?? 500;
+}
