@@ -1,0 +1,40 @@
+/**
+ * workflow-seeder's public API. Every export is named on its own line.
+ */
+
+export type { CheckBundleResult } from "./catalog/check-bundle.js";
+export { checkBundle, checkBundleText } from "./catalog/check-bundle.js";
+export type { CatalogFile, RuntimeCatalog } from "./catalog/runtime-catalog.js";
+export { DEFAULT_CATALOG, mergeCatalog, parseCatalog } from "./catalog/runtime-catalog.js";
+export type { Database, DatabaseTarget } from "./db/connection.js";
+export { openDatabase, resolveDatabaseTarget } from "./db/connection.js";
+export { migrateToLatest } from "./db/migrations.js";
+export { DEFAULT_DEV_TENANT } from "./db/tenant.js";
+export type { ErrorBody, Issue, IssueCode, IssueDetailsByCode, ValidationResult } from "./errors.js";
+export { isWorkflowSeederError, renderIssueMessage, WorkflowSeederError } from "./errors.js";
+export type { ExportOptions } from "./export/export-bundle.js";
+export { exportBundle } from "./export/export-bundle.js";
+export { generateBundleJsonSchema } from "./format/bundle-json-schema.js";
+export type { BundleWorkflow, WorkflowBundle, WorkflowMetadata } from "./format/bundle-schema.js";
+export { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, WorkflowBundleSchema } from "./format/bundle-schema.js";
+export { canonicalizeJson } from "./format/canonical-json.js";
+export { hashCanonicalJson } from "./format/checksum.js";
+export type { WorkflowDefinition } from "./format/definition-schema.js";
+export { validateWorkflowDefinition, WorkflowDefinitionSchema } from "./format/definition-schema.js";
+export { collectDependencies } from "./format/dependencies.js";
+export { parseBundleText, validateBundle } from "./format/parse-bundle.js";
+export { computePortableWorkflowId, PORTABLE_WORKFLOW_ID_NAMESPACE } from "./format/portable-id.js";
+export type { ConflictPolicy, ImportOptions, ImportResult } from "./import/import-bundle.js";
+export { importBundle, importBundles } from "./import/import-bundle.js";
+export { baselineSeeds, createSeedFile, exportToSeed } from "./seeder/seed-baseline.js";
+export { planSeeds } from "./seeder/seed-plan.js";
+export { revertSeeds } from "./seeder/seed-revert.js";
+export type { ApplySeedsResult, SeederOptions, SeedStatusResult } from "./seeder/seed-runner.js";
+export { applySeeds, readSeedStatus } from "./seeder/seed-runner.js";
+export type { FixtureTransaction, WorkflowFixtures } from "./seeder/workflow-fixtures.js";
+export {
+  computeFixtureWorkflowId,
+  loadWorkflowFixtures,
+  openFixtureTransaction,
+  resetWorkflowFixtures,
+} from "./seeder/workflow-fixtures.js";
