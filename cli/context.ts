@@ -144,8 +144,9 @@ export async function readStdin(): Promise<string> {
 
 /** The runtime catalog: the default, extended or replaced by `--catalog <file>`. */
 export async function loadCatalog(args: GlobalArgs): Promise<RuntimeCatalog> {
-  const { DEFAULT_CATALOG, mergeCatalog, parseCatalog } = await import("../src/catalog/runtime-catalog.js");
+  const { DEFAULT_CATALOG, mergeCatalog } = await import("../src/catalog/runtime-catalog.js");
   if (!args.catalog) return DEFAULT_CATALOG;
+  const { parseCatalog } = await import("../src/catalog/catalog-file.js");
   const value = await readJsonFile(args.catalog);
   const parsed = parseCatalog(value, { file: args.catalog });
   if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);

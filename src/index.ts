@@ -2,10 +2,11 @@
  * workflow-seeder's public API. Every export is named on its own line.
  */
 
+export { parseCatalog } from "./catalog/catalog-file.js";
 export type { CheckBundleResult } from "./catalog/check-bundle.js";
 export { checkBundle, checkBundleText } from "./catalog/check-bundle.js";
 export type { CatalogFile, RuntimeCatalog } from "./catalog/runtime-catalog.js";
-export { DEFAULT_CATALOG, mergeCatalog, parseCatalog } from "./catalog/runtime-catalog.js";
+export { DEFAULT_CATALOG, mergeCatalog } from "./catalog/runtime-catalog.js";
 export type { Database, DatabaseTarget } from "./db/connection.js";
 export { openDatabase, resolveDatabaseTarget } from "./db/connection.js";
 export { migrateToLatest } from "./db/migrations.js";

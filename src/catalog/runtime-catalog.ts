@@ -1,8 +1,6 @@
-import { z } from "zod";
-import { issue, type MissingDependencies, type ValidationResult } from "../errors.js";
+import type { MissingDependencies } from "../errors.js";
 import type { WorkflowDependencies } from "../format/bundle-schema.js";
 import { formatActionRef } from "../format/dependencies.js";
-import { collectPathProblems, type SourceOptions } from "../format/parse-bundle.js";
 import { ALGA_ACTIONS, ALGA_NODE_TYPES, ALGA_SCHEMA_REFS } from "./alga-registrations.js";
 
 /**
@@ -22,40 +20,15 @@ export const DEFAULT_CATALOG: RuntimeCatalog = Object.freeze({
   schemaRefs: new Set(ALGA_SCHEMA_REFS),
 });
 
-const ActionEntrySchema = z.union(
-  [
-    z.string().regex(/^[^@\s]+@[1-9]\d*$/, { error: 'expected "actionId@version"' }),
-    z.strictObject({ actionId: z.string().min(1), version: z.int().min(1) }),
-  ],
-  { error: 'expected "actionId@version" or {"actionId": "...", "version": 1}' },
-);
-
 /**
- * A catalog file (`--catalog <file>`). `mode` "extend" (the default) adds its names to the
- * default catalog; "replace" uses only its names.
- *
- * @example {"mode": "extend", "actions": ["test.stub@1"], "nodeTypes": [], "schemaRefs": ["payload.Test.v1"]}
+ * A catalog file's content after validation (see `parseCatalog` in catalog-file.ts). `mode`
+ * "extend" adds its names to the base catalog; "replace" uses only its names.
  */
-export const CatalogFileSchema = z.strictObject({
-  $schema: z.string().optional(),
-  mode: z.enum(["extend", "replace"]).default("extend"),
-  actions: z.array(ActionEntrySchema).default([]),
-  nodeTypes: z.array(z.string().min(1)).default([]),
-  schemaRefs: z.array(z.string().min(1)).default([]),
-});
-export type CatalogFile = z.infer<typeof CatalogFileSchema>;
-/** What callers may pass for a catalog: the file's shape before defaults are applied. */
-export type CatalogInput = z.input<typeof CatalogFileSchema>;
-
-/** Validates a parsed catalog file. */
-export function parseCatalog(value: unknown, options: SourceOptions = {}): ValidationResult<CatalogFile> {
-  const parsed = CatalogFileSchema.safeParse(value);
-  if (parsed.success) return { ok: true, value: parsed.data };
-  const details = { errors: collectPathProblems(parsed.error.issues) };
-  return {
-    ok: false,
-    issues: [issue("INVALID_CATALOG", options.file === undefined ? details : { file: options.file, ...details })],
-  };
+export interface CatalogFile {
+  mode: "extend" | "replace";
+  actions: (string | { actionId: string; version: number })[];
+  nodeTypes: string[];
+  schemaRefs: string[];
 }
 
 /** Applies a catalog file to a base catalog (extend or replace). */
