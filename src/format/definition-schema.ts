@@ -232,8 +232,16 @@ export const ActionCallConfigSchema = z.strictObject({
   idempotencyKey: ExprSchema.optional(),
 });
 
+/**
+ * A frozen lookup table keyed by step type, without a prototype: a step typed "toString" or
+ * "__proto__" must find nothing, not an inherited function.
+ */
+function lookupTable<T>(entries: Record<string, T>): Readonly<Record<string, T>> {
+  return Object.freeze(Object.assign(Object.create(null) as Record<string, T>, entries));
+}
+
 /** Config schemas of the node types Workflow Runtime V2 registers. Unknown types are left to the catalog check. */
-export const NODE_CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = Object.freeze({
+export const NODE_CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = lookupTable({
   "state.set": z.strictObject({ state: z.string().min(1) }),
   "transform.assign": z.strictObject({ assign: exprMap }),
   "action.call": ActionCallConfigSchema,
@@ -273,13 +281,13 @@ export const NodeStepSchema = z.strictObject({
   onError: OnErrorSchema.optional(),
 });
 
-const CONTROL_STEP_SCHEMAS: Record<string, z.ZodType> = {
+const CONTROL_STEP_SCHEMAS: Readonly<Record<string, z.ZodType>> = lookupTable({
   "control.if": IfStepSchema,
   "control.forEach": ForEachStepSchema,
   "control.tryCatch": TryCatchStepSchema,
   "control.callWorkflow": CallWorkflowStepSchema,
   "control.return": ReturnStepSchema,
-};
+});
 
 /** The control blocks of Workflow Runtime V2 (not node types: they have no registration). */
 export const CONTROL_BLOCKS = Object.freeze(Object.keys(CONTROL_STEP_SCHEMAS));
@@ -378,7 +386,7 @@ export function* walkSteps(definition: unknown): Generator<{ step: JsonObject; s
 }
 
 /** The nested step lists of each control block. */
-export const CHILD_BRANCHES: Readonly<Record<string, readonly string[]>> = Object.freeze({
+export const CHILD_BRANCHES: Readonly<Record<string, readonly string[]>> = lookupTable({
   "control.if": ["then", "else"],
   "control.forEach": ["body"],
   "control.tryCatch": ["try", "catch"],

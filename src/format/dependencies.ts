@@ -27,7 +27,25 @@ function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
 
-/** Adds what one definition depends on to the given sets (Alga's rules). Total on malformed input. */
+/** A trimmed, non-empty name, or `undefined`. */
+function nameOf(value: unknown): string | undefined {
+  if (typeof value !== "string") return undefined;
+  const name = value.trim();
+  return name === "" ? undefined : name;
+}
+
+/** An action version as Alga reads it (a number or a numeric string), kept when a bundle can carry it. */
+function versionOf(value: unknown): number | undefined {
+  if (typeof value !== "number" && typeof value !== "string") return undefined;
+  const version = Number(value);
+  return Number.isInteger(version) && version >= 1 ? version : undefined;
+}
+
+/**
+ * Adds what one definition depends on to the given sets (Alga's rules: schema refs and action ids
+ * trimmed, empty names left out). Total on malformed input. Unlike Alga, an action version that is not an integer >= 1
+ * is left out too: the bundle schema could not carry it, and an export must stay valid.
+ */
 function addDefinitionDependencies(
   definition: unknown,
   actions: ActionDependency[],
@@ -35,17 +53,21 @@ function addDefinitionDependencies(
   schemaRefs: Set<string>,
 ): void {
   if (!isJsonObject(definition)) return;
-  if (typeof definition.payloadSchemaRef === "string" && definition.payloadSchemaRef !== "")
-    schemaRefs.add(definition.payloadSchemaRef);
+  const payloadSchemaRef = nameOf(definition.payloadSchemaRef);
+  if (payloadSchemaRef) schemaRefs.add(payloadSchemaRef);
   const trigger = definition.trigger;
-  if (isJsonObject(trigger) && trigger.type === "event" && typeof trigger.sourcePayloadSchemaRef === "string")
-    schemaRefs.add(trigger.sourcePayloadSchemaRef);
+  const sourceRef =
+    isJsonObject(trigger) && trigger.type === "event" ? nameOf(trigger.sourcePayloadSchemaRef) : undefined;
+  if (sourceRef) schemaRefs.add(sourceRef);
   for (const { step } of walkSteps(definition)) {
-    if (typeof step.type !== "string") continue;
-    if (!step.type.startsWith("control.")) nodeTypes.add(step.type);
-    if (step.type === "action.call" && isJsonObject(step.config)) {
-      const { actionId, version } = step.config;
-      if (typeof actionId === "string" && typeof version === "number") actions.push({ actionId, version });
+    // Types are not trimmed (Alga does not): " state.set" is not the registered node type.
+    const type = step.type;
+    if (typeof type !== "string" || type === "") continue;
+    if (!type.startsWith("control.")) nodeTypes.add(type);
+    if (type === "action.call" && isJsonObject(step.config)) {
+      const actionId = nameOf(step.config.actionId);
+      const version = versionOf(step.config.version);
+      if (actionId !== undefined && version !== undefined) actions.push({ actionId, version });
     }
   }
 }
@@ -62,8 +84,8 @@ export function collectDependencies(workflow: DependencySource): WorkflowDepende
   const schemaRefs = new Set<string>();
   addDefinitionDependencies(workflow.draft.definition, actions, nodeTypes, schemaRefs);
   for (const v of workflow.publishedVersions) addDefinitionDependencies(v.definition, actions, nodeTypes, schemaRefs);
-  const pinned = workflow.metadata.pinnedPayloadSchemaRef;
-  if (typeof pinned === "string" && pinned !== "") schemaRefs.add(pinned);
+  const pinned = nameOf(workflow.metadata.pinnedPayloadSchemaRef);
+  if (pinned) schemaRefs.add(pinned);
   return {
     actions: normalizeActions(actions),
     nodeTypes: sortedUnique(nodeTypes),
