@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noThenProperty: "then" is the branch name of control.if in Alga's format.
 import { expect } from "chai";
 import fc from "fast-check";
 import { type BundleWorkflow, WorkflowDependenciesSchema } from "../../../src/format/bundle-schema.js";

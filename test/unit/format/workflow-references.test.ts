@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noThenProperty: "then" is the branch name of control.if in Alga's format.
 import { expect } from "chai";
 import { collectCallReferences, rewriteWorkflowReferences } from "../../../src/format/workflow-references.js";
 import { makeDefinition } from "./fixtures/bundles.js";
