@@ -17,9 +17,11 @@ export const SEED_SUFFIX = ".bundle.json";
 /**
  * A seed file name: a sortable version prefix (a UTC timestamp `YYYY-MM-DDTHH.MM.SS`, or digits),
  * a separator, a name, and `.bundle.json`. Example: `2026-01-25T10.00.00.ticket-created-hello.bundle.json`.
+ * After a digits-only prefix the name starts with a letter: otherwise a mistyped timestamp such as
+ * `2026-01-25.hello` would pass as version `2026` instead of being reported.
  */
 export const SEED_FILE_PATTERN =
-  /^(\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}|\d+)[._-]([A-Za-z0-9][A-Za-z0-9._-]*)\.bundle\.json$/;
+  /^(?:(\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2})[._-][A-Za-z0-9]|(\d+)[._-][A-Za-z])[A-Za-z0-9._-]*\.bundle\.json$/;
 
 /** The pattern as users read it in messages. */
 export const SEED_FILE_PATTERN_TEXT = "<YYYY-MM-DDTHH.MM.SS>.<name>.bundle.json";
@@ -44,7 +46,7 @@ export interface SeedListing {
 export function parseSeedFileName(file: string): { name: string; version: string } | null {
   const m = SEED_FILE_PATTERN.exec(file);
   if (!m) return null;
-  return { name: file.slice(0, -SEED_SUFFIX.length), version: m[1] as string };
+  return { name: file.slice(0, -SEED_SUFFIX.length), version: (m[1] ?? m[2]) as string };
 }
 
 /** Lists the seeds of a folder in name order. A missing folder has no seeds. */
