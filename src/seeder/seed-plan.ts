@@ -3,14 +3,21 @@ import type { Knex } from "knex";
 import { DEFAULT_CATALOG } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { selectWorkflowIdsByKeys } from "../db/workflow-store.js";
-import { isWorkflowSeederError, WorkflowSeederError } from "../errors.js";
+import { fail, isWorkflowSeederError, WorkflowSeederError } from "../errors.js";
 import { exportBundle } from "../export/export-bundle.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
 import { canonicalizeJson } from "../format/canonical-json.js";
 import { applyWorkflows, type ConflictPolicy, toWarning } from "../import/import-bundle.js";
 import { type LoadedSeed, loadSeed } from "./seed-files.js";
 import { acquireSeedLock, DEFAULT_SEED_LOCK_TIMEOUT_MS, selectSeedRecords } from "./seed-records.js";
-import { type OnChangePolicy, readSeedStatus, type SeederOptions } from "./seed-runner.js";
+import {
+  applyOnChangePolicy,
+  collectOwnership,
+  DEFAULT_ON_CHANGE,
+  type OnChangePolicy,
+  readSeedStatus,
+  type SeederOptions,
+} from "./seed-runner.js";
 
 /** What `up` would do to one workflow. */
 export type PlannedAction = "create" | "update" | "unchanged" | "replace" | "skip" | "conflict";
@@ -68,7 +75,8 @@ export async function planSeeds(
   options: SeederOptions & { to?: string; onChange?: OnChangePolicy },
 ): Promise<SeedPlanResult> {
   const status = await readSeedStatus(db, options);
-  const warnings = status.warnings.map(toWarning);
+  const onChange = options.onChange ?? DEFAULT_ON_CHANGE;
+  const warnings = [...status.warnings, ...applyOnChangePolicy(status.seeds, onChange)].map(toWarning);
   const catalog = options.catalog ?? DEFAULT_CATALOG;
   const { listSeedFiles } = await import("./seed-files.js");
   const listing = await listSeedFiles(options.dir);
@@ -76,10 +84,10 @@ export async function planSeeds(
   if (options.to !== undefined) {
     const to = options.to;
     const target = listing.seeds.find((s) => s.name === to || s.file === to || s.version === to);
-    if (target) pending = pending.filter((n) => n <= target.name);
+    if (!target) fail("SEED_NOT_FOUND", { name: to, dir: options.dir });
+    pending = pending.filter((n) => n <= target.name);
   }
-  const reapply =
-    options.onChange === "reapply" ? status.seeds.filter((s) => s.state === "modified").map((s) => s.name) : [];
+  const reapply = onChange === "reapply" ? status.seeds.filter((s) => s.state === "modified").map((s) => s.name) : [];
   const order: { name: string; mode: "apply" | "reapply" }[] = [
     ...reapply.map((name) => ({ name, mode: "reapply" as const })),
     ...pending.map((name) => ({ name, mode: "apply" as const })),
@@ -104,13 +112,15 @@ export async function planSeeds(
     await db.transaction(async (trx) => {
       await acquireSeedLock(trx, options.tenant, options.lockTimeoutMs ?? DEFAULT_SEED_LOCK_TIMEOUT_MS);
       let stopped = false;
+      // Keys the planned seeds write become the seeder's, as their records would make them in `up`.
+      const plannedOwnership: Ownership = new Map();
       for (const [i, seed] of loaded.entries()) {
         const mode = order[i]?.mode ?? "apply";
         if (stopped) {
           result.seeds.push({ name: seed.name, mode, outcome: "not-run", workflows: [] });
           continue;
         }
-        result.seeds.push(await planOne(trx, seed, mode, options));
+        result.seeds.push(await planOne(trx, seed, mode, options, plannedOwnership));
         if (result.seeds.at(-1)?.outcome === "conflict") stopped = true;
       }
       throw rollback;
@@ -121,18 +131,19 @@ export async function planSeeds(
   return result;
 }
 
+type Ownership = Map<string, Set<string>>;
+
 async function planOne(
   trx: Knex.Transaction,
   seed: LoadedSeed,
   mode: "apply" | "reapply",
   options: SeederOptions,
+  plannedOwnership: Ownership,
 ): Promise<PlannedSeed> {
   const tenant = options.tenant;
   const keys = seed.bundle.workflows.map((w) => w.key);
-  const owned = new Map<string, Set<string>>();
-  for (const r of await selectSeedRecords(trx, tenant))
-    for (const w of r.workflows)
-      if (w.action !== "skipped") owned.set(w.key, new Set([...(owned.get(w.key) ?? []), w.workflowId]));
+  const owned = collectOwnership(await selectSeedRecords(trx, tenant));
+  for (const [key, ids] of plannedOwnership) owned.set(key, new Set([...(owned.get(key) ?? []), ...ids]));
   const existingIds = new Map((await selectWorkflowIdsByKeys(trx, tenant, keys)).map((r) => [r.key, r.workflow_id]));
   const before = await exportByKey(trx, tenant, keys);
   const conflicting = new Set<string>();
@@ -178,6 +189,10 @@ async function planOne(
   });
   // A seed that would fail leaves nothing behind for the seeds after it.
   if (outcome === "conflict") await run.savepoint.rollback();
-  else await run.savepoint.commit();
+  else {
+    await run.savepoint.commit();
+    for (const w of [...run.imported.createdWorkflows, ...run.imported.updatedWorkflows])
+      plannedOwnership.set(w.key, new Set([...(plannedOwnership.get(w.key) ?? []), w.workflowId]));
+  }
   return { name: seed.name, mode, outcome, workflows };
 }

@@ -187,6 +187,25 @@ export async function readSeedStatus(db: Knex, options: SeederOptions): Promise<
   };
 }
 
+/**
+ * Applies the `--on-change` policy to a status: throws `SEED_CHECKSUM_MISMATCH` naming every
+ * modified seed (`fail`), returns it as a warning (`warn`), or nothing (`reapply`, or no drift).
+ * `up` and `plan` share it, so a plan refuses exactly what `up` would refuse.
+ */
+export function applyOnChangePolicy(entries: readonly SeedStatusEntry[], onChange: OnChangePolicy): Issue[] {
+  const modified = entries.filter((e) => e.state === "modified");
+  if (modified.length === 0 || onChange === "reapply") return [];
+  const mismatch = issue("SEED_CHECKSUM_MISMATCH", {
+    seeds: modified.map((e) => ({
+      name: e.name,
+      recordedChecksum: e.recordedChecksum as string,
+      currentChecksum: e.currentChecksum as string,
+    })),
+  });
+  if (onChange === "fail") throw new WorkflowSeederError(mismatch);
+  return [mismatch];
+}
+
 /** Seeds up to and including `to` (a seed name, file name or version prefix). */
 function selectUpTo<T extends SeedFile>(
   seeds: readonly T[],
@@ -201,7 +220,7 @@ function selectUpTo<T extends SeedFile>(
 }
 
 /** Keys the seeder owns in a tenant: created (or adopted) by an applied seed, with the id it had. */
-function collectOwnership(records: readonly SeedRecord[]): Map<string, Set<string>> {
+export function collectOwnership(records: readonly SeedRecord[]): Map<string, Set<string>> {
   const owned = new Map<string, Set<string>>();
   for (const record of records)
     for (const w of record.workflows)
@@ -338,26 +357,7 @@ export async function applySeeds(
   const warnings = inventory.warnings.map(toWarning);
   const modified = inventory.entries.filter((e) => e.state === "modified");
   const onChange = options.onChange ?? DEFAULT_ON_CHANGE;
-  if (modified.length > 0 && onChange === "fail")
-    fail("SEED_CHECKSUM_MISMATCH", {
-      seeds: modified.map((e) => ({
-        name: e.name,
-        recordedChecksum: e.recordedChecksum as string,
-        currentChecksum: e.currentChecksum as string,
-      })),
-    });
-  if (modified.length > 0 && onChange === "warn")
-    warnings.push(
-      toWarning(
-        issue("SEED_CHECKSUM_MISMATCH", {
-          seeds: modified.map((e) => ({
-            name: e.name,
-            recordedChecksum: e.recordedChecksum as string,
-            currentChecksum: e.currentChecksum as string,
-          })),
-        }),
-      ),
-    );
+  warnings.push(...applyOnChangePolicy(inventory.entries, onChange).map(toWarning));
   const pendingNames = new Set(inventory.entries.filter((e) => e.state === "pending").map((e) => e.name));
   const pendingFiles = selectUpTo(
     inventory.listing.seeds.filter((s) => pendingNames.has(s.name)),
