@@ -1,0 +1,137 @@
+import { expect } from "chai";
+import { isWorkflowSeederError, type WorkflowSeederError } from "../../../src/errors.js";
+import { importBundle } from "../../../src/import/import-bundle.js";
+import { planSeeds } from "../../../src/seeder/seed-plan.js";
+import { applySeeds } from "../../../src/seeder/seed-runner.js";
+import {
+  BASIC_SEEDS,
+  fixtureBundle,
+  LATER_SEED,
+  LATER_SEED_FILE,
+  makeSeedDir,
+  newTenant,
+  removeTempDirs,
+  seedName,
+  writeSeeds,
+} from "../../fixtures/seed-kit.js";
+import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { readWorkflows } from "./tenant-rows.js";
+
+const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
+
+async function rejection(promise: Promise<unknown>): Promise<WorkflowSeederError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isWorkflowSeederError(error)) return error;
+    throw error;
+  }
+  throw new Error("expected a WorkflowSeederError, the call succeeded");
+}
+
+describeEachEngine("seeder: plan (up --dry-run)", (db) => {
+  after(removeTempDirs);
+
+  it("on a fresh tenant shows every workflow as create, with a diff from nothing, and writes nothing", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const before = await fingerprint(db().knex);
+    const plan = await planSeeds(db().knex, { dir, tenant });
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
+    expect(plan.seeds.map((s) => [s.name, s.mode, s.outcome])).to.deep.equal([
+      [seedName(FIRST), "apply", "ok"],
+      [seedName(SECOND), "apply", "ok"],
+    ]);
+    expect(plan.seeds.flatMap((s) => s.workflows.map((w) => [w.key, w.action, w.existingWorkflowId]))).to.deep.equal([
+      ["fixture.alpha", "create", null],
+      ["fixture.beta", "create", null],
+      ["fixture.gamma", "create", null],
+    ]);
+    const diff = plan.seeds[0]?.workflows[0]?.diff ?? "";
+    expect(diff).to.include("--- /dev/null");
+    expect(diff).to.include('+  "key": "fixture.alpha"');
+  });
+
+  it("a later seed that updates a key shows update with a content diff, and a new key as create", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await applySeeds(db().knex, { dir, tenant });
+    await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
+    const alphaId = (await readWorkflows(db().knex, tenant)).get("fixture.alpha")?.workflowId;
+    const before = await fingerprint(db().knex);
+    const plan = await planSeeds(db().knex, { dir, tenant });
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
+    expect(plan.seeds).to.have.length(1);
+    const byKey = new Map(plan.seeds[0]?.workflows.map((w) => [w.key, w]));
+    expect(byKey.get("fixture.alpha")).to.include({ action: "update", existingWorkflowId: alphaId });
+    const diff = byKey.get("fixture.alpha")?.diff ?? "";
+    expect(diff).to.match(/^-.*"Fixture workflow fixture\.alpha\."/m);
+    expect(diff).to.match(/^\+.*"Alpha, second version\."/m);
+    expect(byKey.get("fixture.delta")).to.include({ action: "create", existingWorkflowId: null });
+  });
+
+  it("a pending seed updating a key an earlier pending seed creates is planned as update, as up does it", async () => {
+    const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
+    const tenant = newTenant();
+    const plan = await planSeeds(db().knex, { dir, tenant });
+    expect(plan.seeds.map((s) => s.outcome)).to.deep.equal(["ok", "ok", "ok"]);
+    const later = plan.seeds[2]?.workflows.find((w) => w.key === "fixture.alpha");
+    expect(later?.action).to.equal("update");
+    // and up agrees
+    const applied = await applySeeds(db().knex, { dir, tenant });
+    expect(applied.applied).to.have.length(3);
+  });
+
+  it("a key that no seed created is a conflict: that seed is marked, later seeds are not run", async () => {
+    const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
+    const tenant = newTenant();
+    const existing = await importBundle(db().knex, fixtureBundle([{ key: "fixture.gamma" }]), { tenant });
+    const before = await fingerprint(db().knex);
+    const plan = await planSeeds(db().knex, { dir, tenant });
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
+    expect(plan.seeds.map((s) => s.outcome)).to.deep.equal(["ok", "conflict", "not-run"]);
+    expect(plan.seeds[1]?.workflows).to.deep.equal([
+      {
+        key: "fixture.gamma",
+        action: "conflict",
+        existingWorkflowId: existing.createdWorkflows[0]?.workflowId,
+        diff: null,
+      },
+    ]);
+    // with a policy it is planned like up would do it
+    const replacing = await planSeeds(db().knex, { dir, tenant, onConflict: "replace" });
+    expect(replacing.seeds.map((s) => s.outcome)).to.deep.equal(["ok", "ok", "ok"]);
+    expect(replacing.seeds[1]?.workflows[0]?.action).to.equal("replace");
+  });
+
+  it("a modified seed: refused as by up (fail), planned as a re-apply with its diff (reapply)", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await applySeeds(db().knex, { dir, tenant });
+    await writeSeeds(dir, { [SECOND]: fixtureBundle([{ key: "fixture.gamma", description: "Gamma, edited." }]) });
+    const refused = await rejection(planSeeds(db().knex, { dir, tenant }));
+    expect(refused.code).to.equal("SEED_CHECKSUM_MISMATCH");
+
+    const warned = await planSeeds(db().knex, { dir, tenant, onChange: "warn" });
+    expect(warned.seeds).to.deep.equal([]);
+    expect(warned.warnings.map((w) => w.code)).to.include("SEED_CHECKSUM_MISMATCH");
+
+    const before = await fingerprint(db().knex);
+    const plan = await planSeeds(db().knex, { dir, tenant, onChange: "reapply" });
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
+    expect(plan.seeds.map((s) => [s.name, s.mode, s.outcome])).to.deep.equal([[seedName(SECOND), "reapply", "ok"]]);
+    expect(plan.seeds[0]?.workflows[0]?.action).to.equal("update");
+    expect(plan.seeds[0]?.workflows[0]?.diff).to.include("Gamma, edited.");
+  });
+
+  it("nothing pending: an empty plan; an unknown --to is SEED_NOT_FOUND as with up", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const error = await rejection(planSeeds(db().knex, { dir, tenant, to: "2030-01-01T00.00.00.nope" }));
+    expect(error.code).to.equal("SEED_NOT_FOUND");
+    const partial = await planSeeds(db().knex, { dir, tenant, to: FIRST });
+    expect(partial.seeds.map((s) => s.name)).to.deep.equal([seedName(FIRST)]);
+    await applySeeds(db().knex, { dir, tenant });
+    expect((await planSeeds(db().knex, { dir, tenant })).seeds).to.deep.equal([]);
+  });
+});
