@@ -58,12 +58,12 @@ function listTsFiles(dir: string): string[] {
 }
 
 /** Source without comments; string contents are kept (a "://" in a URL is not a comment). */
-export function stripComments(source: string): string {
+function stripComments(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`\\])\/\/.*$/gm, "$1");
 }
 
 /** Every module specifier a TypeScript source imports or re-exports, statically or dynamically. */
-export function collectImports(source: string): string[] {
+function collectImports(source: string): string[] {
   const code = stripComments(source);
   const found: string[] = [];
   const patterns = [
