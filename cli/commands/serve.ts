@@ -54,8 +54,8 @@ async function runServe(args: ServeArgs): Promise<number> {
   const tokens = await loadApiTokens(args);
   const settings = { tokens, insecureLocal: args.insecureLocal, host: args.host, port: args.port, bodyLimit };
   // Refuse a bad configuration before touching the database.
-  const problems = validateServerConfig(settings);
-  if (problems.length > 0) throw new WorkflowSeederError(problems);
+  const checked = validateServerConfig(settings);
+  if (!checked.ok) throw new WorkflowSeederError(checked.issues);
   const catalog = await loadCatalog(args);
   const db = await openProjectDatabase(args);
   try {

@@ -4,7 +4,7 @@ import type { Knex } from "knex";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import type { Database } from "../db/connection.js";
 import { toDatabaseIssue } from "../db/database-errors.js";
-import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
+import { fail, issue, type ValidationResult, WorkflowSeederError } from "../errors.js";
 import { exportBundle } from "../export/export-bundle.js";
 import { canonicalizeJson } from "../format/canonical-json.js";
 import { isRfc3339DateTime } from "../format/date-time.js";
@@ -69,20 +69,22 @@ export function isLoopbackAddress(address: string | undefined): boolean {
 }
 
 /**
- * Checks the server settings that do not depend on where it listens: at least one valid token,
- * or `insecureLocal`. Returns the issues that prevent starting.
+ * Checks the server settings that do not depend on where it listens: valid tokens, at least one
+ * unless `insecureLocal`. Returns the tokens, normalized (tenants in lower case).
  */
-export function validateServerSettings(settings: ServerSettings): Issue[] {
+export function validateServerSettings(settings: ServerSettings): ValidationResult<ApiToken[]> {
   const tokens = validateApiTokens(settings.tokens ?? []);
-  if (!tokens.ok) return tokens.issues;
-  if (tokens.value.length === 0 && !settings.insecureLocal)
-    return [
-      issue("SERVER_CONFIG_INVALID", {
-        reason:
-          "no API token is configured; set WORKFLOW_SEEDER_API_TOKENS or --token-file (or, for local development only, --insecure-local on a loopback host)",
-      }),
-    ];
-  return [];
+  if (tokens.ok && tokens.value.length === 0 && !settings.insecureLocal)
+    return {
+      ok: false,
+      issues: [
+        issue("SERVER_CONFIG_INVALID", {
+          reason:
+            "no API token is configured; set WORKFLOW_SEEDER_API_TOKENS or --token-file (or, for local development only, --insecure-local on a loopback host)",
+        }),
+      ],
+    };
+  return tokens;
 }
 
 function truncate(value: string): string {
@@ -143,12 +145,12 @@ function toExpectedError(error: unknown, request: FastifyRequest, bodyLimit: num
  * await server.listen({ host: "127.0.0.1", port: 3000 });
  */
 export function createServer(options: ServerOptions): FastifyInstance {
-  const problems = validateServerSettings(options);
-  if (problems.length > 0) throw new WorkflowSeederError(problems);
+  const tokens = validateServerSettings(options);
+  if (!tokens.ok) throw new WorkflowSeederError(tokens.issues);
   const knex = "knex" in options ? options.knex : options.database.knex;
-  const tokens = validateApiTokens(options.tokens ?? []);
-  const matchToken = createTokenMatcher(tokens.ok ? tokens.value : []);
-  const requireToken = tokens.ok && tokens.value.length > 0;
+  const matchToken = createTokenMatcher(tokens.value);
+  // With tokens configured they are always required; without, only loopback clients are served.
+  const requireToken = tokens.value.length > 0;
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const log = options.logStream;
   const states = new WeakMap<FastifyRequest, RequestState>();
@@ -289,7 +291,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
         if (!all && keys.length === 0 && workflowIds.length === 0)
           fail("INVALID_ARGUMENT", {
             option: "query",
-            received: pathOf(request.url) === request.url ? "" : request.url.slice(request.url.indexOf("?") + 1),
+            received: request.url.slice(pathOf(request.url).length + 1),
             expected: "key=<key> (repeatable), workflowId=<uuid> (repeatable) or all=true",
           });
         const invalidId = workflowIds.find((id) => !isUuidString(id));

@@ -1,6 +1,7 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
-import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
+import { fail, issue, type ValidationResult, WorkflowSeederError } from "../errors.js";
+import type { ApiToken } from "./api-tokens.js";
 import { createServer, type ServerOptions, validateServerSettings } from "./create-server.js";
 import { writeLogEntry } from "./request-log.js";
 
@@ -40,14 +41,19 @@ export function isLoopbackHost(host: string): boolean {
  * Every reason not to start: those of `validateServerSettings`, and `insecureLocal` on a host that
  * is not loopback (serving without tokens must never be reachable from another machine).
  */
-export function validateServerConfig(options: Omit<StartServerOptions, "knex" | "database">): Issue[] {
+export function validateServerConfig(
+  options: Omit<StartServerOptions, "knex" | "database">,
+): ValidationResult<ApiToken[]> {
   const host = options.host ?? DEFAULT_HOST;
   if (options.insecureLocal && !isLoopbackHost(host))
-    return [
-      issue("SERVER_CONFIG_INVALID", {
-        reason: `--insecure-local serves loopback clients only, but the host is ${JSON.stringify(host)}; bind to 127.0.0.1, ::1 or localhost, or configure tokens and drop --insecure-local`,
-      }),
-    ];
+    return {
+      ok: false,
+      issues: [
+        issue("SERVER_CONFIG_INVALID", {
+          reason: `--insecure-local serves loopback clients only, but the host is ${JSON.stringify(host)}; bind to 127.0.0.1, ::1 or localhost, or configure tokens and drop --insecure-local`,
+        }),
+      ],
+    };
   return validateServerSettings(options);
 }
 
@@ -58,8 +64,8 @@ export function validateServerConfig(options: Omit<StartServerOptions, "knex" | 
  * @example const { url, close } = await startServer({ knex, tokens, port: 0 });
  */
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
-  const problems = validateServerConfig(options);
-  if (problems.length > 0) throw new WorkflowSeederError(problems);
+  const checked = validateServerConfig(options);
+  if (!checked.ok) throw new WorkflowSeederError(checked.issues);
   const host = options.host ?? DEFAULT_HOST;
   const port = options.port ?? DEFAULT_PORT;
   const server = createServer(options);
