@@ -102,6 +102,7 @@ function pathOf(url: string): string {
  */
 function toExpectedError(error: unknown, request: FastifyRequest, bodyLimit: number): WorkflowSeederError | null {
   if (error instanceof WorkflowSeederError) return error;
+  if (typeof error !== "object" || error === null) return null;
   const code = (error as { code?: unknown }).code;
   if (code === "FST_ERR_CTP_BODY_TOO_LARGE")
     return new WorkflowSeederError(issue("PAYLOAD_TOO_LARGE", { limitBytes: bodyLimit }));
@@ -141,7 +142,7 @@ function toExpectedError(error: unknown, request: FastifyRequest, bodyLimit: num
  * Throws `SERVER_CONFIG_INVALID` when no token is configured and `insecureLocal` is not set.
  *
  * @example
- * const server = createServer({ knex, tokens: [{ token: process.env.TOKEN }] });
+ * const server = createServer({ knex, tokens: [{ token: "9f3c1e7a2b8d4f60a5c7e9b1d3f5a7c9" }] });
  * await server.listen({ host: "127.0.0.1", port: 3000 });
  */
 export function createServer(options: ServerOptions): FastifyInstance {
