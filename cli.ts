@@ -9,6 +9,7 @@ import { hideBin } from "yargs/helpers";
 import { fmtCommand } from "./cli/commands/fmt.js";
 import { importExportCommand } from "./cli/commands/import-export.js";
 import { migrateCommand } from "./cli/commands/migrate.js";
+import { runtimeCommand } from "./cli/commands/runtime.js";
 import { seedCommands } from "./cli/commands/seed.js";
 import { serveCommand } from "./cli/commands/serve.js";
 import { validateCommand } from "./cli/commands/validate.js";
@@ -31,6 +32,7 @@ const COMMANDS: readonly CommandModule[] = [
   importExportCommand,
   seedCommands,
   serveCommand,
+  runtimeCommand,
 ];
 
 function globalOptions(argv: Argv): Argv<GlobalArgs> {

@@ -1,0 +1,298 @@
+import type { RunWorkflowResult } from "../../src/runtime/run-workflow.js";
+import type { VerifyBundlesResult } from "../../src/runtime/verify-bundles.js";
+import {
+  type CommandModule,
+  EXIT_FAILURE,
+  EXIT_OK,
+  errorOf,
+  type GlobalArgs,
+  invalidArgument,
+  loadCatalog,
+  plural,
+  printJson,
+  readJsonFile,
+  say,
+  tenantOf,
+  UsageError,
+  withDatabase,
+} from "../context.js";
+
+interface WorkflowArgs extends GlobalArgs {
+  key?: string;
+  workflowId?: string;
+}
+
+interface PublishArgs extends WorkflowArgs {
+  actor?: string;
+}
+
+interface RunArgs extends WorkflowArgs {
+  version?: number;
+  payload?: string;
+  secret: string[];
+}
+
+interface ResumeArgs extends GlobalArgs {
+  run: string;
+  event?: string;
+  payload?: string;
+  correlationKey?: string;
+  secret: string[];
+}
+
+interface VerifyArgs extends GlobalArgs {
+  files: string[];
+  dir?: string;
+  payloadDir?: string;
+  secret: string[];
+}
+
+/** The default folder `verify` checks when no file is named. */
+const DEFAULT_SEEDS_DIR = "seeds/workflows";
+
+function workflowLocator(args: WorkflowArgs): { key: string } | { workflowId: string } {
+  if ((args.key === undefined) === (args.workflowId === undefined))
+    throw new UsageError("name the workflow: --key <key> or --workflow-id <uuid> (one of them)");
+  return args.key !== undefined ? { key: args.key } : { workflowId: args.workflowId as string };
+}
+
+/** `--payload '<json>'`, `--payload @file.json` or `--payload -` (stdin); `{}` when absent. */
+async function readPayload(value: string | undefined): Promise<unknown> {
+  if (value === undefined) return {};
+  let payload: unknown;
+  if (value.startsWith("@") || value === "-") payload = await readJsonFile(value === "-" ? "-" : value.slice(1));
+  else {
+    const { parseJsonText } = await import("../../src/format/parse-bundle.js");
+    const { renderIssueMessage } = await import("../../src/errors.js");
+    const parsed = parseJsonText(value, { file: "--payload" });
+    if (!parsed.ok)
+      throw errorOf("INVALID_PAYLOAD", {
+        source: "--payload",
+        reason: renderIssueMessage(parsed.issues[0] as never),
+      });
+    payload = parsed.value;
+  }
+  if (typeof payload !== "object" || payload === null || Array.isArray(payload))
+    throw errorOf("INVALID_PAYLOAD", {
+      source: value.startsWith("@") ? value.slice(1) : "--payload",
+      reason: "it is not a JSON object",
+    });
+  return payload;
+}
+
+/** `--secret NAME=VALUE`, repeatable. */
+function readSecrets(values: readonly string[]): Record<string, string> {
+  const secrets: Record<string, string> = {};
+  for (const value of values) {
+    const at = value.indexOf("=");
+    if (at <= 0) throw invalidArgument("--secret", value, "NAME=VALUE");
+    secrets[value.slice(0, at)] = value.slice(at + 1);
+  }
+  return secrets;
+}
+
+function printRun(result: RunWorkflowResult): void {
+  const lines = [
+    `run ${result.runId}: ${result.workflowKey ?? result.workflowId} version ${result.version} ${result.status}`,
+  ];
+  for (const s of result.steps)
+    lines.push(`  ${s.status.padEnd(15)} ${s.stepPath} ${s.stepId ?? ""}${s.type ? ` (${s.type})` : ""}`);
+  for (const i of result.invocations)
+    lines.push(
+      `  action ${i.actionId}@${i.version} at ${i.stepPath}: input ${JSON.stringify(i.input)} -> output ${JSON.stringify(i.output)}`,
+    );
+  if (result.error)
+    lines.push(`  error: ${result.error.category} at ${result.error.nodePath}: ${result.error.message}`);
+  if (result.status === "WAITING")
+    lines.push(
+      `  waiting: continue it with \`workflow-seeder resume --run ${result.runId} --event <name> --payload '<json>'\` (no --event fires a timer)`,
+    );
+  say(lines.join("\n"));
+}
+
+function exitCodeOf(result: RunWorkflowResult): number {
+  return result.status === "FAILED" ? EXIT_FAILURE : EXIT_OK;
+}
+
+async function runPublish(args: PublishArgs): Promise<number> {
+  const locator = workflowLocator(args);
+  const tenant = await tenantOf(args);
+  const catalog = await loadCatalog(args);
+  if (args.actor !== undefined) {
+    const { isUuidString } = await import("../../src/format/portable-id.js");
+    if (!isUuidString(args.actor)) throw invalidArgument("--actor", args.actor, "a UUID");
+  }
+  const { publishWorkflow } = await import("../../src/runtime/publish-workflow.js");
+  const result = await withDatabase(args, (db) =>
+    publishWorkflow(db.knex, { tenant, ...locator, catalog, actor: args.actor ?? null }),
+  );
+  if (args.json) printJson(result);
+  else {
+    const lines = [`published ${result.workflowKey ?? result.workflowId} version ${result.version}`];
+    for (const w of result.warnings) lines.push(`  warning [${w.code}] ${w.stepPath ?? "root"}: ${w.message}`);
+    say(lines.join("\n"));
+  }
+  return EXIT_OK;
+}
+
+async function runRun(args: RunArgs): Promise<number> {
+  const locator = workflowLocator(args);
+  if (args.version !== undefined && (!Number.isInteger(args.version) || args.version < 1))
+    throw invalidArgument("--version", String(args.version), "a positive integer");
+  const tenant = await tenantOf(args);
+  const catalog = await loadCatalog(args);
+  const payload = await readPayload(args.payload);
+  const secrets = readSecrets(args.secret);
+  const { runWorkflow } = await import("../../src/runtime/run-workflow.js");
+  const result = await withDatabase(args, (db) =>
+    runWorkflow(db.knex, {
+      tenant,
+      ...locator,
+      ...(args.version === undefined ? {} : { version: args.version }),
+      payload,
+      secrets,
+      catalog,
+    }),
+  );
+  if (args.json) printJson(result);
+  else printRun(result);
+  return exitCodeOf(result);
+}
+
+async function runResume(args: ResumeArgs): Promise<number> {
+  const tenant = await tenantOf(args);
+  const catalog = await loadCatalog(args);
+  const payload = await readPayload(args.payload);
+  const secrets = readSecrets(args.secret);
+  const { resumeRun } = await import("../../src/runtime/run-workflow.js");
+  const result = await withDatabase(args, (db) =>
+    resumeRun(db.knex, {
+      tenant,
+      runId: args.run,
+      ...(args.event === undefined ? {} : { eventName: args.event }),
+      ...(args.correlationKey === undefined ? {} : { correlationKey: args.correlationKey }),
+      payload,
+      secrets,
+      catalog,
+    }),
+  );
+  if (args.json) printJson(result);
+  else printRun(result);
+  return exitCodeOf(result);
+}
+
+function printVerify(result: VerifyBundlesResult): void {
+  const lines: string[] = [];
+  for (const w of result.workflows) {
+    const published = w.publish.ok ? `published v${w.publish.version}` : "publish FAILED";
+    const run =
+      "runId" in w.run
+        ? `run v${w.run.version} ${w.run.status}`
+        : `run ${w.run.status} (${"reason" in w.run ? w.run.reason : w.run.code})`;
+    lines.push(`${w.ok ? "ok  " : "FAIL"}  ${w.workflowKey}: ${published}, ${run}`);
+    if (w.firstError) lines.push(`      ${w.firstError}`);
+    if (w.publish.ok)
+      for (const warning of w.publish.warnings)
+        lines.push(`      warning [${warning.code}] ${warning.stepPath ?? "root"}: ${warning.message}`);
+  }
+  const failed = result.workflows.filter((w) => !w.ok).length;
+  lines.push(
+    `${result.workflows.length - failed} of ${plural(result.workflows.length, "workflow")} verified (imported into throw-away tenant ${result.tenant}, rolled back)`,
+  );
+  say(lines.join("\n"));
+}
+
+async function runVerify(args: VerifyArgs): Promise<number> {
+  if (args.dir !== undefined && args.files.length > 0) throw new UsageError("give either --dir or files, not both");
+  const files = args.files.length > 0 ? args.files : [args.dir ?? DEFAULT_SEEDS_DIR];
+  const catalog = await loadCatalog(args);
+  const secrets = readSecrets(args.secret);
+  // A throw-away tenant unless one is named: everything is rolled back anyway.
+  const tenant = args.tenant === undefined ? undefined : await tenantOf(args);
+  const { verifyBundles } = await import("../../src/runtime/verify-bundles.js");
+  const result = await withDatabase(args, (db) =>
+    verifyBundles(db.knex, {
+      files,
+      catalog,
+      secrets,
+      ...(tenant === undefined ? {} : { tenant }),
+      ...(args.payloadDir === undefined ? {} : { payloadDir: args.payloadDir }),
+    }),
+  );
+  if (args.json) printJson(result);
+  else printVerify(result);
+  return result.ok ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** `workflow-seeder publish | run | resume | verify`: the reference runtime. */
+export const runtimeCommand: CommandModule = (argv, run) =>
+  argv
+    .command(
+      "publish",
+      "Validate a workflow's draft and publish it as the next version",
+      (y) =>
+        y
+          .option("key", { type: "string", describe: "Workflow key" })
+          .option("workflow-id", { type: "string", describe: "Workflow id" })
+          .option("actor", { type: "string", describe: "User UUID written to published_by / updated_by" }),
+      run(runPublish),
+    )
+    .command(
+      "run",
+      "Run a published workflow in the reference runtime (no side effects: actions return {} unless registered)",
+      (y) =>
+        y
+          .option("key", { type: "string", describe: "Workflow key" })
+          .option("workflow-id", { type: "string", describe: "Workflow id" })
+          .option("version", { type: "number", describe: "Published version (default: the latest)" })
+          .option("payload", {
+            type: "string",
+            describe: "The payload: '<json>', @file.json, or - for stdin (default {})",
+          })
+          .option("secret", {
+            type: "string",
+            array: true,
+            default: [],
+            describe: "A secret for $secret references: NAME=VALUE",
+          }),
+      run(runRun),
+    )
+    .command(
+      "resume",
+      "Deliver an event to a WAITING run and continue it",
+      (y) =>
+        y
+          .option("run", { type: "string", demandOption: true, describe: "Run id" })
+          .option("event", {
+            type: "string",
+            describe: "Event name (leave out to fire a time.wait or an event.wait timeout)",
+          })
+          .option("payload", { type: "string", describe: "The event payload: '<json>', @file.json, or - (default {})" })
+          .option("correlation-key", {
+            type: "string",
+            describe: "The event's correlation key (must match the wait's)",
+          })
+          .option("secret", {
+            type: "string",
+            array: true,
+            default: [],
+            describe: "A secret for $secret references: NAME=VALUE",
+          }),
+      run(runResume),
+    )
+    .command(
+      "verify [files..]",
+      `Import bundles into a throw-away tenant, publish every draft, run every workflow, report, roll back (default: ${DEFAULT_SEEDS_DIR})`,
+      (y) =>
+        y
+          .positional("files", { type: "string", array: true, default: [], describe: "Bundle files or folders" })
+          .option("dir", { type: "string", describe: `A folder of bundles (default ${DEFAULT_SEEDS_DIR})` })
+          .option("payload-dir", { type: "string", describe: "A folder of <workflow key>.json sample payloads" })
+          .option("secret", {
+            type: "string",
+            array: true,
+            default: [],
+            describe: "A secret for $secret references: NAME=VALUE",
+          }),
+      run(runVerify),
+    );

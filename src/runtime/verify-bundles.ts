@@ -1,0 +1,197 @@
+import { randomUUID } from "node:crypto";
+import { join } from "node:path";
+import type { Knex } from "knex";
+import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
+import { assertTenant } from "../db/tenant.js";
+import { type DefinitionProblem, isWorkflowSeederError, renderIssueMessage, WorkflowSeederError } from "../errors.js";
+import { parseJsonText } from "../format/parse-bundle.js";
+import { collectCallReferences } from "../format/workflow-references.js";
+import { type BundleSource, importBundles } from "../import/import-bundle.js";
+import { listJsonFiles, readTextFile } from "../import/read-files.js";
+import type { ActionRegistry } from "./action-registry.js";
+import { publishWorkflow } from "./publish-workflow.js";
+import { type RunWorkflowResult, runWorkflow } from "./run-workflow.js";
+import type { RuntimeError } from "./runtime-error.js";
+
+/** Options of {@link verifyBundles}: the bundles as values (`bundles`) or as files and folders (`files`). */
+export interface VerifyBundlesOptions {
+  /** The tenant to import into, inside the rolled-back transaction. Default: a new random tenant. */
+  tenant?: string;
+  bundles?: readonly BundleSource[];
+  /** Bundle files, or folders searched for `.json` files. */
+  files?: readonly string[];
+  /** A folder with `<workflow key>.json` payload files; a workflow without one runs with `{}`. */
+  payloadDir?: string;
+  catalog?: RuntimeCatalog;
+  actions?: ActionRegistry;
+  secrets?: Readonly<Record<string, string>>;
+  now?: () => Date;
+}
+
+/** The verdict on one workflow. */
+export interface VerifiedWorkflow {
+  workflowKey: string;
+  workflowId: string;
+  /** The draft's publish: the new version, or the errors that block it. */
+  publish: { ok: true; version: number; warnings: DefinitionProblem[] } | { ok: false; errors: DefinitionProblem[] };
+  /**
+   * The run of the latest published version: its status (SUCCEEDED, FAILED, WAITING); SKIPPED with
+   * the reason (a paused workflow, no published version); REFUSED with the error that prevented the
+   * run (counts as a failure).
+   */
+  run:
+    | { status: string; runId: string; version: number; error: RuntimeError | null; payloadFile: string | null }
+    | { status: "SKIPPED"; reason: string }
+    | { status: "REFUSED"; code: string; message: string };
+  /** Published, and the run did not fail. */
+  ok: boolean;
+  /** The first problem, for a one-line report. */
+  firstError: string | null;
+}
+
+/** What {@link verifyBundles} found. */
+export interface VerifyBundlesResult {
+  ok: boolean;
+  tenant: string;
+  workflows: VerifiedWorkflow[];
+}
+
+async function readSources(options: VerifyBundlesOptions): Promise<BundleSource[]> {
+  const sources: BundleSource[] = [...(options.bundles ?? [])];
+  for (const file of await listJsonFiles(options.files ?? [])) {
+    const parsed = parseJsonText(await readTextFile(file), { file });
+    if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+    sources.push({ bundle: parsed.value, file });
+  }
+  return sources;
+}
+
+async function readPayload(dir: string | undefined, key: string): Promise<{ payload: unknown; file: string | null }> {
+  if (dir === undefined) return { payload: {}, file: null };
+  const file = join(dir, `${key}.json`);
+  let text: string;
+  try {
+    text = await readTextFile(file);
+  } catch (error) {
+    if (isWorkflowSeederError(error, "FILE_NOT_FOUND")) return { payload: {}, file: null };
+    throw error;
+  }
+  const parsed = parseJsonText(text, { file });
+  if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+  return { payload: parsed.value, file };
+}
+
+/** Called workflows first, so a caller's publish finds its target's new version. */
+function orderCalleesFirst(workflows: { workflowId: string; draft: unknown }[]): string[] {
+  const byId = new Map(workflows.map((w) => [w.workflowId.toLowerCase(), w]));
+  const order: string[] = [];
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (id: string) => {
+    if (state.has(id)) return;
+    state.set(id, "visiting");
+    for (const ref of collectCallReferences(byId.get(id)?.draft)) {
+      const target = ref.workflowId.toLowerCase();
+      if (byId.has(target)) visit(target);
+    }
+    state.set(id, "done");
+    order.push(byId.get(id)?.workflowId as string);
+  };
+  for (const id of byId.keys()) visit(id);
+  return order;
+}
+
+/**
+ * "Do my seeds still work": imports the bundles into a throw-away tenant inside a transaction,
+ * publishes every workflow's draft (called workflows first), runs the latest published version of
+ * every workflow with a sample payload (`<payloadDir>/<key>.json`, else `{}`) and the default
+ * action handlers, reports per workflow, and rolls everything back. Bundles that do not import
+ * throw their import error.
+ *
+ * @example const report = await verifyBundles(knex, { files: ["seeds/workflows"] }); report.ok
+ */
+export async function verifyBundles(db: Knex, options: VerifyBundlesOptions): Promise<VerifyBundlesResult> {
+  const tenant = options.tenant ?? randomUUID();
+  assertTenant(tenant);
+  const sources = await readSources(options);
+  const trx = await db.transaction();
+  try {
+    const imported = await importBundles(trx, sources, {
+      tenant,
+      ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
+    });
+    const drafts = await trx.raw(
+      "select workflow_id::text as workflow_id, draft_definition from workflow_definitions where tenant = ?",
+      [tenant],
+    );
+    const keyById = new Map(imported.createdWorkflows.map((w) => [w.workflowId, w.key]));
+    const order = orderCalleesFirst(
+      (drafts.rows as { workflow_id: string; draft_definition: unknown }[]).map((r) => ({
+        workflowId: r.workflow_id,
+        draft: r.draft_definition,
+      })),
+    );
+    const common = {
+      tenant,
+      ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
+      ...(options.now === undefined ? {} : { now: options.now }),
+    };
+    const published = new Map<string, VerifiedWorkflow["publish"]>();
+    for (const workflowId of order) {
+      try {
+        const result = await publishWorkflow(trx, { ...common, workflowId });
+        published.set(workflowId, { ok: true, version: result.version, warnings: result.warnings });
+      } catch (error) {
+        if (!isWorkflowSeederError(error)) throw error;
+        const errors: DefinitionProblem[] =
+          error.issue.code === "PUBLISH_VALIDATION_FAILED"
+            ? error.issue.details.errors
+            : [{ code: error.code, path: "", stepPath: "root", message: renderIssueMessage(error.issue) }];
+        published.set(workflowId, { ok: false, errors });
+      }
+    }
+    const workflows: VerifiedWorkflow[] = [];
+    for (const workflowId of order) {
+      const workflowKey = keyById.get(workflowId) ?? workflowId;
+      const publish = published.get(workflowId) as VerifiedWorkflow["publish"];
+      const { payload, file } = await readPayload(options.payloadDir, workflowKey);
+      let run: VerifiedWorkflow["run"];
+      try {
+        const result: RunWorkflowResult = await runWorkflow(trx, {
+          ...common,
+          workflowId,
+          payload,
+          ...(options.actions === undefined ? {} : { actions: options.actions }),
+          ...(options.secrets === undefined ? {} : { secrets: options.secrets }),
+        });
+        run = {
+          status: result.status,
+          runId: result.runId,
+          version: result.version,
+          error: result.error ?? null,
+          payloadFile: file,
+        };
+      } catch (error) {
+        if (!isWorkflowSeederError(error)) throw error;
+        run =
+          error.code === "WORKFLOW_PAUSED" || error.code === "NO_PUBLISHED_VERSION"
+            ? { status: "SKIPPED", reason: error.code }
+            : { status: "REFUSED", code: error.code, message: error.message };
+      }
+      const runFailed = run.status === "FAILED" || run.status === "REFUSED";
+      let firstError: string | null = null;
+      if (!publish.ok) {
+        const first = publish.errors[0];
+        firstError = first
+          ? `publish: [${first.code}] ${first.stepPath ?? "root"}: ${first.message}`
+          : "publish failed";
+      } else if ("code" in run) firstError = `run: [${run.code}] ${run.message}`;
+      else if (run.status === "FAILED" && "error" in run && run.error)
+        firstError = `run: ${run.error.category} at ${run.error.nodePath}: ${run.error.message}`;
+      workflows.push({ workflowKey, workflowId, publish, run, ok: publish.ok && !runFailed, firstError });
+    }
+    workflows.sort((a, b) => (a.workflowKey < b.workflowKey ? -1 : a.workflowKey > b.workflowKey ? 1 : 0));
+    return { ok: workflows.every((w) => w.ok), tenant, workflows };
+  } finally {
+    await trx.rollback();
+  }
+}
