@@ -183,7 +183,7 @@ const RENDERERS: Renderers = {
   UNRESOLVED_WORKFLOW_REFERENCE: (d) =>
     `workflow "${d.workflowKey}" step ${d.stepPath} calls workflow ${d.targetWorkflowId}${d.targetVersion === null ? "" : ` version ${d.targetVersion}`}, which is neither in the bundle nor in the tenant. Import the called workflow too (export with --with-called-workflows); publishing will fail until it exists.`,
   WORKFLOW_KEY_CONFLICT: (d) =>
-    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a policy: --on-conflict replace|update|skip (or --force).`,
+    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a conflict policy: replace, update or skip (CLI --on-conflict, HTTP onConflict=), or force.`,
   WORKFLOW_NOT_FOUND: (d) => {
     const what = [
       d.workflowIds.length ? `workflow ids ${listNames(d.workflowIds)}` : "",
@@ -197,7 +197,7 @@ const RENDERERS: Renderers = {
   DATABASE_CONSTRAINT_VIOLATION: (d) =>
     `the database rejected the import${d.workflowKey ? ` of workflow "${d.workflowKey}"` : ""}: constraint ${d.constraint ?? "(unnamed)"} on table ${d.table ?? "(unknown)"} (SQLSTATE ${d.sqlState})${d.detail ? `: ${d.detail}` : ""}. Nothing was written; fix the data or the conflicting rows and retry.`,
   DATABASE_UNAVAILABLE: (d) =>
-    `cannot connect to the database ${d.target}: ${d.reason}. Check --database-url / DATABASE_URL, or leave both unset to use the embedded database.`,
+    `cannot connect to the database ${d.target}: ${d.reason}. Check the connection settings (--database-url / DATABASE_URL) and that the server is running.`,
   DATABASE_ERROR: (d) =>
     `the database reported an error${d.sqlState ? ` (SQLSTATE ${d.sqlState})` : ""}: ${d.reason}. Nothing was written.`,
   EMBEDDED_DATABASE_BUSY: (d) =>

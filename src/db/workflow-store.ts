@@ -234,10 +234,10 @@ export async function selectWorkflows(
        select t.tenant, t.workflow_id
        from reachable r
        cross join lateral (
-         select jsonb_path_query(d.draft_definition, 'lax $.** ? (@.type == "control.callWorkflow").workflowId') #>> '{}' as target
+         select jsonb_path_query(d.draft_definition, 'lax $.** \\? (@.type == "control.callWorkflow").workflowId') #>> '{}' as target
          from workflow_definitions d where d.tenant = r.tenant and d.workflow_id = r.workflow_id
          union
-         select jsonb_path_query(v.definition_json, 'lax $.** ? (@.type == "control.callWorkflow").workflowId') #>> '{}'
+         select jsonb_path_query(v.definition_json, 'lax $.** \\? (@.type == "control.callWorkflow").workflowId') #>> '{}'
          from workflow_definition_versions v where v.tenant = r.tenant and v.workflow_id = r.workflow_id
        ) as refs
        join workflow_definitions t
