@@ -25,6 +25,8 @@ export { validateWorkflowDefinition, WorkflowDefinitionSchema } from "./format/d
 export { collectDependencies } from "./format/dependencies.js";
 export { parseBundleText, validateBundle } from "./format/parse-bundle.js";
 export { computePortableWorkflowId, PORTABLE_WORKFLOW_ID_NAMESPACE } from "./format/portable-id.js";
+export type { ApiToken, RunningServer, ServerOptions, StartServerOptions } from "./http/index.js";
+export { createServer, parseTokenFileText, startServer, statusOfCode } from "./http/index.js";
 export type { ConflictPolicy, ImportOptions, ImportResult } from "./import/import-bundle.js";
 export { importBundle, importBundles } from "./import/import-bundle.js";
 export { baselineSeeds, createSeedFile, exportToSeed } from "./seeder/seed-baseline.js";

@@ -199,7 +199,10 @@ export const importExportCommand: CommandModule = (argv, run) =>
           })
           .option("out", { type: "string", describe: "Write to this file instead of stdout" })
           .option("exported-at", { type: "string", describe: "Pin exportedAt (RFC 3339) for byte-stable output" })
-          .option("seed", { type: "string", describe: "Write a new versioned seed file with this name (and record it as applied here)" })
+          .option("seed", {
+            type: "string",
+            describe: "Write a new versioned seed file with this name (and record it as applied here)",
+          })
           .option("dir", { type: "string", default: "seeds/workflows", describe: "Seeds folder for --seed" })
           .option("server", { type: "string", describe: "Go through this workflow-seeder API (URL), no database" })
           .option("token-file", { type: "string", describe: "With --server: token file (else WORKFLOW_SEEDER_TOKEN)" }),
