@@ -17,7 +17,7 @@ const MIGRATION_LOCK_ID = 1;
  * key leading with `tenant` (Citus-ready). `IF NOT EXISTS`: a table that Alga's own migrations
  * created is adopted as it is, never altered or dropped.
  */
-const ALGA_TABLES: readonly { name: string; sql: string }[] = [
+const ALGA_TABLES: readonly { name: string; sql: string; indexes?: readonly string[] }[] = [
   {
     name: "workflow_definitions",
     sql: `create table if not exists workflow_definitions (
@@ -105,6 +105,9 @@ const ALGA_TABLES: readonly { name: string; sql: string }[] = [
       constraint workflow_runs_workflow_fk foreign key (tenant, workflow_id)
         references workflow_definitions (tenant, workflow_id) on delete cascade
     )`,
+    indexes: [
+      "create index if not exists workflow_runs_tenant_workflow_status_idx on workflow_runs (tenant, workflow_id, status)",
+    ],
   },
   {
     name: "workflow_run_steps",
@@ -145,6 +148,9 @@ const ALGA_TABLES: readonly { name: string; sql: string }[] = [
       constraint workflow_run_waits_run_fk foreign key (tenant, run_id)
         references workflow_runs (tenant, run_id) on delete cascade
     )`,
+    indexes: [
+      "create index if not exists workflow_run_waits_tenant_run_status_idx on workflow_run_waits (tenant, run_id, status)",
+    ],
   },
   {
     name: "workflow_action_invocations",
@@ -225,13 +231,18 @@ const MIGRATIONS: readonly Migration[] = [
   {
     name: "0001_alga_workflow_runtime_v2_tables",
     async up(knex) {
-      for (const table of ALGA_TABLES) await knex.raw(table.sql);
-      await knex.raw(
-        "create index if not exists workflow_runs_tenant_workflow_status_idx on workflow_runs (tenant, workflow_id, status)",
+      // A table Alga's migrations already created is adopted untouched: not even an index is
+      // added to it (building one locks a production table), only missing tables are created.
+      const existing = await knex.raw(
+        "select name from unnest(?::text[]) as name where to_regclass(name) is not null",
+        [ALGA_TABLES.map((t) => t.name)],
       );
-      await knex.raw(
-        "create index if not exists workflow_run_waits_tenant_run_status_idx on workflow_run_waits (tenant, run_id, status)",
-      );
+      const adopted = new Set(existing.rows.map((r: { name: string }) => r.name));
+      for (const table of ALGA_TABLES) {
+        if (adopted.has(table.name)) continue;
+        await knex.raw(table.sql);
+        for (const index of table.indexes ?? []) await knex.raw(index);
+      }
     },
     // Never drop Alga's tables: they may hold an instance's real workflows.
     async down() {},
