@@ -189,7 +189,9 @@ export async function applyWorkflows(
   });
   if (conflicts.length > 0) throw new WorkflowSeederError(conflicts);
 
-  const referenceWarnings: Issue[] = [];
+  // Keyed by the issue's details: the draft and each published version usually hold the same
+  // step, and one unresolved target is one warning, not one per definition.
+  const referenceWarnings = new Map<string, Issue>();
   const resolveTarget = await createTargetResolver(trx, tenant, planned);
   const rows: WorkflowRow[] = [];
   const updates: WorkflowRow[] = [];
@@ -198,15 +200,15 @@ export async function applyWorkflows(
     if (p.action === "skip") continue;
     const mapTarget = (ref: CallReference) => {
       const target = resolveTarget(ref.workflowId);
-      if (target === undefined)
-        referenceWarnings.push(
-          issue("UNRESOLVED_WORKFLOW_REFERENCE", {
-            workflowKey: p.workflow.key,
-            stepPath: ref.stepPath,
-            targetWorkflowId: ref.workflowId,
-            targetVersion: ref.workflowVersion,
-          }),
-        );
+      if (target === undefined) {
+        const warning = issue("UNRESOLVED_WORKFLOW_REFERENCE", {
+          workflowKey: p.workflow.key,
+          stepPath: ref.stepPath,
+          targetWorkflowId: ref.workflowId,
+          targetVersion: ref.workflowVersion,
+        });
+        referenceWarnings.set(JSON.stringify(warning.details), warning);
+      }
       return target;
     };
     const row = toWorkflowRow(
@@ -249,7 +251,7 @@ export async function applyWorkflows(
     createdPublishedVersions: planned
       .filter((p) => p.action !== "skip" && p.workflow.publishedVersions.length > 0)
       .map((p) => ({ ...ref(p), versions: p.workflow.publishedVersions.map((v) => v.version).sort((a, b) => a - b) })),
-    warnings: referenceWarnings.map(toWarning),
+    warnings: [...referenceWarnings.values()].map(toWarning),
   };
 }
 
