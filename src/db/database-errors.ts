@@ -28,10 +28,18 @@ const CONNECTION_ERROR_CODES = new Set([
   "08004",
 ]);
 
-/** Finds which of the given workflow keys a database message is about, if any. */
-function findKey(text: string, keys: readonly string[]): string | null {
+/**
+ * Finds which workflow a database message is about: first by a workflow id it contains (the
+ * failing row of either workflow table holds one), then by a key that appears as a whole value.
+ * Keys are written with [a-z0-9._-] only, so the message is cut into runs of those characters; a
+ * substring match would name key "published" for any row whose status is 'published'.
+ */
+function findKey(text: string, keys: readonly string[], keysById: ReadonlyMap<string, string>): string | null {
+  const lower = text.toLowerCase();
+  for (const [id, key] of keysById) if (lower.includes(id.toLowerCase())) return key;
+  const values = new Set(text.split(/[^a-z0-9._-]+/));
   let best: string | null = null;
-  for (const key of keys) if (text.includes(key) && (best === null || key.length > best.length)) best = key;
+  for (const key of keys) if (values.has(key) && (best === null || key.length > best.length)) best = key;
   return best;
 }
 
@@ -41,7 +49,11 @@ function findKey(text: string, keys: readonly string[]): string | null {
  * constraint, table and (when the message names one) the workflow key; anything else that the
  * server reported to `DATABASE_ERROR`. Returns `null` for errors that are not database errors.
  */
-export function toDatabaseIssue(error: unknown, keys: readonly string[] = []): Issue | null {
+export function toDatabaseIssue(
+  error: unknown,
+  keys: readonly string[] = [],
+  keysById: ReadonlyMap<string, string> = new Map(),
+): Issue | null {
   if (error instanceof WorkflowSeederError) return error.issue;
   const message = error instanceof Error ? error.message : "";
   if (
@@ -61,16 +73,23 @@ export function toDatabaseIssue(error: unknown, keys: readonly string[] = []): I
       constraint: error.constraint ?? null,
       table: error.table ?? null,
       sqlState,
-      workflowKey: findKey(`${error.detail ?? ""} ${error.message ?? ""}`, keys),
+      workflowKey: findKey(`${error.detail ?? ""} ${error.message ?? ""}`, keys, keysById),
       detail: error.detail ?? null,
     });
   return issue("DATABASE_ERROR", { sqlState, reason: (error.message ?? "").replace(/^.* - /s, "") });
 }
 
-/** Rethrows a database error as a {@link WorkflowSeederError}; anything else unchanged. */
-export function rethrowAsDatabaseError(error: unknown, keys: readonly string[] = []): never {
+/**
+ * Rethrows a database error as a {@link WorkflowSeederError}; anything else unchanged. `keys` and
+ * `keysById` (workflow id → key) name the workflow a constraint violation is about.
+ */
+export function rethrowAsDatabaseError(
+  error: unknown,
+  keys: readonly string[] = [],
+  keysById: ReadonlyMap<string, string> = new Map(),
+): never {
   if (error instanceof WorkflowSeederError) throw error;
-  const mapped = toDatabaseIssue(error, keys);
+  const mapped = toDatabaseIssue(error, keys, keysById);
   if (mapped) throw new WorkflowSeederError(mapped, { cause: error });
   throw error;
 }

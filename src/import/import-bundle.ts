@@ -228,19 +228,26 @@ export async function applyWorkflows(
 
   const replaced = planned.filter((p) => p.action === "replace");
   const updated = planned.filter((p) => p.action === "update");
-  await deleteWorkflows(
-    trx,
-    tenant,
-    replaced.flatMap((p) => p.existingIds),
-  );
-  await deleteVersions(
-    trx,
-    tenant,
-    updated.map((p) => p.workflowId),
-  );
-  await updateWorkflows(trx, tenant, updates, actor);
-  await insertWorkflows(trx, tenant, rows, actor);
-  await insertVersions(trx, tenant, versions, actor);
+  try {
+    await deleteWorkflows(
+      trx,
+      tenant,
+      replaced.flatMap((p) => p.existingIds),
+    );
+    await deleteVersions(
+      trx,
+      tenant,
+      updated.map((p) => p.workflowId),
+    );
+    await updateWorkflows(trx, tenant, updates, actor);
+    await insertWorkflows(trx, tenant, rows, actor);
+    await insertVersions(trx, tenant, versions, actor);
+  } catch (error) {
+    // The failing row names a workflow id (new or existing), not always its key.
+    const keysById = new Map<string, string>();
+    for (const p of planned) for (const id of [p.workflowId, ...p.existingIds]) keysById.set(id, p.workflow.key);
+    rethrowAsDatabaseError(error, keys, keysById);
+  }
 
   const ref = (p: PlannedWorkflow): WorkflowRef => ({ key: p.workflow.key, workflowId: p.workflowId });
   return {
