@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { type Issue, issue, type PathProblem, type ValidationResult } from "../errors.js";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type WorkflowBundle, WorkflowBundleSchema } from "./bundle-schema.js";
+import { collectJsonLimitProblems } from "./json-limits.js";
 import { findJsonSyntaxErrorOffset } from "./json-syntax-error.js";
 import { describeJsonType, isJsonObject, toJsonPointer } from "./json-value.js";
 
@@ -129,11 +130,16 @@ export function collectDuplicates(bundle: WorkflowBundle, options: SourceOptions
 }
 
 /**
- * Validates a parsed document as a workflow bundle v1: header, then schema (every problem with
- * its JSON pointer), then duplicate keys and versions. Returns the typed bundle; the `definition`
- * objects inside it are the very objects of the input.
+ * Validates a parsed document as a workflow bundle v1: values no import can store (nested too
+ * deep, not finite, NUL or unpaired surrogates: `VALUE_OUT_OF_RANGE`), then header, then schema
+ * (every problem with its JSON pointer), then duplicate keys and versions. Returns the typed
+ * bundle; the `definition` objects inside it are the very objects of the input.
  */
 export function validateBundle(value: unknown, options: SourceOptions = {}): ValidationResult<WorkflowBundle> {
+  // Before the header: its messages echo `format`, and nothing may serialize a 20,000-level value.
+  const limits = isJsonObject(value) ? collectJsonLimitProblems(value) : [];
+  if (limits.length > 0)
+    return { ok: false, issues: [issue("VALUE_OUT_OF_RANGE", withFile({ errors: limits }, options))] };
   const header = validateBundleHeader(value, options);
   if (header) return { ok: false, issues: [header] };
   const parsed = WorkflowBundleSchema.safeParse(value);

@@ -5,6 +5,7 @@ import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
 import type { WorkflowBundle } from "../format/bundle-schema.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
+import { collectJsonLimitProblems } from "../format/json-limits.js";
 import { parseJsonText } from "../format/parse-bundle.js";
 import { readTextFile } from "../import/read-files.js";
 
@@ -91,6 +92,16 @@ export async function readSeedChecksum(seed: SeedFile): Promise<{ value: unknown
   const json = parseJsonText(text, { file: seed.path });
   if (!json.ok)
     throw new WorkflowSeederError(issue("INVALID_SEED_BUNDLE", { seed: seed.name, issue: json.issues[0] as Issue }));
+  // The canonical serializer behind the checksum throws on values no bundle may hold (Infinity,
+  // thousands of levels): refuse them as a bundle problem first.
+  const limits = collectJsonLimitProblems(json.value);
+  if (limits.length > 0)
+    throw new WorkflowSeederError(
+      issue("INVALID_SEED_BUNDLE", {
+        seed: seed.name,
+        issue: issue("VALUE_OUT_OF_RANGE", { file: seed.path, errors: limits }),
+      }),
+    );
   return { value: json.value, checksum: hashCanonicalJson(json.value) };
 }
 
