@@ -1,0 +1,426 @@
+/**
+ * Helpers of the reliability suite: generated bundles, CLI processes that can be killed at a
+ * chosen moment, peak memory of a child, and reads of what the database holds.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Knex } from "knex";
+import { ADVISORY_LOCK_CLASS } from "../../src/db/migrations.js";
+import type { BundleWorkflow, WorkflowBundle } from "../../src/format/bundle-schema.js";
+import { canonicalizeJson } from "../../src/format/canonical-json.js";
+import { computePortableWorkflowId } from "../../src/format/portable-id.js";
+import { type RunningServer, type StartServerOptions, startServer } from "../../src/http/index.js";
+import { CLI_PATH } from "../support/cli.js";
+
+/** The preload that prints a child's peak RSS on exit (see rss-probe.ts). */
+export const RSS_PROBE_PATH = resolve(process.cwd(), "dist", "test", "reliability", "rss-probe.js");
+
+/** A fixed `exportedAt`, so generated bundles are byte-stable. */
+export const GENERATED_EXPORTED_AT = "2026-01-26T00:00:00.000Z";
+
+/** A fresh tenant id. */
+export function newTenant(): string {
+  return randomUUID();
+}
+
+/** What a generated workflow looks like. */
+export interface GeneratedWorkflowSpec {
+  key: string;
+  description?: string;
+  /** Extra characters carried in the definitions (to make big bundles). Default 0. */
+  padding?: number;
+  /** Published versions 1..n. Default 1. */
+  versions?: number;
+}
+
+/** A workflow valid under the default catalog, published `versions` times. */
+export function generateWorkflow(spec: GeneratedWorkflowSpec): BundleWorkflow {
+  const description = spec.description ?? `Generated workflow ${spec.key}.`;
+  const definition: Record<string, unknown> = {
+    id: computePortableWorkflowId(spec.key),
+    version: 1,
+    name: spec.key,
+    description,
+    payloadSchemaRef: "payload.TicketCreated.v1",
+    trigger: { type: "event", eventName: "TICKET_CREATED" },
+    steps: [
+      { id: "set-state", type: "state.set", config: { state: "STARTED" } },
+      { id: "done", type: "control.return" },
+    ],
+  };
+  if (spec.padding) definition.notes = "n".repeat(spec.padding);
+  return {
+    key: spec.key,
+    metadata: {
+      name: spec.key,
+      description,
+      payloadSchemaRef: "payload.TicketCreated.v1",
+      payloadSchemaMode: "pinned",
+      pinnedPayloadSchemaRef: "payload.TicketCreated.v1",
+      trigger: { type: "event", eventName: "TICKET_CREATED" },
+      isSystem: false,
+      isVisible: true,
+      isPaused: false,
+      concurrencyLimit: null,
+      autoPauseOnFailure: false,
+      failureRateThreshold: null,
+      failureRateMinRuns: null,
+      retentionPolicyOverride: null,
+    },
+    dependencies: { actions: [], nodeTypes: ["state.set"], schemaRefs: ["payload.TicketCreated.v1"] },
+    draft: { draftVersion: 1, definition },
+    publishedVersions: Array.from({ length: spec.versions ?? 1 }, (_, i) => ({
+      version: i + 1,
+      definition,
+      payloadSchemaJson: null,
+    })),
+  };
+}
+
+/** A bundle of the given workflows. */
+export function generateBundle(specs: readonly GeneratedWorkflowSpec[]): WorkflowBundle {
+  return {
+    format: "alga-psa.workflow-bundle",
+    formatVersion: 1,
+    exportedAt: GENERATED_EXPORTED_AT,
+    workflows: specs.map(generateWorkflow),
+  };
+}
+
+/** `count` workflows keyed `<prefix>-00000`, `<prefix>-00001`, ... */
+export function generateKeys(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, "0")}`);
+}
+
+const tempDirs: string[] = [];
+
+/** A fresh temp directory, removed by {@link removeTempDirs}. */
+export async function makeTempDir(prefix = "wfs-rel-"): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
+}
+
+/** Removes every directory made by {@link makeTempDir}. */
+export async function removeTempDirs(): Promise<void> {
+  for (const dir of tempDirs.splice(0)) await rm(dir, { recursive: true, force: true });
+}
+
+/** Writes a bundle (canonical JSON) to `dir/file` and returns its path. */
+export async function writeBundleFile(dir: string, file: string, bundle: WorkflowBundle): Promise<string> {
+  const path = join(dir, file);
+  await writeFile(path, canonicalizeJson(bundle));
+  return path;
+}
+
+/** How a CLI process ended. */
+export interface CliExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running CLI process. */
+export interface CliProcess {
+  readonly child: ChildProcessWithoutNullStreams;
+  /** Resolves when the process has exited and its streams are closed. */
+  readonly exited: Promise<CliExit>;
+  /** Output so far. */
+  stderr(): string;
+  /** Resolves when stderr matches `pattern`; rejects when the process exits first or on timeout. */
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
+  /** SIGKILL, then waits for the exit. */
+  kill9(): Promise<CliExit>;
+}
+
+/** Options of {@link startCli}. */
+export interface StartCliOptions {
+  env?: Record<string, string | undefined>;
+  /** `application_name` of its database sessions (PGAPPNAME), to find them in pg_stat_activity. */
+  appName?: string;
+  /** Node options placed before the script (e.g. `--import <probe>`). */
+  nodeArgs?: readonly string[];
+  cwd?: string;
+}
+
+/** Starts `node dist/cli.js ...args` as a real process. */
+export function startCli(args: readonly string[], options: StartCliOptions = {}): CliProcess {
+  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
+  if (options.appName !== undefined) env.PGAPPNAME = options.appName;
+  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_PATH, ...args], {
+    cwd: options.cwd ?? process.cwd(),
+    env: env as NodeJS.ProcessEnv,
+  });
+  child.stdin.end();
+  let stdout = "";
+  let stderr = "";
+  const listeners = new Set<() => void>();
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+    for (const l of listeners) l();
+  });
+  const exited = new Promise<CliExit>((resolvePromise, reject) => {
+    child.on("error", reject);
+    child.on("close", (code, signal) => {
+      for (const l of listeners) l();
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+  });
+  let done = false;
+  void exited.then(() => {
+    done = true;
+  });
+  return {
+    child,
+    exited,
+    stderr: () => stderr,
+    waitForStderr(pattern, timeoutMs = 30_000) {
+      return new Promise<void>((resolvePromise, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`timed out waiting for ${pattern} on stderr; got:\n${stderr}`));
+        }, timeoutMs);
+        const check = () => {
+          if (pattern.test(stderr)) {
+            clearTimeout(timer);
+            listeners.delete(check);
+            resolvePromise();
+          } else if (done || child.exitCode !== null) {
+            clearTimeout(timer);
+            listeners.delete(check);
+            reject(new Error(`process exited before ${pattern} appeared on stderr:\n${stderr}`));
+          }
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    async kill9() {
+      child.kill("SIGKILL");
+      return exited;
+    },
+  };
+}
+
+/** Runs the CLI to the end. */
+export function runCliProcess(args: readonly string[], options: StartCliOptions = {}): Promise<CliExit> {
+  return startCli(args, options).exited;
+}
+
+/** Runs the CLI with the RSS probe; returns its exit and peak resident set size in bytes. */
+export async function runCliMeasured(
+  args: readonly string[],
+  options: StartCliOptions = {},
+): Promise<CliExit & { peakRssBytes: number; elapsedMs: number }> {
+  const started = Date.now();
+  const exit = await runCliProcess(args, { ...options, nodeArgs: ["--import", RSS_PROBE_PATH] });
+  const m = /wfs-peak-rss-kb=(\d+)/.exec(exit.stderr);
+  if (!m) throw new Error(`the RSS probe printed nothing:\n${exit.stderr}`);
+  return { ...exit, peakRssBytes: Number(m[1]) * 1024, elapsedMs: Date.now() - started };
+}
+
+/** Parses the `--json` document a CLI process printed. */
+export function parseJsonOutput<T = Record<string, unknown>>(exit: CliExit): T {
+  try {
+    return JSON.parse(exit.stdout) as T;
+  } catch {
+    throw new Error(`no JSON on stdout (exit ${exit.code}, signal ${exit.signal}):\n${exit.stdout}\n${exit.stderr}`);
+  }
+}
+
+/** The error code of a failed `--json` run. */
+export function errorCodeOf(exit: CliExit): string | undefined {
+  return parseJsonOutput<{ error?: { code?: string } }>(exit).error?.code;
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `probe` every `intervalMs` until it returns true; throws after `timeoutMs`. */
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  { timeoutMs = 30_000, intervalMs = 10 } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await probe()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+/** Server process ids of the sessions with this `application_name`. */
+export async function backendPids(knex: Knex, appName: string): Promise<number[]> {
+  const r = await knex.raw("select pid from pg_stat_activity where application_name = ?", [appName]);
+  return r.rows.map((row: { pid: number }) => row.pid);
+}
+
+/**
+ * Sessions of `appName` that hold one of this tool's transaction-level advisory locks other than
+ * the migration lock: they are inside an import's or a seed's transaction.
+ */
+export async function pidsInsideWriteTransaction(knex: Knex, appName: string): Promise<number[]> {
+  const r = await knex.raw(
+    `select distinct a.pid from pg_stat_activity a join pg_locks l on l.pid = a.pid
+     where a.application_name = ? and l.locktype = 'advisory' and l.granted
+       and l.classid = ?::bigint::oid and not (l.objid = 1 and l.objsubid = 2)`,
+    [appName, ADVISORY_LOCK_CLASS],
+  );
+  return r.rows.map((row: { pid: number }) => row.pid);
+}
+
+/** Waits until no session of `appName` is left (the server notices a killed client on its own). */
+export async function waitForBackendsGone(knex: Knex, appName: string, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(`the sessions of ${appName} to end`, async () => (await backendPids(knex, appName)).length === 0, {
+    timeoutMs,
+    intervalMs: 20,
+  });
+}
+
+/** Advisory locks held or awaited in the current database, by anyone. */
+export async function countAdvisoryLocks(knex: Knex): Promise<number> {
+  const r = await knex.raw(
+    `select count(*)::int as n from pg_locks l
+     where l.locktype = 'advisory' and l.database = (select oid from pg_database where datname = current_database())`,
+  );
+  return r.rows[0].n;
+}
+
+/** Sessions of the current database left idle inside a transaction. */
+export async function countIdleInTransaction(knex: Knex): Promise<number> {
+  const r = await knex.raw(
+    `select count(*)::int as n from pg_stat_activity
+     where datname = current_database() and state like 'idle in transaction%' and pid <> pg_backend_pid()`,
+  );
+  return r.rows[0].n;
+}
+
+/** One workflow row of a tenant, as the assertions compare it. */
+export interface StoredWorkflow {
+  key: string;
+  workflowId: string;
+  description: string | null;
+  versions: number;
+}
+
+/** The tenant's workflows by key. */
+export async function readTenantWorkflows(knex: Knex, tenant: string): Promise<Map<string, StoredWorkflow>> {
+  const r = await knex.raw(
+    `select d.key, d.workflow_id::text as "workflowId", d.description,
+       (select count(*)::int from workflow_definition_versions v
+        where v.tenant = d.tenant and v.workflow_id = d.workflow_id) as versions
+     from workflow_definitions d where d.tenant = ? order by d.key`,
+    [tenant],
+  );
+  return new Map((r.rows as StoredWorkflow[]).map((row) => [row.key, row]));
+}
+
+/** Workflow and version counts of a tenant. */
+export async function countTenantRows(knex: Knex, tenant: string): Promise<{ workflows: number; versions: number }> {
+  const r = await knex.raw(
+    `select (select count(*)::int from workflow_definitions where tenant = ?) as workflows,
+            (select count(*)::int from workflow_definition_versions where tenant = ?) as versions`,
+    [tenant, tenant],
+  );
+  return r.rows[0];
+}
+
+/** One seed record of a tenant. */
+export interface StoredSeedRecord {
+  name: string;
+  workflows: { key: string; workflowId: string; action: string }[];
+}
+
+/** The tenant's seed records in name order. */
+export async function readSeedRecords(knex: Knex, tenant: string): Promise<StoredSeedRecord[]> {
+  const r = await knex.raw("select name, workflows from workflow_seeder_seeds where tenant = ? order by name", [
+    tenant,
+  ]);
+  return r.rows;
+}
+
+/** Removes every row of a tenant (workflows, versions by cascade, seed records). */
+export async function deleteTenant(knex: Knex, tenant: string): Promise<void> {
+  await knex.raw("delete from workflow_definitions where tenant = ?", [tenant]);
+  await knex.raw("delete from workflow_seeder_seeds where tenant = ?", [tenant]);
+}
+
+/** True when each of the tool's tables still exists. */
+export async function toolTablesExist(knex: Knex): Promise<boolean> {
+  const r = await knex.raw(
+    `select bool_and(to_regclass(t) is not null) as ok from unnest(array[
+       'workflow_definitions', 'workflow_definition_versions', 'workflow_runs', 'workflow_seeder_seeds',
+       'workflow_seeder_migrations']) as t`,
+  );
+  return r.rows[0].ok === true;
+}
+
+/** The API token of the suite's servers (valid for every tenant). */
+export const API_TOKEN = "reliability-token-0f3a9c51e7d24b68";
+
+/** A running HTTP API on a random loopback port. */
+export type ApiServer = RunningServer;
+
+/** Starts the HTTP API in this process on a random loopback port. */
+export async function startApi(knex: Knex, options: Partial<StartServerOptions> = {}): Promise<ApiServer> {
+  return startServer({
+    knex,
+    tokens: [{ token: API_TOKEN }],
+    host: "127.0.0.1",
+    port: 0,
+    ...options,
+  } as StartServerOptions);
+}
+
+/** What a request answered. */
+export interface ApiAnswer {
+  status: number;
+  text: string;
+  /** The `error.code` of an error answer. */
+  code: string | undefined;
+  json: unknown;
+}
+
+/** Sends one real HTTP request to the API (token and tenant header included unless null). */
+export async function apiRequest(
+  baseUrl: string,
+  path: string,
+  options: {
+    method?: string;
+    tenant?: string | null;
+    token?: string | null;
+    body?: string | Buffer;
+    contentType?: string;
+  } = {},
+): Promise<ApiAnswer> {
+  const headers: Record<string, string> = {};
+  const token = options.token === undefined ? API_TOKEN : options.token;
+  if (token !== null) headers.authorization = `Bearer ${token}`;
+  if (options.tenant !== null && options.tenant !== undefined) headers["x-tenant-id"] = options.tenant;
+  if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
+    headers,
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  const code = (json as { error?: { code?: string } } | undefined)?.error?.code;
+  return { status: response.status, text, code, json };
+}
