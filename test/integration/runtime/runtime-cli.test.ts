@@ -1,0 +1,226 @@
+/**
+ * `workflow-seeder publish | run | resume | verify` as a user runs them: the built CLI in a real
+ * process against a PostgreSQL database.
+ */
+import { randomUUID } from "node:crypto";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { type CliResult, runCli } from "../../support/cli.js";
+import { CORPUS_DIR, readCorpusBundle, requireCorpus } from "../../support/corpus.js";
+import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
+
+const CLEAN_ENV = { DATABASE_URL: undefined, WORKFLOW_SEEDER_TENANT: undefined, NODE_ENV: undefined };
+
+const HELLO = join(CORPUS_DIR, "ticket-created-hello.bundle.json");
+const NOTIFY = join(CORPUS_DIR, "invoice-sent-notify.bundle.json");
+const TASK = join(CORPUS_DIR, "ticket-created-create-project-task.bundle.json");
+const TRYCATCH = join(CORPUS_DIR, "payment-failed-email-trycatch.bundle.json");
+
+function jsonOf(result: CliResult): Record<string, unknown> {
+  try {
+    return JSON.parse(result.stdout);
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
+}
+
+describe("CLI: publish, run, resume, verify [postgres]", function () {
+  this.timeout(180_000);
+  let db: TestDatabase;
+  let dir: string;
+  const tenant = randomUUID();
+  const cli = (args: string[]) =>
+    runCli([...args, "--database-url", db.url as string, "--tenant", tenant], { env: CLEAN_ENV });
+
+  before(async function () {
+    requireCorpus(this);
+    db = await createPostgresDatabase();
+    dir = await mkdtemp(join(tmpdir(), "wfs-runtime-cli-"));
+  });
+
+  after(async () => {
+    await db?.close();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it("publish --json publishes the draft as the next version", async () => {
+    expect((await cli(["import", HELLO, NOTIFY, TASK])).code).to.equal(0);
+    const result = await cli(["publish", "--key", "fixture.ticket-created-hello", "--json"]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(jsonOf(result)).to.deep.include({ workflowKey: "fixture.ticket-created-hello", version: 2, warnings: [] });
+  });
+
+  it("run --payload '<json>' --json prints the run in the documented shape", async () => {
+    const payload = JSON.stringify({ invoiceId: "i-1", fixtureNotifyUserId: "u-1", fixtureDedupeKey: "d-1" });
+    const result = await cli(["run", "--key", "fixture.invoice-sent-notify", "--payload", payload, "--json"]);
+    expect(result.code, result.stderr).to.equal(0);
+    const run = jsonOf(result);
+    expect(Object.keys(run).sort()).to.deep.equal(
+      ["invocations", "meta", "runId", "status", "steps", "vars", "version", "workflowId", "workflowKey"].sort(),
+    );
+    expect(run).to.deep.include({ workflowKey: "fixture.invoice-sent-notify", version: 1, status: "SUCCEEDED" });
+    expect(run.steps).to.deep.include({
+      stepPath: "root.steps[2].then.steps[0]",
+      stepId: "notify",
+      type: "action.call",
+      status: "SUCCEEDED",
+    });
+    expect(run.invocations).to.deep.equal([
+      {
+        stepPath: "root.steps[2].then.steps[0]",
+        actionId: "notifications.send_in_app",
+        version: 1,
+        input: {
+          recipients: { user_ids: ["u-1"] },
+          title: "[fixture invoice-sent-notify] Notify",
+          body: "[fixture invoice-sent-notify] dedupe=d-1",
+          severity: "info",
+          dedupe_key: "fixture.invoice-sent-notify:d-1",
+        },
+        output: {},
+      },
+    ]);
+    expect(run.meta).to.deep.equal({ state: "FIXTURE" });
+  });
+
+  it("run --payload @file.json --version reads the payload file; a failed run exits 1 with its error", async () => {
+    const file = join(dir, "payload.json");
+    await writeFile(file, JSON.stringify({ ticketId: "t-1" }));
+    const result = await cli([
+      "run",
+      "--key",
+      "fixture.ticket-created-create-project-task",
+      "--version",
+      "1",
+      "--payload",
+      `@${file}`,
+      "--json",
+    ]);
+    expect(result.code).to.equal(1);
+    const run = jsonOf(result);
+    expect(run).to.deep.include({ status: "FAILED", version: 1 });
+    expect(run.error).to.deep.include({ category: "ExpressionError", nodePath: "root.steps[2]" });
+    expect((run.invocations as { input: unknown }[])[0]?.input).to.deep.equal({
+      ticket_id: "t-1",
+      include: { attributes: true },
+    });
+  });
+
+  it("run prints a human summary on stderr without --json", async () => {
+    const result = await cli(["run", "--key", "fixture.ticket-created-hello"]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.equal("");
+    expect(result.stderr).to.match(/^run [0-9a-f-]{36}: fixture\.ticket-created-hello version 2 SUCCEEDED$/m);
+    expect(result.stderr).to.contain("root.steps[1] assign-message (transform.assign)");
+  });
+
+  it("refuses a payload that is not a JSON object, and unknown workflows, with error codes", async () => {
+    const bad = await cli(["run", "--key", "fixture.ticket-created-hello", "--payload", "[1]", "--json"]);
+    expect(bad.code).to.equal(1);
+    expect((jsonOf(bad).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
+    const invalid = await cli(["run", "--key", "fixture.ticket-created-hello", "--payload", "{nope", "--json"]);
+    expect((jsonOf(invalid).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
+    const missing = await cli(["run", "--key", "nope", "--json"]);
+    expect((jsonOf(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
+    const both = await cli(["run", "--json"]);
+    expect(both.code).to.equal(2);
+  });
+
+  it("publish reports PUBLISH_VALIDATION_FAILED with Alga's codes", async () => {
+    expect((await cli(["import", TRYCATCH])).code).to.equal(0);
+    const result = await cli(["publish", "--key", "fixture.payment-failed-email-trycatch", "--json"]);
+    expect(result.code).to.equal(1);
+    const error = jsonOf(result).error as { code: string; details: { errors: { code: string; stepPath: string }[] } };
+    expect(error.code).to.equal("PUBLISH_VALIDATION_FAILED");
+    expect(error.details.errors.map((e) => `${e.code} ${e.stepPath}`)).to.deep.equal([
+      "DUPLICATE_STEP_ID root.steps[2].catch.steps[0]",
+    ]);
+  });
+
+  it("resume --run --event --payload continues a WAITING run", async () => {
+    // The reminder fixture without its 5 s timeout, so the test does not race the clock.
+    const bundle = readCorpusBundle("ticket-status-waiting-on-customer-reminder.bundle.json");
+    const text = JSON.stringify(bundle).replaceAll('"timeoutMs":5000', '"timeoutMs":3600000');
+    expect(text).to.contain("3600000");
+    const file = join(dir, "reminder.bundle.json");
+    await writeFile(file, text);
+    expect((await cli(["import", file])).code).to.equal(0);
+    const payload = JSON.stringify({
+      ticketId: "t-8",
+      newStatusId: "s",
+      fixtureWaitingStatusId: "s",
+      fixtureRequesterEmail: "r@example.com",
+    });
+    const started = await cli([
+      "run",
+      "--key",
+      "fixture.ticket-status-waiting-on-customer-reminder",
+      "--payload",
+      payload,
+      "--json",
+    ]);
+    expect(started.code, started.stderr).to.equal(0);
+    const waiting = jsonOf(started);
+    expect(waiting.status).to.equal("WAITING");
+
+    const wrong = await cli(["resume", "--run", waiting.runId as string, "--event", "OTHER", "--json"]);
+    expect(wrong.code).to.equal(1);
+    expect((jsonOf(wrong).error as { code: string }).code).to.equal("NO_MATCHING_WAIT");
+
+    const resumed = await cli([
+      "resume",
+      "--run",
+      waiting.runId as string,
+      "--event",
+      "TICKET_TIME_ENTRY_ADDED",
+      "--payload",
+      '{"ticketId": "t-8"}',
+      "--json",
+    ]);
+    expect(resumed.code, resumed.stderr).to.equal(0);
+    const done = jsonOf(resumed);
+    expect(done).to.deep.include({ runId: waiting.runId, status: "SUCCEEDED" });
+    expect((done.invocations as { actionId: string }[]).map((i) => i.actionId)).to.deep.equal(["email.send"]);
+  });
+
+  it("verify <files> --payload-dir reports per workflow and changes nothing", async () => {
+    const payloads = join(dir, "payloads");
+    await mkdir(payloads);
+    await writeFile(
+      join(payloads, "fixture.invoice-sent-notify.json"),
+      JSON.stringify({ fixtureNotifyUserId: "u", fixtureDedupeKey: "d" }),
+    );
+    const before = await fingerprint(db.knex);
+    const ok = await runCli(
+      ["verify", HELLO, NOTIFY, "--payload-dir", payloads, "--database-url", db.url as string, "--json"],
+      {
+        env: CLEAN_ENV,
+      },
+    );
+    expect(ok.code, ok.stderr).to.equal(0);
+    const report = jsonOf(ok) as { ok: boolean; workflows: { workflowKey: string; run: Record<string, unknown> }[] };
+    expect(report.ok).to.equal(true);
+    expect(report.workflows.map((w) => [w.workflowKey, w.run.status, w.run.payloadFile])).to.deep.equal([
+      ["fixture.invoice-sent-notify", "SUCCEEDED", join(payloads, "fixture.invoice-sent-notify.json")],
+      ["fixture.ticket-created-hello", "SUCCEEDED", null],
+    ]);
+
+    const failing = await runCli(["verify", TRYCATCH, "--database-url", db.url as string], { env: CLEAN_ENV });
+    expect(failing.code).to.equal(1);
+    expect(failing.stderr).to.match(
+      /^FAIL {2}fixture\.payment-failed-email-trycatch: publish FAILED, run v1 SUCCEEDED$/m,
+    );
+    expect(failing.stderr).to.contain("[DUPLICATE_STEP_ID]");
+    expect(await fingerprint(db.knex)).to.deep.equal(before);
+  });
+
+  it("verify with no files checks the project's own seeds (seeds/workflows), and they all pass", async () => {
+    const result = await runCli(["verify", "--database-url", db.url as string, "--json"], { env: CLEAN_ENV });
+    expect(result.code, result.stderr).to.equal(0);
+    const report = jsonOf(result) as { ok: boolean; workflows: { ok: boolean }[] };
+    expect(report.ok).to.equal(true);
+    expect(report.workflows.length).to.be.greaterThan(0);
+  });
+});
