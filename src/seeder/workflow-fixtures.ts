@@ -9,7 +9,7 @@ import { PORTABLE_WORKFLOW_ID_NAMESPACE } from "../format/portable-id.js";
 import { applyWorkflows, checkSources } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import { listSeedFiles, loadSeed } from "./seed-files.js";
-import { acquireSeedLock, insertSeedRecord, type SeedRecord } from "./seed-records.js";
+import { acquireSeedLock, type SeedRecord } from "./seed-records.js";
 
 /** Checked fixtures, ready to be written again and again (load once, reset many times). */
 export interface WorkflowFixtures {
@@ -108,9 +108,10 @@ export async function resetWorkflowFixtures(db: Knex, options: ResetFixturesOpti
       const idByKey = new Map(result.createdWorkflows.map((w) => [w.key, w.workflowId]));
       const appliedAt = (options.now?.() ?? new Date()).toISOString();
       const claimed = new Set<string>();
+      const records: SeedRecord[] = [];
       // Newest seed first: a key belongs (as "created") to the seed that wrote it last.
       for (const seed of [...fixtures.seeds].reverse()) {
-        const record: SeedRecord = {
+        records.push({
           name: seed.name,
           checksum: seed.checksum,
           checksumAlgorithm: seed.checksumAlgorithm,
@@ -125,15 +126,39 @@ export async function resetWorkflowFixtures(db: Knex, options: ResetFixturesOpti
               action: "created" as const,
               contentHash: null,
             })),
-        };
+        });
         for (const key of seed.keys) claimed.add(key);
-        await insertSeedRecord(trx, tenant, record);
       }
+      await insertSeedRecords(trx, tenant, records);
       return { tenant, workflows: fixtures.workflows.length, seeds: fixtures.seeds.length };
     });
   } catch (error) {
     rethrowAsDatabaseError(error);
   }
+}
+
+/**
+ * Records seeds as applied in one statement (what `insertSeedRecord` writes for each record, in
+ * the same order): a reset of a folder of N seeds costs one round trip, not N.
+ */
+async function insertSeedRecords(trx: Knex.Transaction, tenant: string, records: readonly SeedRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  const rows = records.map((r) => ({
+    name: r.name,
+    checksum: r.checksum,
+    checksum_algorithm: r.checksumAlgorithm,
+    applied_at: r.appliedAt,
+    tool_version: r.toolVersion,
+    baseline: r.baseline,
+    workflows: r.workflows,
+  }));
+  await trx.raw(
+    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows)
+     select ?::uuid, r.name, r.checksum, r.checksum_algorithm, r.applied_at, r.tool_version, r.baseline, r.workflows
+     from jsonb_to_recordset(?::jsonb) as r(name text, checksum text, checksum_algorithm text, applied_at timestamptz,
+                                            tool_version text, baseline boolean, workflows jsonb)`,
+    [tenant, JSON.stringify(rows)],
+  );
 }
 
 /** A transaction holding the fixtures, with a savepoint per test (the fast mode). */
