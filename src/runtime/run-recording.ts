@@ -143,9 +143,21 @@ export interface RunClock {
   epochMs(): number;
 }
 
-/** Creates a {@link RunClock} over a wall clock (default: the system clock). */
-export function createRunClock(now: () => Date = () => new Date()): RunClock {
-  let last = 0;
+/** Microseconds since the epoch of an ISO timestamp (keeps digits beyond milliseconds); NaN when unparsable. */
+export function parseTimestampMicros(text: string): number {
+  const ms = Date.parse(text);
+  const fraction = /\.(\d+)/.exec(text)?.[1] ?? "";
+  return ms * 1000 + Number((fraction.slice(3, 6) || "0").padEnd(3, "0"));
+}
+
+/**
+ * Creates a {@link RunClock} over a wall clock (default: the system clock). `after`: a timestamp the
+ * clock's timestamps must come after (what a run already recorded), so a resumed run's rows sort
+ * after its earlier ones even when this machine's clock is behind.
+ */
+export function createRunClock(now: () => Date = () => new Date(), after?: string | null): RunClock {
+  const floor = after ? parseTimestampMicros(after) : Number.NaN;
+  let last = Number.isNaN(floor) ? 0 : floor;
   return {
     timestamp() {
       const micros = Math.max(now().getTime() * 1000, last + 1);

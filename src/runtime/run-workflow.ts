@@ -317,7 +317,7 @@ export async function resumeRun(db: Knex, options: ResumeRunOptions): Promise<Ru
       if (!run) fail("RUN_NOT_FOUND", { runId: options.runId, tenant });
       if (run.status !== "WAITING") fail("RUN_NOT_WAITING", { runId: run.run_id, status: run.status });
       const state = await selectWaitingRunState(trx, tenant, run.run_id);
-      const clock = createRunClock(options.now);
+      const clock = createRunClock(options.now, state.envelopeAt);
       const eventId = randomUUID();
       const noMatch = () =>
         fail("NO_MATCHING_WAIT", {

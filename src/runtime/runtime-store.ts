@@ -245,6 +245,8 @@ export async function selectRunForUpdate(
 export interface WaitingRunState {
   wait: WaitRow | undefined;
   envelope: unknown;
+  /** When the last snapshot was written: the run's latest timestamp. */
+  envelopeAt: string | null;
   attempts: { step_path: string; attempt: number }[];
   /** The step row of the waiting step (status STARTED), if any. */
   waitingStep: StepRow | undefined;
@@ -258,8 +260,8 @@ export async function selectWaitingRunState(knex: Knex, tenant: string, runId: s
           select wait_id, run_id, step_path, wait_type, key, event_name, timeout_at, status, payload, created_at, resolved_at
           from workflow_run_waits where tenant = ? and run_id = ?::uuid and status = 'WAITING'
           order by created_at desc limit 1) w) as wait,
-       (select envelope_json from workflow_run_snapshots where tenant = ? and run_id = ?::uuid
-          order by created_at desc limit 1) as envelope,
+       (select row_to_json(e) from (select envelope_json, created_at from workflow_run_snapshots
+          where tenant = ? and run_id = ?::uuid order by created_at desc limit 1) e) as envelope,
        (select coalesce(json_agg(a), '[]'::json) from (
           select step_path, max(attempt)::int as attempt from workflow_run_steps
           where tenant = ? and run_id = ?::uuid group by step_path) a) as attempts,
@@ -275,7 +277,8 @@ export async function selectWaitingRunState(knex: Knex, tenant: string, runId: s
   const row = result.rows[0];
   return {
     wait: row.wait ?? undefined,
-    envelope: row.envelope,
+    envelope: row.envelope?.envelope_json ?? null,
+    envelopeAt: row.envelope?.created_at ?? null,
     attempts: row.attempts,
     waitingStep: row.waiting_step ?? undefined,
   };

@@ -569,6 +569,30 @@ describeEachEngine("runtime: real Alga bundles", (db) => {
       expect(resumed.invocations).to.deep.equal([]);
     });
 
+    it("keeps the execution order when the resuming machine's clock is behind", async () => {
+      const knex = db().knex;
+      const tenant = newTenant();
+      await importCorpus(knex, tenant, ["ticket-status-waiting-on-customer-reminder.bundle.json"]);
+      const run = await runWorkflow(knex, { tenant, key, payload });
+      const past = new Date("2020-01-01T00:00:00.000Z");
+      const resumed = await resumeRun(knex, {
+        tenant,
+        runId: run.runId,
+        eventName: "TICKET_TIME_ENTRY_ADDED",
+        now: () => past,
+      });
+      expect(resumed.status).to.equal("SUCCEEDED");
+      expect(resumed.steps.map((s) => s.stepId)).to.deep.equal([
+        "state-waiting-reminder",
+        "if-waiting",
+        "wait-for-time-entry",
+        "assign-vars",
+        "send-reminder",
+        "done",
+      ]);
+      expect(resumed.vars).to.deep.include({ eventName: "TICKET_TIME_ENTRY_ADDED" });
+    });
+
     it("honours concurrency_limit: a WAITING run counts as active", async () => {
       const knex = db().knex;
       const tenant = newTenant();
