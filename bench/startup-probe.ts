@@ -1,0 +1,61 @@
+/**
+ * A child process of scenario 3: replays what a no-op `seed:workflows` does, stage by stage, and
+ * prints the time of each stage as JSON: which modules a no-op `up` loads and what each costs.
+ * Usage: node dist/bench/startup-probe.js <database-url> <seeds-dir> <tenant>
+ */
+import { performance } from "node:perf_hooks";
+
+const [databaseUrl, seedsDir, tenant] = process.argv.slice(2) as [string, string, string];
+const stages: { stage: string; ms: number }[] = [];
+let last = 0;
+const mark = (stage: string) => {
+  const now = performance.now();
+  stages.push({ stage, ms: now - last });
+  last = now;
+};
+mark("node start-up until the first line of the script");
+await import("yargs");
+await import("yargs/helpers");
+mark("import yargs");
+await import("../cli/context.js");
+await Promise.all([
+  import("../cli/commands/validate.js"),
+  import("../cli/commands/fmt.js"),
+  import("../cli/commands/migrate.js"),
+  import("../cli/commands/import-export.js"),
+  import("../cli/commands/seed.js"),
+  import("../cli/commands/serve.js"),
+]);
+mark("import cli/ command modules (static imports of cli.ts)");
+const { openDatabase } = await import("../src/db/connection.js");
+mark("import src/db/connection.js");
+await import("knex");
+mark("import knex");
+await import("pg");
+mark("import pg");
+const db = await openDatabase({ kind: "postgres", connection: databaseUrl, source: "flag" });
+mark("connect + select 1");
+const { migrateToLatest } = await import("../src/db/migrations.js");
+await migrateToLatest(db.knex, { advisoryLock: true });
+mark("migrateToLatest (nothing to migrate)");
+await import("zod");
+mark("import zod");
+await import("../src/format/definition-schema.js");
+mark("import src/format/definition-schema.js (builds the zod schemas)");
+await import("../src/catalog/runtime-catalog.js");
+mark("import src/catalog/runtime-catalog.js (Alga registrations)");
+const { applySeeds } = await import("../src/seeder/seed-runner.js");
+mark("import src/seeder/seed-runner.js (rest of src: schemas, import, export)");
+const { listSeedFiles, readSeedChecksum } = await import("../src/seeder/seed-files.js");
+const { selectSeedRecords } = await import("../src/seeder/seed-records.js");
+await selectSeedRecords(db.knex, tenant);
+mark("select seed records (one query)");
+const listing = await listSeedFiles(seedsDir);
+for (const seed of listing.seeds) await readSeedChecksum(seed);
+mark(`read + parse + canonical-hash ${listing.seeds.length} seed files (drift check)`);
+const result = await applySeeds(db.knex, { dir: seedsDir, tenant });
+if (result.applied.length > 0) throw new Error("the probe expects every seed to be applied");
+mark("applySeeds (whole no-op, again)");
+await db.close();
+mark("close the pool");
+process.stdout.write(`${JSON.stringify(stages)}\n`);
