@@ -10,12 +10,27 @@ export interface FixtureRootHooksOptions {
   tenant: string;
   /** The seeds folder whose workflows every test starts from. */
   dir: string;
+  /**
+   * How long `beforeAll` may take (opening the database, migrating, writing the fixtures).
+   * Default {@link DEFAULT_FIXTURE_SETUP_TIMEOUT_MS}: mocha's own 2 s default is shorter than
+   * starting the embedded database.
+   */
+  setupTimeoutMs?: number;
+}
+
+/** The default of {@link FixtureRootHooksOptions.setupTimeoutMs}: two minutes. */
+export const DEFAULT_FIXTURE_SETUP_TIMEOUT_MS = 120_000;
+
+/** The part of mocha's hook context the hooks use. */
+export interface HookContext {
+  timeout(): number;
+  timeout(ms: number): unknown;
 }
 
 /** Mocha root hooks and accessors for the test's connection. */
 export interface FixtureRootHooks {
   mochaHooks: {
-    beforeAll(): Promise<void>;
+    beforeAll(this: HookContext | undefined): Promise<void>;
     beforeEach(): Promise<void>;
     afterEach(): Promise<void>;
     afterAll(): Promise<void>;
@@ -32,6 +47,7 @@ export interface FixtureRootHooks {
 export function createFixtureRootHooks(options: FixtureRootHooksOptions): FixtureRootHooks {
   let database: Database | undefined;
   let scope: FixtureTransaction | undefined;
+  let opening: Promise<void> | undefined;
   const current = () => {
     if (!scope) throw new Error("workflow fixtures are not open: load the workflow-seeder mocha plugin (--require)");
     return scope;
@@ -39,10 +55,17 @@ export function createFixtureRootHooks(options: FixtureRootHooksOptions): Fixtur
   return {
     mochaHooks: {
       async beforeAll() {
-        database = await options.open();
-        await migrateToLatest(database.knex, { advisoryLock: database.target.kind === "postgres" });
-        const fixtures = await loadWorkflowFixtures({ dir: options.dir });
-        scope = await openFixtureTransaction(database.knex, { tenant: options.tenant, fixtures });
+        // Only ever lengthen the timeout: a larger --timeout, or 0 (none), stays as it is.
+        const configured = this?.timeout();
+        if (this && configured !== 0)
+          this.timeout(Math.max(configured ?? 0, options.setupTimeoutMs ?? DEFAULT_FIXTURE_SETUP_TIMEOUT_MS));
+        opening = (async () => {
+          database = await options.open();
+          await migrateToLatest(database.knex, { advisoryLock: database.target.kind === "postgres" });
+          const fixtures = await loadWorkflowFixtures({ dir: options.dir });
+          scope = await openFixtureTransaction(database.knex, { tenant: options.tenant, fixtures });
+        })();
+        await opening;
       },
       async beforeEach() {
         await current().beginTest();
@@ -51,6 +74,9 @@ export function createFixtureRootHooks(options: FixtureRootHooksOptions): Fixtur
         await current().endTest();
       },
       async afterAll() {
+        // If beforeAll failed or timed out, let it finish first: otherwise the database it opens
+        // afterwards is never closed and keeps the process alive.
+        await opening?.catch(() => undefined);
         await scope?.close();
         await database?.close();
         scope = undefined;
