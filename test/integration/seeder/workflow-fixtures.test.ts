@@ -1,0 +1,165 @@
+import { expect } from "chai";
+import type { Knex } from "knex";
+import { importBundle } from "../../../src/import/import-bundle.js";
+import { applySeeds, readSeedStatus } from "../../../src/seeder/seed-runner.js";
+import {
+  computeFixtureWorkflowId,
+  loadWorkflowFixtures,
+  openFixtureTransaction,
+  resetWorkflowFixtures,
+} from "../../../src/seeder/workflow-fixtures.js";
+import {
+  BASIC_SEEDS,
+  fixtureBundle,
+  LATER_SEED,
+  LATER_SEED_FILE,
+  makeSeedDir,
+  newTenant,
+  removeTempDirs,
+  writeSeeds,
+} from "../../fixtures/seed-kit.js";
+import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { exportTenantText, readWorkflows } from "./tenant-rows.js";
+
+/** What a test does to the tenant: creates, changes and deletes workflows, and starts a run. */
+async function messUp(knex: Knex, tenant: string): Promise<void> {
+  await importBundle(knex, fixtureBundle([{ key: "test.created" }]), { tenant });
+  await importBundle(
+    knex,
+    fixtureBundle([{ key: "fixture.alpha", description: "Changed by a test.", published: true }]),
+    {
+      tenant,
+      onConflict: "update",
+    },
+  );
+  await knex.raw("delete from workflow_definitions where tenant = ? and key = ?", [tenant, "fixture.gamma"]);
+  await knex.raw("delete from workflow_definition_versions where tenant = ?", [tenant]);
+  await knex.raw(
+    `insert into workflow_runs (tenant, workflow_id, workflow_version, status)
+     select tenant, workflow_id, 1, 'RUNNING' from workflow_definitions where tenant = ? and key = ?`,
+    [tenant, "fixture.beta"],
+  );
+}
+
+async function countRuns(knex: Knex, tenant: string): Promise<number> {
+  return (await knex.raw("select count(*)::int as n from workflow_runs where tenant = ?", [tenant])).rows[0].n;
+}
+
+describeEachEngine("seeder: workflow fixtures", (db) => {
+  after(removeTempDirs);
+
+  it("resetWorkflowFixtures undoes what a test created, changed and deleted, with the same workflow ids", async () => {
+    const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
+    const tenant = newTenant();
+    const bystander = newTenant();
+    await importBundle(db().knex, fixtureBundle([{ key: "fixture.alpha" }]), { tenant: bystander });
+    const bystanderBefore = await fingerprint(db().knex, bystander);
+
+    const first = await resetWorkflowFixtures(db().knex, { tenant, dir });
+    expect(first).to.deep.equal({ tenant, workflows: 4, seeds: 3 });
+    const seeded = await exportTenantText(db().knex, tenant);
+    const ids = await readWorkflows(db().knex, tenant);
+    for (const [key, w] of ids) expect(w.workflowId).to.equal(computeFixtureWorkflowId(tenant, key));
+    // the later seed's version of alpha wins, as with up
+    expect(ids.get("fixture.alpha")?.description).to.equal("Alpha, second version.");
+
+    await messUp(db().knex, tenant);
+    expect(await exportTenantText(db().knex, tenant)).to.not.equal(seeded);
+    expect(await countRuns(db().knex, tenant)).to.equal(1);
+
+    await resetWorkflowFixtures(db().knex, { tenant, dir });
+    expect(await exportTenantText(db().knex, tenant)).to.equal(seeded);
+    expect(await readWorkflows(db().knex, tenant)).to.deep.equal(ids);
+    expect(await countRuns(db().knex, tenant)).to.equal(0);
+    expect(await fingerprint(db().knex, bystander)).to.deep.equal(bystanderBefore);
+
+    // the tenant is in the seeded state as far as up is concerned, too
+    const status = await readSeedStatus(db().knex, { dir, tenant });
+    expect(status.seeds.map((s) => s.state)).to.deep.equal(["applied", "applied", "applied"]);
+    expect((await applySeeds(db().knex, { dir, tenant })).applied).to.deep.equal([]);
+  });
+
+  it("after a reset, a new seed updates fixture workflows in place (they are the seeder's)", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const fixtures = await loadWorkflowFixtures({ dir });
+    await resetWorkflowFixtures(db().knex, { tenant, fixtures });
+    await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
+    await applySeeds(db().knex, { dir, tenant });
+    expect((await readWorkflows(db().knex, tenant)).get("fixture.alpha")).to.include({
+      workflowId: computeFixtureWorkflowId(tenant, "fixture.alpha"),
+      description: "Alpha, second version.",
+    });
+    // and a reset from the prepared fixtures brings back the older state, seeds recorded as before
+    await resetWorkflowFixtures(db().knex, { tenant, fixtures });
+    expect((await readWorkflows(db().knex, tenant)).has("fixture.delta")).to.equal(false);
+    const status = await readSeedStatus(db().knex, { dir, tenant });
+    expect(status.seeds.map((s) => s.state)).to.deep.equal(["applied", "applied", "pending"]);
+  });
+
+  it("resets from bundles too", async () => {
+    const tenant = newTenant();
+    const bundles = [fixtureBundle([{ key: "b.one" }]), fixtureBundle([{ key: "b.two", published: true }])];
+    await resetWorkflowFixtures(db().knex, { tenant, bundles });
+    const seeded = await exportTenantText(db().knex, tenant);
+    await messUp(db().knex, tenant);
+    await resetWorkflowFixtures(db().knex, { tenant, bundles });
+    expect(await exportTenantText(db().knex, tenant)).to.equal(seeded);
+    expect([...(await readWorkflows(db().knex, tenant)).keys()]).to.deep.equal(["b.one", "b.two"]);
+  });
+
+  describe("openFixtureTransaction", () => {
+    it("gives each test a savepoint: what one test wrote is gone for the next; nothing is ever committed", async () => {
+      const dir = await makeSeedDir();
+      const tenant = newTenant();
+      const scope = await openFixtureTransaction(db().knex, { tenant, dir });
+      let seeded = "";
+      try {
+        seeded = await exportTenantText(scope.db, tenant);
+        expect([...(await readWorkflows(scope.db, tenant)).keys()]).to.deep.equal([
+          "fixture.alpha",
+          "fixture.beta",
+          "fixture.gamma",
+        ]);
+
+        // test 1 writes
+        await scope.beginTest();
+        await messUp(scope.db, tenant);
+        expect(await exportTenantText(scope.db, tenant)).to.not.equal(seeded);
+        await scope.endTest();
+
+        // test 2 sees the fixtures
+        await scope.beginTest();
+        expect(await exportTenantText(scope.db, tenant)).to.equal(seeded);
+        expect(await countRuns(scope.db, tenant)).to.equal(0);
+        await scope.db.raw("delete from workflow_definitions where tenant = ?", [tenant]);
+        // test 2 fails before its afterEach: the next beginTest still starts from the fixtures
+        await scope.beginTest();
+        expect(await exportTenantText(scope.db, tenant)).to.equal(seeded);
+        await scope.endTest();
+        await scope.endTest(); // a second endTest is harmless
+      } finally {
+        await scope.close();
+      }
+      expect(await exportTenantText(db().knex, tenant)).to.equal("");
+      expect(await fingerprint(db().knex, tenant)).to.deep.equal(await fingerprint(db().knex, newTenant()));
+    });
+
+    it("a savepoint round trip takes about a millisecond", async () => {
+      const scope = await openFixtureTransaction(db().knex, { tenant: newTenant(), bundles: [] });
+      try {
+        const rounds = 50;
+        const started = process.hrtime.bigint();
+        for (let i = 0; i < rounds; i++) {
+          await scope.beginTest();
+          await scope.endTest();
+        }
+        const perTestMs = Number(process.hrtime.bigint() - started) / 1e6 / rounds;
+        // a generous bound (CI machines vary); a reset-per-test implementation would take tens of ms
+        expect(perTestMs).to.be.below(5);
+      } finally {
+        await scope.close();
+      }
+    });
+  });
+});
