@@ -1,0 +1,408 @@
+/**
+ * The seeder's commands as a user runs them: the built CLI in a real process against a fresh
+ * PostgreSQL database (--database-url), exit codes, stderr for people and --json for machines.
+ */
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { expect } from "chai";
+import { hashCanonicalJson } from "../../../src/format/checksum.js";
+import { importBundle } from "../../../src/import/import-bundle.js";
+import {
+  BASIC_SEEDS,
+  fixtureBundle,
+  LATER_SEED,
+  LATER_SEED_FILE,
+  listFiles,
+  makeSeedDir,
+  newTenant,
+  removeTempDirs,
+  seedName,
+  writeSeeds,
+} from "../../fixtures/seed-kit.js";
+import { type CliResult, runCli } from "../../support/cli.js";
+import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
+import { readSeedRows, readWorkflows } from "./tenant-rows.js";
+
+const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
+
+/** The environment every run gets: nothing from the developer's shell decides the database or tenant. */
+const CLEAN_ENV = { DATABASE_URL: undefined, WORKFLOW_SEEDER_TENANT: undefined, NODE_ENV: undefined };
+
+function json(result: CliResult): Record<string, unknown> {
+  try {
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  } catch {
+    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
+  }
+}
+
+function errorOf(result: CliResult): { code: string; details: Record<string, unknown> } {
+  return (json(result) as { error: { code: string; details: Record<string, unknown> } }).error;
+}
+
+describe("seeder CLI on PostgreSQL", function () {
+  this.timeout(120_000);
+  let pg: TestDatabase | undefined;
+  const db = () => pg as TestDatabase;
+  before(async () => {
+    pg = await createPostgresDatabase();
+  });
+  after(async () => {
+    await pg?.close();
+    await removeTempDirs();
+  });
+
+  /** `workflow-seeder <command> --dir <dir> --tenant <tenant> --database-url <url> ...args` */
+  function seeder(command: string, dir: string, tenant: string, ...args: string[]): Promise<CliResult> {
+    return runCli([command, "--dir", dir, "--tenant", tenant, "--database-url", db().url as string, ...args], {
+      env: CLEAN_ENV,
+    });
+  }
+
+  it("up applies pending seeds; a re-run says there is nothing to do", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const first = await seeder("up", dir, tenant);
+    expect(first.code, first.stderr).to.equal(0);
+    expect(first.stderr).to.include(`applied 2 seeds`);
+    expect(first.stderr).to.match(/created\s+fixture\.alpha/);
+    const again = await seeder("up", dir, tenant);
+    expect(again.code, again.stderr).to.equal(0);
+    expect(again.stderr).to.include("nothing to do");
+
+    await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
+    const later = await seeder("up", dir, tenant, "--json");
+    expect(later.code, later.stderr).to.equal(0);
+    const result = json(later) as { applied: { name: string; workflows: { key: string; action: string }[] }[] };
+    expect(result.applied.map((s) => s.name)).to.deep.equal([seedName(LATER_SEED_FILE)]);
+    expect(result.applied[0]?.workflows.map((w) => [w.key, w.action])).to.deep.equal([
+      ["fixture.delta", "created"],
+      ["fixture.alpha", "updated"],
+    ]);
+  });
+
+  it("status --detailed-exitcode: 2 pending, 0 clean, 2 modified, 1 on error", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const pending = await seeder("status", dir, tenant, "--detailed-exitcode");
+    expect(pending.code, pending.stderr).to.equal(2);
+    expect(pending.stderr).to.match(new RegExp(`pending\\s+${seedName(FIRST).replace(/\./g, "\\.")}`));
+    // without the flag, pending seeds are not an error
+    expect((await seeder("status", dir, tenant)).code).to.equal(0);
+
+    await seeder("up", dir, tenant);
+    const clean = await seeder("status", dir, tenant, "--detailed-exitcode");
+    expect(clean.code, clean.stderr).to.equal(0);
+
+    const edited = fixtureBundle([{ key: "fixture.gamma", description: "Edited." }]);
+    await writeSeeds(dir, { [SECOND]: edited });
+    const modified = await seeder("status", dir, tenant, "--detailed-exitcode");
+    expect(modified.code, modified.stderr).to.equal(2);
+    expect(modified.stderr).to.include(SECOND);
+    expect(modified.stderr).to.include(hashCanonicalJson(BASIC_SEEDS[SECOND]));
+    expect(modified.stderr).to.include(hashCanonicalJson(edited));
+    const status = json(await seeder("status", dir, tenant, "--json")) as {
+      seeds: { name: string; state: string }[];
+      hasWork: boolean;
+    };
+    expect(status.seeds.map((s) => s.state)).to.deep.equal(["applied", "modified"]);
+    expect(status.hasWork).to.equal(true);
+
+    await writeSeeds(dir, { [SECOND]: "{ not json" });
+    const broken = await seeder("status", dir, tenant, "--detailed-exitcode");
+    expect(broken.code, broken.stderr).to.equal(1);
+    expect(broken.stderr).to.include("[INVALID_SEED_BUNDLE]");
+  });
+
+  it("a modified seed: up fails with SEED_CHECKSUM_MISMATCH and applies nothing; reapply and warn", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await seeder("up", dir, tenant);
+    const edited = fixtureBundle([{ key: "fixture.gamma", description: "Edited." }]);
+    await writeSeeds(dir, { [SECOND]: edited, [LATER_SEED_FILE]: LATER_SEED });
+    const before = await fingerprint(db().knex, tenant);
+
+    const refused = await seeder("up", dir, tenant, "--json");
+    expect(refused.code).to.equal(1);
+    expect(errorOf(refused)).to.deep.include({
+      code: "SEED_CHECKSUM_MISMATCH",
+      details: {
+        seeds: [
+          {
+            name: seedName(SECOND),
+            recordedChecksum: hashCanonicalJson(BASIC_SEEDS[SECOND]),
+            currentChecksum: hashCanonicalJson(edited),
+          },
+        ],
+      },
+    });
+    const human = await seeder("up", dir, tenant);
+    expect(human.code).to.equal(1);
+    expect(human.stderr).to.include("[SEED_CHECKSUM_MISMATCH]");
+    expect(human.stderr).to.include(seedName(SECOND));
+    expect(await fingerprint(db().knex, tenant)).to.deep.equal(before);
+
+    const warned = await seeder("up", dir, tenant, "--on-change", "warn");
+    expect(warned.code, warned.stderr).to.equal(0);
+    expect(warned.stderr).to.include("warning [SEED_CHECKSUM_MISMATCH]");
+    expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")?.description).to.not.equal("Edited.");
+    expect((await readWorkflows(db().knex, tenant)).has("fixture.delta")).to.equal(true);
+
+    const reapplied = await seeder("up", dir, tenant, "--on-change", "reapply");
+    expect(reapplied.code, reapplied.stderr).to.equal(0);
+    expect(reapplied.stderr).to.include("(re-applied)");
+    expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")?.description).to.equal("Edited.");
+    expect((await seeder("status", dir, tenant, "--detailed-exitcode")).code).to.equal(0);
+  });
+
+  it("status reports missing seed files and misnamed files", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await seeder("up", dir, tenant);
+    await rm(join(dir, SECOND));
+    await writeSeeds(dir, { "hello.bundle.json": fixtureBundle([{ key: "fixture.hello" }]) });
+    const status = await seeder("status", dir, tenant, "--detailed-exitcode");
+    expect(status.code, status.stderr).to.equal(0);
+    expect(status.stderr).to.match(new RegExp(`missing\\s+${seedName(SECOND).replace(/\./g, "\\.")}`));
+    expect(status.stderr).to.include("warning [INVALID_SEED_NAME]");
+    expect(status.stderr).to.include("hello.bundle.json");
+    const asJson = json(await seeder("status", dir, tenant, "--json")) as {
+      warnings: { code: string; details: { files: string[] } }[];
+    };
+    expect(asJson.warnings).to.have.length(1);
+    expect(asJson.warnings[0]?.code).to.equal("INVALID_SEED_NAME");
+    expect(asJson.warnings[0]?.details.files).to.deep.equal(["hello.bundle.json"]);
+    const up = await seeder("up", dir, tenant);
+    expect(up.code).to.equal(0);
+    expect(up.stderr).to.include("warning [INVALID_SEED_NAME]");
+    expect((await readWorkflows(db().knex, tenant)).has("fixture.hello")).to.equal(false);
+  });
+
+  it("an invalid pending seed: exit 1 with INVALID_SEED_BUNDLE, nothing applied at all", async () => {
+    const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: '{"format": "alga-psa.workflow-bundle"}' });
+    const tenant = newTenant();
+    const before = await fingerprint(db().knex);
+    const result = await seeder("up", dir, tenant, "--json");
+    expect(result.code).to.equal(1);
+    const error = errorOf(result);
+    expect(error.code).to.equal("INVALID_SEED_BUNDLE");
+    expect(error.details.seed).to.equal(seedName(LATER_SEED_FILE));
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
+  });
+
+  it("plan and up --dry-run write nothing and show create, update and conflict with diffs", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const before = await fingerprint(db().knex);
+    const fresh = await seeder("plan", dir, tenant);
+    expect(fresh.code, fresh.stderr).to.equal(0);
+    expect(fresh.stderr).to.include("2 seeds to apply");
+    expect(fresh.stderr).to.match(/create\s+fixture\.gamma/);
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
+
+    await seeder("up", dir, tenant);
+    await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
+    const afterUp = await fingerprint(db().knex);
+    const dryRun = await seeder("up", dir, tenant, "--dry-run");
+    expect(dryRun.code, dryRun.stderr).to.equal(0);
+    expect(dryRun.stderr).to.match(/update\s+fixture\.alpha/);
+    expect(dryRun.stderr).to.match(/-\s.*Fixture workflow fixture\.alpha\./);
+    expect(dryRun.stderr).to.match(/\+\s.*Alpha, second version\./);
+    expect(dryRun.stderr).to.match(/create\s+fixture\.delta/);
+    expect(await fingerprint(db().knex)).to.deep.equal(afterUp);
+
+    const other = newTenant();
+    await importBundle(db().knex, fixtureBundle([{ key: "fixture.beta" }]), { tenant: other });
+    const beforeConflict = await fingerprint(db().knex);
+    const conflict = await seeder("plan", dir, other, "--json");
+    expect(conflict.code).to.equal(1);
+    const plan = json(conflict) as { seeds: { outcome: string; workflows: { key: string; action: string }[] }[] };
+    expect(plan.seeds.map((s) => s.outcome)).to.deep.equal(["conflict", "not-run", "not-run"]);
+    expect(plan.seeds[0]?.workflows.find((w) => w.key === "fixture.beta")?.action).to.equal("conflict");
+    expect(await fingerprint(db().knex)).to.deep.equal(beforeConflict);
+  });
+
+  it("ownership: a key no seed created is WORKFLOW_KEY_CONFLICT unless --on-conflict", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const existing = await importBundle(db().knex, fixtureBundle([{ key: "fixture.alpha", description: "Mine." }]), {
+      tenant,
+    });
+    const refused = await seeder("up", dir, tenant, "--json");
+    expect(refused.code).to.equal(1);
+    expect(errorOf(refused)).to.deep.include({
+      code: "WORKFLOW_KEY_CONFLICT",
+      details: { key: "fixture.alpha", existingWorkflowId: existing.createdWorkflows[0]?.workflowId, tenant },
+    });
+    expect(await readSeedRows(db().knex, tenant)).to.deep.equal([]);
+    const updated = await seeder("up", dir, tenant, "--on-conflict", "update");
+    expect(updated.code, updated.stderr).to.equal(0);
+    expect((await readWorkflows(db().knex, tenant)).get("fixture.alpha")?.workflowId).to.equal(
+      existing.createdWorkflows[0]?.workflowId,
+    );
+  });
+
+  it("down reverts the latest seed; a workflow changed after seeding blocks it unless --force", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await seeder("up", dir, tenant);
+    await db().knex.raw("update workflow_definitions set description = 'hand edit' where tenant = ? and key = ?", [
+      tenant,
+      "fixture.gamma",
+    ]);
+    const blocked = await seeder("down", dir, tenant, "--json");
+    expect(blocked.code).to.equal(1);
+    expect(errorOf(blocked)).to.deep.equal({
+      ...errorOf(blocked),
+      code: "SEED_REVERT_BLOCKED",
+      details: { seed: seedName(SECOND), changedWorkflows: ["fixture.gamma"] },
+    });
+    expect((await readSeedRows(db().knex, tenant)).map((r) => r.name)).to.have.length(2);
+    const forced = await seeder("down", dir, tenant, "--force");
+    expect(forced.code, forced.stderr).to.equal(0);
+    expect(forced.stderr).to.match(/deleted\s+fixture\.gamma/);
+    const rest = await seeder("down", dir, tenant, "--step", "1");
+    expect(rest.code, rest.stderr).to.equal(0);
+    expect((await readWorkflows(db().knex, tenant)).size).to.equal(0);
+    expect((await seeder("status", dir, tenant, "--detailed-exitcode")).code).to.equal(2);
+    const usage = await seeder("down", dir, tenant, "--step", "1", "--to", FIRST);
+    expect(usage.code).to.equal(2);
+  });
+
+  it("baseline records seeds as applied without running them", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await importBundle(db().knex, BASIC_SEEDS[FIRST], { tenant });
+    await importBundle(db().knex, BASIC_SEEDS[SECOND], { tenant });
+    const workflowsBefore = await readWorkflows(db().knex, tenant);
+    const result = await seeder("baseline", dir, tenant);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stderr).to.include("recorded 2 seeds as applied");
+    expect(await readWorkflows(db().knex, tenant)).to.deep.equal(workflowsBefore);
+    const status = await seeder("status", dir, tenant, "--detailed-exitcode");
+    expect(status.code, status.stderr).to.equal(0);
+    expect(status.stderr).to.include("[baseline]");
+    expect((await seeder("up", dir, tenant)).stderr).to.include("nothing to do");
+  });
+
+  it("new creates a seed with the next version prefix that passes validate and fmt --check", async () => {
+    const dir = await makeSeedDir();
+    const result = await runCli(["new", "Ticket Closed: say bye", "--dir", dir, "--json"], { env: CLEAN_ENV });
+    expect(result.code, result.stderr).to.equal(0);
+    const created = json(result) as { name: string; file: string };
+    expect(created.name).to.match(/^\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}\.ticket-closed-say-bye$/);
+    expect(created.name > seedName(SECOND)).to.equal(true);
+    expect((await listFiles(dir)).at(-1)).to.equal(`${created.name}.bundle.json`);
+    const validate = await runCli(["validate", created.file], { env: CLEAN_ENV });
+    expect(validate.code, validate.stderr + validate.stdout).to.equal(0);
+    const fmt = await runCli(["fmt", "--check", created.file], { env: CLEAN_ENV });
+    expect(fmt.code, fmt.stderr + fmt.stdout).to.equal(0);
+    const tenant = newTenant();
+    const up = await seeder("up", dir, tenant, "--json");
+    expect(up.code, up.stderr).to.equal(0);
+    expect((json(up) as { applied: { name: string }[] }).applied.at(-1)?.name).to.equal(created.name);
+  });
+
+  it("export --seed: status is clean in the source and pending in a fresh database, where up applies it", async () => {
+    const dir = await makeSeedDir();
+    const source = newTenant();
+    await seeder("up", dir, source);
+    await importBundle(db().knex, fixtureBundle([{ key: "live.one", published: true }]), { tenant: source });
+    const exported = await runCli(
+      [
+        "export",
+        "--key",
+        "live.one",
+        "--seed",
+        "live one",
+        "--dir",
+        dir,
+        "--tenant",
+        source,
+        "--database-url",
+        db().url as string,
+        "--json",
+      ],
+      { env: CLEAN_ENV },
+    );
+    expect(exported.code, exported.stderr).to.equal(0);
+    const written = json(exported) as { name: string; file: string; workflows: string[] };
+    expect(written.workflows).to.deep.equal(["live.one"]);
+    expect(written.name).to.match(/\.live-one$/);
+    expect(await listFiles(dir)).to.include(`${written.name}.bundle.json`);
+    const text = await readFile(written.file, "utf8");
+    expect((await runCli(["fmt", "--check", written.file], { env: CLEAN_ENV })).code).to.equal(0);
+    expect(JSON.parse(text).workflows).to.have.length(1);
+
+    const sourceStatus = await seeder("status", dir, source, "--detailed-exitcode");
+    expect(sourceStatus.code, sourceStatus.stderr).to.equal(0);
+
+    const fresh = await createPostgresDatabase();
+    try {
+      const args = ["--dir", dir, "--tenant", source, "--database-url", fresh.url as string];
+      const pending = await runCli(["status", ...args, "--detailed-exitcode", "--json"], { env: CLEAN_ENV });
+      expect(pending.code, pending.stderr).to.equal(2);
+      expect((json(pending) as { seeds: { state: string }[] }).seeds.map((s) => s.state)).to.deep.equal([
+        "pending",
+        "pending",
+        "pending",
+      ]);
+      const up = await runCli(["up", ...args], { env: CLEAN_ENV });
+      expect(up.code, up.stderr).to.equal(0);
+      expect([...(await readWorkflows(fresh.knex, source)).keys()]).to.deep.equal([
+        ...(await readWorkflows(db().knex, source)).keys(),
+      ]);
+      expect((await runCli(["status", ...args, "--detailed-exitcode"], { env: CLEAN_ENV })).code).to.equal(0);
+    } finally {
+      await fresh.close();
+    }
+  });
+
+  it("tenants are tracked independently; --all-tenants and repeated --tenant act on several", async () => {
+    // its own database: --all-tenants sees every tenant of it
+    const own = await createPostgresDatabase();
+    try {
+      const dir = await makeSeedDir();
+      const [a, b, c] = [newTenant(), newTenant(), newTenant()];
+      const url = own.url as string;
+      const run = (...args: string[]) => runCli([...args, "--dir", dir, "--database-url", url], { env: CLEAN_ENV });
+      const applyA = await run("up", "--tenant", a);
+      expect(applyA.code, applyA.stderr).to.equal(0);
+      expect((await run("status", "--tenant", b, "--detailed-exitcode")).code).to.equal(2);
+      expect((await run("status", "--tenant", a, "--detailed-exitcode")).code).to.equal(0);
+
+      await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
+      const both = await run("up", "--tenant", a, "--tenant", b, "--json");
+      expect(both.code, both.stderr).to.equal(0);
+      const results = (json(both) as { tenants: { tenant: string; applied: { name: string }[] }[] }).tenants;
+      expect(results.map((r) => [r.tenant, r.applied.length])).to.deep.equal([
+        [a, 1],
+        [b, 3],
+      ]);
+
+      // every tenant that has workflows or seed records: a, b, and c (hand-made workflows only)
+      await importBundle(own.knex, fixtureBundle([{ key: "other.workflow" }]), { tenant: c });
+      const all = await run("status", "--all-tenants", "--json");
+      expect(all.code, all.stderr).to.equal(0);
+      const statuses = (json(all) as { tenants: { tenant: string; hasWork: boolean }[] }).tenants;
+      expect(statuses.map((s) => [s.tenant, s.hasWork])).to.have.deep.members([
+        [a, false],
+        [b, false],
+        [c, true],
+      ]);
+      expect((await run("status", "--all-tenants", "--detailed-exitcode")).code).to.equal(2);
+      const upAll = await run("up", "--all-tenants");
+      expect(upAll.code, upAll.stderr).to.equal(0);
+      expect([...(await readWorkflows(own.knex, c)).keys()]).to.deep.equal([
+        "fixture.alpha",
+        "fixture.beta",
+        "fixture.delta",
+        "fixture.gamma",
+        "other.workflow",
+      ]);
+      expect((await run("status", "--all-tenants", "--detailed-exitcode")).code).to.equal(0);
+    } finally {
+      await own.close();
+    }
+  });
+});
