@@ -29,6 +29,26 @@ export type { ApiToken, RunningServer, ServerOptions, StartServerOptions } from 
 export { createServer, parseTokenFileText, startServer, statusOfCode } from "./http/index.js";
 export type { ConflictPolicy, ImportOptions, ImportResult } from "./import/import-bundle.js";
 export { importBundle, importBundles } from "./import/import-bundle.js";
+export type {
+  ActionHandler,
+  ActionRegistry,
+  PublishWorkflowOptions,
+  PublishWorkflowResult,
+  ResumeRunOptions,
+  RunWorkflowOptions,
+  RunWorkflowResult,
+  VerifyBundlesOptions,
+  VerifyBundlesResult,
+} from "./runtime/index.js";
+export {
+  createActionRegistry,
+  evaluateExpression,
+  publishWorkflow,
+  resumeRun,
+  runWorkflow,
+  validateWorkflowForPublish,
+  verifyBundles,
+} from "./runtime/index.js";
 export { baselineSeeds, createSeedFile, exportToSeed } from "./seeder/seed-baseline.js";
 export { planSeeds } from "./seeder/seed-plan.js";
 export { revertSeeds } from "./seeder/seed-revert.js";
