@@ -43,7 +43,7 @@ export function generateWorkflow(spec: GeneratedWorkflowSpec): BundleWorkflow {
     id: computePortableWorkflowId(spec.key),
     version: 1,
     name: spec.key,
-    description,
+    description: spec.padding ? `${description} ${"n".repeat(spec.padding)}` : description,
     payloadSchemaRef: "payload.TicketCreated.v1",
     trigger: { type: "event", eventName: "TICKET_CREATED" },
     steps: [
@@ -51,7 +51,6 @@ export function generateWorkflow(spec: GeneratedWorkflowSpec): BundleWorkflow {
       { id: "done", type: "control.return" },
     ],
   };
-  if (spec.padding) definition.notes = "n".repeat(spec.padding);
   return {
     key: spec.key,
     metadata: {
@@ -423,4 +422,14 @@ export async function apiRequest(
   }
   const code = (json as { error?: { code?: string } } | undefined)?.error?.code;
   return { status: response.status, text, code, json };
+}
+
+/** The advisory locks of the current database with their holders, for failure messages. */
+export async function describeAdvisoryLocks(knex: Knex): Promise<string> {
+  const r = await knex.raw(
+    `select l.pid, l.granted, l.classid::text, l.objid::text, l.objsubid, a.application_name, a.state, left(a.query, 60) as query
+     from pg_locks l left join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and l.database = (select oid from pg_database where datname = current_database())`,
+  );
+  return JSON.stringify(r.rows);
 }

@@ -1,0 +1,211 @@
+/**
+ * Crash safety: `kill -9` of real CLI processes in the middle of a large import and of a seed run,
+ * at many points (timed from the start, and triggered once the process is inside its write
+ * transaction). Afterwards each unit (a command's bundles, each file with --each, each seed) is
+ * in the database whole or not at all, seed records agree with the workflows, no lock is left,
+ * and a re-run completes normally.
+ */
+import { expect } from "chai";
+import { applySeeds } from "../../src/seeder/seed-runner.js";
+import { createPostgresDatabase, type TestDatabase } from "../support/databases.js";
+import { countFigure, recordFigure } from "./report.js";
+import { checkSeedStateAgrees, exportTenantText, SEEDS, writeSeedFolder } from "./seed-folder.js";
+import {
+  countAdvisoryLocks,
+  countIdleInTransaction,
+  deleteTenant,
+  describeAdvisoryLocks,
+  generateBundle,
+  generateKeys,
+  makeTempDir,
+  newTenant,
+  pidsInsideWriteTransaction,
+  removeTempDirs,
+  runCliProcess,
+  sleep,
+  startCli,
+  waitForBackendsGone,
+  waitUntil,
+  writeBundleFile,
+} from "./support.js";
+
+/** Workflows per file of the large import (two files: one command imports both). */
+const FILE_SIZE = 1_250;
+
+/**
+ * Kill points: milliseconds after the start, or after the process entered its write transaction
+ * (found through pg_locks). Odd points import with --each (one transaction per file).
+ */
+const IMPORT_POINTS: readonly { from: "start" | "transaction"; ms: number }[] = [
+  { from: "transaction", ms: 0 },
+  { from: "start", ms: 200 },
+  { from: "transaction", ms: 60 },
+  { from: "start", ms: 600 },
+  { from: "transaction", ms: 150 },
+  { from: "start", ms: 1_000 },
+  { from: "transaction", ms: 300 },
+  { from: "start", ms: 1_400 },
+  { from: "transaction", ms: 500 },
+  { from: "start", ms: 1_800 },
+  { from: "transaction", ms: 800 },
+  { from: "start", ms: 2_600 },
+];
+
+const SEED_TIMED_POINTS_MS = [300, 700, 950, 1_050, 1_150, 1_250, 1_400];
+
+type Outcome = "none" | "all" | "first-file" | "completed";
+
+describe("reliability: crash safety (kill -9)", function () {
+  this.timeout(300_000);
+  let db: TestDatabase;
+  let url: string;
+  let files: string[];
+  let seedsDir: string;
+  let referenceExport: string;
+
+  before(async () => {
+    db = await createPostgresDatabase();
+    url = db.url as string;
+    const dir = await makeTempDir();
+    files = [
+      await writeBundleFile(dir, "a.json", generateBundle(generateKeys("crash.a", FILE_SIZE).map((key) => ({ key })))),
+      await writeBundleFile(dir, "b.json", generateBundle(generateKeys("crash.b", FILE_SIZE).map((key) => ({ key })))),
+    ];
+    seedsDir = await writeSeedFolder();
+    const reference = newTenant();
+    await applySeeds(db.knex, { dir: seedsDir, tenant: reference });
+    referenceExport = await exportTenantText(db.knex, reference);
+  });
+
+  after(async () => {
+    await db?.close();
+    await removeTempDirs();
+  });
+
+  async function countByFile(tenant: string): Promise<{ a: number; b: number; versions: number; distinct: number }> {
+    const r = await db.knex.raw(
+      `select count(*) filter (where key like 'crash.a-%')::int as a,
+              count(*) filter (where key like 'crash.b-%')::int as b,
+              count(distinct key)::int as distinct,
+              (select count(*)::int from workflow_definition_versions where tenant = ?) as versions
+       from workflow_definitions where tenant = ?`,
+      [tenant, tenant],
+    );
+    return r.rows[0];
+  }
+
+  async function expectNothingLeftBehind(appName: string): Promise<void> {
+    await waitForBackendsGone(db.knex, appName);
+    const locks = await countAdvisoryLocks(db.knex);
+    expect(locks, `advisory locks left behind: ${locks === 0 ? "" : await describeAdvisoryLocks(db.knex)}`).to.equal(0);
+    expect(await countIdleInTransaction(db.knex), "sessions left idle in a transaction").to.equal(0);
+  }
+
+  it(`an import of 2 x ${FILE_SIZE} workflows killed at ${IMPORT_POINTS.length} points leaves each unit whole or absent; a re-run completes`, async () => {
+    const outcomes: Record<string, number> = {};
+    let insideTransaction = 0;
+    let point = 0;
+    for (const at of IMPORT_POINTS) {
+      point++;
+      const each = point % 2 === 0;
+      const tenant = newTenant();
+      const appName = `wfs-crash-import-${point}`;
+      const mode = each ? ["--each"] : [];
+      const cli = startCli(["import", ...files, ...mode, "--database-url", url, "--tenant", tenant, "--json"], {
+        appName,
+      });
+      if (at.from === "transaction") {
+        await waitUntil(
+          `${appName} to enter its write transaction`,
+          async () => (await pidsInsideWriteTransaction(db.knex, appName)).length > 0 || cli.child.exitCode !== null,
+          { timeoutMs: 30_000, intervalMs: 5 },
+        );
+        if (cli.child.exitCode === null) insideTransaction++;
+      }
+      await sleep(at.ms);
+      const exit = await cli.kill9();
+      await expectNothingLeftBehind(appName);
+
+      const counts = await countByFile(tenant);
+      const label = `point ${point} (${each ? "--each" : "one transaction"}, ${at.ms} ms after ${at.from}): ${JSON.stringify(counts)}`;
+      expect(counts.versions, label).to.equal(counts.a + counts.b);
+      expect(counts.distinct, label).to.equal(counts.a + counts.b);
+      expect(counts.a, label).to.be.oneOf([0, FILE_SIZE]);
+      expect(counts.b, label).to.be.oneOf([0, FILE_SIZE]);
+      if (!each) expect(counts.a, `${label}: one command is one transaction`).to.equal(counts.b);
+      if (counts.b > 0) expect(counts.a, `${label}: files are imported in order`).to.equal(FILE_SIZE);
+      const outcome: Outcome =
+        exit.signal === null ? "completed" : counts.a === 0 ? "none" : counts.b === 0 ? "first-file" : "all";
+      if (exit.signal === null) expect(exit.code, `${label}: finished before the kill: ${exit.stdout}`).to.equal(0);
+      outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
+      countFigure("crash.import.points");
+
+      const rerun = await runCliProcess(
+        ["import", ...files, ...mode, "--on-conflict", "skip", "--database-url", url, "--tenant", tenant, "--json"],
+        { appName: `${appName}-rerun` },
+      );
+      expect(rerun.code, `${label}: re-run: ${rerun.stderr}`).to.equal(0);
+      const after = await countByFile(tenant);
+      expect(after, `${label}: after the re-run`).to.deep.equal({
+        a: FILE_SIZE,
+        b: FILE_SIZE,
+        versions: 2 * FILE_SIZE,
+        distinct: 2 * FILE_SIZE,
+      });
+      await deleteTenant(db.knex, tenant);
+    }
+    expect(insideTransaction, "kills that landed inside the write transaction").to.be.greaterThan(0);
+    expect(outcomes.none ?? 0, "some kills must interrupt the import").to.be.greaterThan(0);
+    recordFigure("crash.import.outcomes", JSON.stringify(outcomes));
+    recordFigure("crash.import.insideTransaction", insideTransaction);
+    recordFigure("crash.import.workflows", 2 * FILE_SIZE);
+  });
+
+  it(`up killed while paused before recording each of the ${SEEDS.length} seeds: applied and recorded together or neither`, async () => {
+    for (let k = 1; k <= SEEDS.length; k++) {
+      const tenant = newTenant();
+      const appName = `wfs-crash-seed-pause-${k}`;
+      const cli = startCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant], {
+        appName,
+        // Every seed pauses: short enough to pass the earlier ones, long enough to kill in.
+        env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "400" },
+      });
+      const paused = new RegExp(`(?:[\\s\\S]*?paused before recording [^\\n]+\\n){${k}}`);
+      await cli.waitForStderr(paused);
+      expect(cli.stderr()).to.contain(`paused before recording ${SEEDS[k - 1]?.name}`);
+      const exit = await cli.kill9();
+      expect(exit.signal).to.equal("SIGKILL");
+      await expectNothingLeftBehind(appName);
+      const recorded = await checkSeedStateAgrees(db.knex, tenant);
+      expect(recorded, `killed while seed ${k} was paused`).to.equal(k - 1);
+      countFigure("crash.seed.points");
+
+      const rerun = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"]);
+      expect(rerun.code, rerun.stderr).to.equal(0);
+      expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(SEEDS.length);
+      expect(await exportTenantText(db.knex, tenant)).to.equal(referenceExport);
+      await deleteTenant(db.knex, tenant);
+    }
+  });
+
+  it(`up killed at ${SEED_TIMED_POINTS_MS.length} timed points: the records agree with the workflows; a re-run completes`, async () => {
+    const recordedAt: number[] = [];
+    for (const [i, ms] of SEED_TIMED_POINTS_MS.entries()) {
+      const tenant = newTenant();
+      const appName = `wfs-crash-seed-timed-${i}`;
+      const cli = startCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant], { appName });
+      await sleep(ms);
+      await cli.kill9();
+      await expectNothingLeftBehind(appName);
+      recordedAt.push(await checkSeedStateAgrees(db.knex, tenant));
+      countFigure("crash.seed.points");
+
+      const rerun = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"]);
+      expect(rerun.code, rerun.stderr).to.equal(0);
+      expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(SEEDS.length);
+      expect(await exportTenantText(db.knex, tenant)).to.equal(referenceExport);
+      await deleteTenant(db.knex, tenant);
+    }
+    recordFigure("crash.seed.timedRecordedSeeds", recordedAt.join(","));
+  });
+});
