@@ -1,3 +1,4 @@
+import { hideBin } from "yargs/helpers";
 import type { ImportResult } from "../../src/import/import-bundle.js";
 import {
   type CommandModule,
@@ -181,7 +182,12 @@ export const importExportCommand: CommandModule = (argv, run) =>
           })
           .option("actor", { type: "string", describe: "User UUID written to created_by / updated_by / published_by" })
           .option("server", { type: "string", describe: "Go through this workflow-seeder API (URL), no database" })
-          .option("token-file", { type: "string", describe: "With --server: token file (else WORKFLOW_SEEDER_TOKEN)" }),
+          .option("token-file", { type: "string", describe: "With --server: token file (else WORKFLOW_SEEDER_TOKEN)" })
+          .middleware((argv) => {
+            // yargs drops a lone "-" from a positional list; it means stdin, so put it back.
+            const files = (argv.files ?? []) as string[];
+            if (!files.includes("-") && hideBin(process.argv).includes("-")) argv.files = ["-", ...files];
+          }),
       run(runImport),
     )
     .command(

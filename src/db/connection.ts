@@ -10,6 +10,19 @@ export const DEFAULT_EMBEDDED_DATA_DIR = ".workflow-seeder/pglite";
 /** How long a process waits for another one to release the embedded database. */
 export const DEFAULT_EMBEDDED_LOCK_WAIT_MS = 120_000;
 
+/**
+ * knex's logger writes warnings with console.log, i.e. on stdout, with stack traces ("Acquire
+ * connection error: Error: connect ECONNREFUSED ... at ..."): that would corrupt `--json` output
+ * and show a stack for an expected failure. Every such failure also reaches the caller as an
+ * error (mapped to DATABASE_UNAVAILABLE / DATABASE_ERROR), so the log lines are dropped.
+ */
+const QUIET_KNEX_LOG = {
+  warn() {},
+  error() {},
+  deprecate() {},
+  debug() {},
+};
+
 /** A PostgreSQL server reached with `pg`. */
 export interface PostgresTarget {
   kind: "postgres";
@@ -112,6 +125,7 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
       connection: target.connection,
       pool: { min: 0, max: options.poolMax ?? 4 },
       acquireConnectionTimeout: 30_000,
+      log: QUIET_KNEX_LOG,
     });
     try {
       await knex.raw("select 1");
@@ -180,6 +194,7 @@ async function openEmbeddedDatabase(
     // PGlite is one backend: a second pooled connection would interleave transactions.
     pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 600_000,
+    log: QUIET_KNEX_LOG,
   });
   let closed = false;
   return {

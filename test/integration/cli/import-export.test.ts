@@ -1,0 +1,230 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { BROKEN_JSON_FILE, CORPUS_DIR, listCorpusFiles, requireCorpus } from "../../support/corpus.js";
+import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
+import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
+import { cli, humanErrorOf, independentCanonical, jsonErrorOf, jsonOf } from "./helpers.js";
+
+type Json = Record<string, unknown>;
+const TENANT_A = "c1000000-0000-4000-8000-00000000000a";
+const TENANT_B = "c1000000-0000-4000-8000-00000000000b";
+const EXPORTED_AT = "2026-04-01T00:00:00.000Z";
+
+describe("CLI: import and export against PostgreSQL", function () {
+  this.timeout(120_000);
+  let db: TestDatabase;
+  let dir: string;
+  let url: string;
+
+  before(async () => {
+    db = await createPostgresDatabase();
+    url = db.url as string;
+    dir = mkdtempSync(join(tmpdir(), "wfs-cli-io-"));
+  });
+
+  after(async () => {
+    await db?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const write = (name: string, value: unknown): string => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof value === "string" ? value : JSON.stringify(value, null, 1));
+    return path;
+  };
+  const on = (tenant: string) => ["--database-url", url, "--tenant", tenant];
+
+  it("round-trips through the CLI: import → export --out → import into another tenant → export gives identical bytes", async function () {
+    requireCorpus(this);
+    const files = ["ticket-created-hello.bundle.json", "ticket-created-two-subworkflows.bundle.json"].map((f) =>
+      join(CORPUS_DIR, f),
+    );
+    const imported = await cli(["import", ...files, ...on(TENANT_A), "--json"]);
+    expect(imported.code, imported.stderr + imported.stdout).to.equal(0);
+    const summary = jsonOf(imported);
+    expect((summary.createdWorkflows as Json[]).map((w) => w.key)).to.deep.equal([
+      "fixture.ticket-created-hello",
+      "fixture.ticket-created-two-subworkflows",
+      "subfixture.ticket-created-two-subworkflows",
+    ]);
+    expect(summary).to.have.keys([
+      "createdWorkflows",
+      "deletedWorkflows",
+      "updatedWorkflows",
+      "skippedWorkflows",
+      "createdPublishedVersions",
+      "warnings",
+    ]);
+
+    const first = join(dir, "first.json");
+    const exported = await cli(["export", "--all", "--exported-at", EXPORTED_AT, "--out", first, ...on(TENANT_A)]);
+    expect(exported.code, exported.stderr).to.equal(0);
+    expect(exported.stdout).to.equal("");
+    expect(exported.stderr).to.include("3 workflows");
+    const text = readFileSync(first, "utf8");
+    expect(text).to.equal(independentCanonical(JSON.parse(text)));
+
+    expect((await cli(["import", first, ...on(TENANT_B)])).code).to.equal(0);
+    const second = await cli(["export", "--all", "--exported-at", EXPORTED_AT, ...on(TENANT_B)]);
+    expect(second.code, second.stderr).to.equal(0);
+    expect(second.stdout).to.equal(text);
+  });
+
+  it("prints the import summary for humans on stderr, nothing on stdout", async () => {
+    const file = write("human.json", makeBundle({ workflows: [makeWorkflow({ key: "cli.human" })] }));
+    const result = await cli(["import", file, ...on(TENANT_A)]);
+    expect(result.code).to.equal(0);
+    expect(result.stdout).to.equal("");
+    expect(result.stderr).to.include("created").and.include("cli.human");
+  });
+
+  it("fails on an existing key with WORKFLOW_KEY_CONFLICT (exit 1), and writes nothing", async () => {
+    const before = await fingerprint(db.knex);
+    const file = write(
+      "conflict.json",
+      makeBundle({ workflows: [makeWorkflow({ key: "cli.fresh" }), makeWorkflow({ key: "cli.human" })] }),
+    );
+    const error = jsonErrorOf(await cli(["import", file, ...on(TENANT_A), "--json"]), "WORKFLOW_KEY_CONFLICT");
+    expect(error.details).to.deep.include({ key: "cli.human", tenant: TENANT_A });
+    humanErrorOf(await cli(["import", file, ...on(TENANT_A)]), "WORKFLOW_KEY_CONFLICT");
+    expect(await fingerprint(db.knex)).to.deep.equal(before);
+  });
+
+  it("--force replaces, --on-conflict update keeps the id, --on-conflict skip skips", async () => {
+    const file = write("policies.json", makeBundle({ workflows: [makeWorkflow({ key: "cli.human", published: 2 })] }));
+    const replaced = jsonOf(await cli(["import", file, ...on(TENANT_A), "--force", "--json"]));
+    expect((replaced.deletedWorkflows as Json[]).map((w) => w.key)).to.deep.equal(["cli.human"]);
+    const newId = (replaced.createdWorkflows as Json[])[0]?.workflowId;
+    const updated = jsonOf(await cli(["import", file, ...on(TENANT_A), "--on-conflict", "update", "--json"]));
+    expect(updated.updatedWorkflows).to.deep.equal([{ key: "cli.human", workflowId: newId }]);
+    const skipped = jsonOf(await cli(["import", file, ...on(TENANT_A), "--on-conflict", "skip", "--json"]));
+    expect(skipped.skippedWorkflows).to.deep.equal([{ key: "cli.human", workflowId: newId }]);
+  });
+
+  it("rejects broken JSON and missing dependencies with their codes, exit 1, nothing written", async function () {
+    requireCorpus(this);
+    const before = await fingerprint(db.knex);
+    const broken = jsonErrorOf(
+      await cli(["import", join(CORPUS_DIR, BROKEN_JSON_FILE), ...on(TENANT_A), "--json"]),
+      "INVALID_JSON",
+    );
+    expect(broken.details).to.deep.include({ line: 490, column: 15 });
+    const company = listCorpusFiles().find((f) => f.startsWith("company-")) as string;
+    const missing = jsonErrorOf(
+      await cli(["import", join(CORPUS_DIR, company), ...on(TENANT_A), "--json"]),
+      "MISSING_DEPENDENCIES",
+    );
+    expect((missing.details as Json).missingSchemaRefs).to.include("payload.CompanyCreated.v1");
+    expect(await fingerprint(db.knex)).to.deep.equal(before);
+    const catalog = write("catalog.json", { schemaRefs: ["payload.CompanyCreated.v1"] });
+    const withCatalog = await cli([
+      "import",
+      join(CORPUS_DIR, company),
+      ...on(TENANT_A),
+      "--catalog",
+      catalog,
+      "--json",
+    ]);
+    expect(withCatalog.code, withCatalog.stdout).to.equal(0);
+  });
+
+  it("imports several files as one transaction, or one per file with --each", async () => {
+    const good = write("each-good.json", makeBundle({ workflows: [makeWorkflow({ key: "cli.each-good" })] }));
+    const bad = write("each-bad.json", makeBundle({ workflows: [makeWorkflow({ key: "cli.human" })] }));
+    const tenant = TENANT_A;
+    jsonErrorOf(await cli(["import", good, bad, ...on(tenant), "--json"]), "WORKFLOW_KEY_CONFLICT");
+    const none = await db.knex.raw("select count(*)::int as n from workflow_definitions where key = 'cli.each-good'");
+    expect(none.rows[0].n).to.equal(0);
+    const each = await cli(["import", good, bad, ...on(tenant), "--each", "--json"]);
+    expect(each.code).to.equal(1);
+    const body = jsonOf(each);
+    expect((body.error as Json).code).to.equal("WORKFLOW_KEY_CONFLICT");
+    expect((body.files as Json[]).map((f) => f.ok)).to.deep.equal([true, false]);
+    const one = await db.knex.raw("select count(*)::int as n from workflow_definitions where key = 'cli.each-good'");
+    expect(one.rows[0].n).to.equal(1);
+  });
+
+  it("reads a bundle from stdin with '-'", async () => {
+    const result = await cli(["import", "-", ...on(TENANT_A), "--json"], {
+      input: JSON.stringify(makeBundle({ workflows: [makeWorkflow({ key: "cli.stdin" })] })),
+    });
+    expect(result.code, result.stdout).to.equal(0);
+    expect((jsonOf(result).createdWorkflows as Json[]).map((w) => w.key)).to.deep.equal(["cli.stdin"]);
+  });
+
+  it("export fails with WORKFLOW_NOT_FOUND listing the unknown keys and ids", async () => {
+    const error = jsonErrorOf(
+      await cli([
+        "export",
+        "--key",
+        "cli.stdin",
+        "--key",
+        "cli.nope",
+        "--workflow-id",
+        "00000000-0000-4000-8000-00000000beef",
+        ...on(TENANT_A),
+        "--json",
+      ]),
+      "WORKFLOW_NOT_FOUND",
+    );
+    expect(error.details).to.deep.equal({
+      workflowIds: ["00000000-0000-4000-8000-00000000beef"],
+      keys: ["cli.nope"],
+      tenant: TENANT_A,
+    });
+  });
+
+  it("export --out --json prints one document naming the file and the workflows", async () => {
+    const out = join(dir, "out.json");
+    const result = await cli(["export", "--key", "cli.stdin", "--out", out, ...on(TENANT_A), "--json"]);
+    expect(jsonOf(result)).to.deep.equal({ file: out, workflows: ["cli.stdin"] });
+  });
+
+  it("reports an unreachable server as DATABASE_UNAVAILABLE (exit 1), without a stack trace or password", async () => {
+    const result = await cli([
+      "export",
+      "--all",
+      "--database-url",
+      "postgres://postgres:s3cret@127.0.0.1:1/none",
+      "--tenant",
+      TENANT_A,
+      "--json",
+    ]);
+    const error = jsonErrorOf(result, "DATABASE_UNAVAILABLE");
+    expect(JSON.stringify(error)).to.not.include("s3cret");
+  });
+});
+
+describe("CLI: import and export on the embedded default database", function () {
+  this.timeout(180_000);
+  let cwd: string;
+
+  before(() => {
+    cwd = mkdtempSync(join(tmpdir(), "wfs-cli-embedded-"));
+  });
+
+  after(() => {
+    rmSync(cwd, { recursive: true, force: true });
+  });
+
+  it("needs no server: imports into .workflow-seeder/pglite of the working directory, and exports from it", async () => {
+    const file = join(cwd, "bundle.json");
+    writeFileSync(
+      file,
+      JSON.stringify(makeBundle({ workflows: [makeWorkflow({ key: "cli.embedded", published: 2 })] })),
+    );
+    const imported = await cli(["import", file, "--json"], { cwd });
+    expect(imported.code, imported.stderr).to.equal(0);
+    expect((jsonOf(imported).createdWorkflows as Json[]).map((w) => w.key)).to.deep.equal(["cli.embedded"]);
+    const exported = await cli(["export", "--key", "cli.embedded", "--exported-at", EXPORTED_AT], { cwd });
+    expect(exported.code, exported.stderr).to.equal(0);
+    const bundle = JSON.parse(exported.stdout) as Json;
+    expect((bundle.workflows as Json[]).map((w) => w.key)).to.deep.equal(["cli.embedded"]);
+    expect(exported.stdout).to.equal(independentCanonical(bundle));
+    const again = await cli(["import", file, "--json"], { cwd });
+    jsonErrorOf(again, "WORKFLOW_KEY_CONFLICT");
+    expect(readFileSync(join(cwd, ".workflow-seeder", "pglite", "PG_VERSION"), "utf8")).to.match(/^\d+/);
+  });
+});

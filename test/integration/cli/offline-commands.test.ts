@@ -1,0 +1,239 @@
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import {
+  BROKEN_JSON_FILE,
+  CORPUS_DIR,
+  listCorpusFiles,
+  listValidCorpusFiles,
+  readCorpusText,
+  requireCorpus,
+} from "../../support/corpus.js";
+import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
+import { cli, humanErrorOf, independentCanonical, jsonErrorOf, jsonOf } from "./helpers.js";
+
+type Json = Record<string, unknown>;
+
+describe("CLI: offline commands (validate, fmt, schema) and the output contract", function () {
+  this.timeout(60_000);
+  let dir: string;
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), "wfs-cli-offline-"));
+  });
+
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const write = (name: string, value: unknown): string => {
+    const path = join(dir, name);
+    writeFileSync(path, typeof value === "string" ? value : JSON.stringify(value));
+    return path;
+  };
+
+  describe("exit codes and output channels", () => {
+    it("0 for success, with human output on stderr and nothing on stdout", async () => {
+      const file = write("ok.json", makeBundle());
+      const result = await cli(["validate", file]);
+      expect(result.code).to.equal(0);
+      expect(result.stdout).to.equal("");
+      expect(result.stderr).to.include("ok").and.include("ok.json");
+    });
+
+    it("1 for a validation failure, the code on stderr, no stack trace", async () => {
+      const file = write("bad.json", { ...makeBundle(), formatVersion: 2 });
+      const stderr = humanErrorOf(await cli(["validate", file]), "UNSUPPORTED_FORMAT_VERSION");
+      expect(stderr).to.include("formatVersion 1");
+    });
+
+    for (const [label, args] of [
+      ["an unknown command", ["frobnicate"]],
+      ["a missing argument", ["validate"]],
+      ["an unknown option", ["validate", "x.json", "--frobnicate"]],
+      ["an invalid choice", ["import", "x.json", "--on-conflict", "merge"]],
+      ["a tenant that is not a UUID", ["export", "--all", "--tenant", "acme"]],
+      ["an invalid --exported-at", ["export", "--all", "--exported-at", "yesterday"]],
+      ["export without a selection", ["export"]],
+    ] as const) {
+      it(`2 for ${label}, in human and in --json mode`, async () => {
+        const human = await cli([...args]);
+        expect(human.code, human.stderr).to.equal(2);
+        expect(human.stdout).to.equal("");
+        expect(human.stderr).to.not.match(/^\s+at /m);
+        const json = await cli([...args, "--json"]);
+        const error = jsonErrorOf(json, (jsonOf(json).error as Json).code as string, 2);
+        expect(["USAGE_ERROR", "INVALID_ARGUMENT", "INVALID_TENANT"]).to.include(error.code);
+      });
+    }
+
+    it("--json prints exactly one document with {error: {code, message, details}} on failure", async () => {
+      const missing = join(dir, "missing.json");
+      const error = jsonErrorOf(await cli(["validate", missing, "--json"]), "FILE_NOT_FOUND");
+      expect(error.details).to.deep.equal({ file: missing });
+    });
+  });
+
+  describe("validate", () => {
+    it("gives the expected verdict on every corpus file in one run", async function () {
+      requireCorpus(this);
+      const result = await cli(["validate", CORPUS_DIR, "--json"]);
+      expect(result.code).to.equal(1);
+      const body = jsonOf(result);
+      const files = body.files as { file: string; ok: boolean; issues: Json[] }[];
+      expect(files.map((f) => f.file.split("/").pop())).to.deep.equal(listCorpusFiles());
+      for (const f of files) {
+        const name = f.file.split("/").pop() as string;
+        const codes = f.issues.map((i) => i.code);
+        if (name === BROKEN_JSON_FILE) {
+          expect(codes, name).to.deep.equal(["INVALID_JSON"]);
+          expect(f.issues[0]?.details).to.deep.include({ line: 490, column: 15 });
+        } else if (name.startsWith("company-")) {
+          expect(codes, name).to.deep.equal(["MISSING_DEPENDENCIES"]);
+          expect(((f.issues[0] as Json).details as Json).missingSchemaRefs).to.include("payload.CompanyCreated.v1");
+        } else expect(f.ok, `${name}: ${JSON.stringify(f.issues)}`).to.equal(true);
+      }
+      expect((body.error as Json).code).to.be.oneOf(["INVALID_JSON", "MISSING_DEPENDENCIES"]);
+    });
+
+    it("exits 0 on the valid corpus files, and on the company-* ones with a catalog that registers their ref", async function () {
+      requireCorpus(this);
+      const valid = listValidCorpusFiles().map((f) => join(CORPUS_DIR, f));
+      expect((await cli(["validate", ...valid])).code).to.equal(0);
+      const catalog = write("catalog.json", { schemaRefs: ["payload.CompanyCreated.v1", "payload.CompanyUpdated.v1"] });
+      const company = listCorpusFiles()
+        .filter((f) => f.startsWith("company-"))
+        .map((f) => join(CORPUS_DIR, f));
+      const result = await cli(["validate", ...company, "--catalog", catalog, "--json"]);
+      expect(result.code, result.stdout).to.equal(0);
+      expect(jsonOf(result).ok).to.equal(true);
+    });
+
+    it("reports an invalid catalog file as INVALID_CATALOG", async () => {
+      const catalog = write("bad-catalog.json", { actions: ["no-version"] });
+      const error = jsonErrorOf(
+        await cli(["validate", write("v.json", makeBundle()), "--catalog", catalog, "--json"]),
+        "INVALID_CATALOG",
+      );
+      expect((error.details as Json).file).to.equal(catalog);
+    });
+
+    it("checks definitions and dependencies offline: INVALID_DEFINITION and an invalid-draft warning", async () => {
+      const w = makeWorkflow({ key: "cli.def" });
+      (((w.publishedVersions as Json[])[0] as Json).definition as Json).version = 0;
+      const bad = write("def.json", makeBundle({ workflows: [w] }));
+      const error = jsonErrorOf(await cli(["validate", bad, "--json"]), "INVALID_DEFINITION");
+      expect(error.details).to.deep.include({ workflowKey: "cli.def", version: 1 });
+      const draft = makeWorkflow({ key: "cli.draft" });
+      ((draft.draft as Json).definition as Json).steps = "not steps";
+      const result = await cli(["validate", write("draft.json", makeBundle({ workflows: [draft] })), "--json"]);
+      expect(result.code).to.equal(0);
+      const files = jsonOf(result).files as { warnings: Json[] }[];
+      expect(files[0]?.warnings.map((x) => x.code)).to.deep.equal(["INVALID_DRAFT_DEFINITION"]);
+    });
+
+    it("lists SCHEMA_VALIDATION_FAILED problems with JSON pointers", async () => {
+      const bundle = makeBundle();
+      delete ((bundle.workflows as Json[])[0] as Json).draft;
+      (bundle as Json).extra = 1;
+      const error = jsonErrorOf(
+        await cli(["validate", write("schema.json", bundle), "--json"]),
+        "SCHEMA_VALIDATION_FAILED",
+      );
+      expect(((error.details as Json).errors as Json[]).map((e) => e.path)).to.have.members([
+        "/workflows/0/draft",
+        "/extra",
+      ]);
+    });
+  });
+
+  describe("fmt", () => {
+    let fmtDir: string;
+
+    beforeEach(() => {
+      fmtDir = mkdtempSync(join(dir, "fmt-"));
+    });
+
+    it("--check lists the files that are not canonical, exits 1 and writes nothing", async () => {
+      const canonicalFile = join(fmtDir, "a-canonical.json");
+      writeFileSync(canonicalFile, independentCanonical(makeBundle()));
+      const compact = join(fmtDir, "b-compact.json");
+      writeFileSync(compact, JSON.stringify(makeBundle()));
+      mkdirSync(join(fmtDir, "nested"));
+      const nested = join(fmtDir, "nested", "c.json");
+      writeFileSync(nested, `${independentCanonical(makeBundle()).trimEnd()}`);
+      const before = readFileSync(compact, "utf8");
+      const error = jsonErrorOf(await cli(["fmt", fmtDir, "--check", "--json"]), "NOT_CANONICAL");
+      expect((error.details as Json).files).to.deep.equal([compact, nested]);
+      expect(readFileSync(compact, "utf8")).to.equal(before);
+      const human = await cli(["fmt", fmtDir, "--check"]);
+      expect(human.code).to.equal(1);
+      expect(human.stderr).to.include("b-compact.json").and.include("NOT_CANONICAL");
+    });
+
+    it("rewrites files in canonical form, after which --check passes", async () => {
+      const file = join(fmtDir, "x.json");
+      writeFileSync(file, JSON.stringify({ b: 1, a: { "10": true, "2": false, z: [3, { y: 1, x: 2 }] } }));
+      expect((await cli(["fmt", fmtDir])).code).to.equal(0);
+      expect(readFileSync(file, "utf8")).to.equal(
+        '{\n  "a": {\n    "10": true,\n    "2": false,\n    "z": [\n      3,\n      {\n        "x": 2,\n        "y": 1\n      }\n    ]\n  },\n  "b": 1\n}\n',
+      );
+      const check = await cli(["fmt", fmtDir, "--check", "--json"]);
+      expect(check.code).to.equal(0);
+      expect(jsonOf(check)).to.deep.equal({ files: 1, notCanonical: [] });
+    });
+
+    it("rewrites every corpus bundle to exactly the independently computed canonical form", async function () {
+      requireCorpus(this);
+      const files = listCorpusFiles().filter((f) => f !== BROKEN_JSON_FILE);
+      for (const f of files) copyFileSync(join(CORPUS_DIR, f), join(fmtDir, f));
+      const result = await cli(["fmt", fmtDir, "--json"]);
+      expect(result.code, result.stderr).to.equal(0);
+      expect((jsonOf(result).rewritten as string[]).length).to.equal(files.length);
+      for (const f of readdirSync(fmtDir))
+        expect(readFileSync(join(fmtDir, f), "utf8"), f).to.equal(independentCanonical(JSON.parse(readCorpusText(f))));
+    });
+
+    it("--stdout prints the canonical form of one file, equal to the independent computation", async function () {
+      requireCorpus(this);
+      for (const f of ["ticket-created-hello.bundle.json", "payment-failed-email-trycatch.bundle.json"]) {
+        const result = await cli(["fmt", "--stdout", join(CORPUS_DIR, f)]);
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.equal(independentCanonical(JSON.parse(readCorpusText(f))));
+      }
+      const keys = write("integer-keys.json", '{"2": 0, "10": 1, "b": {"B": 1, "a": 2}}');
+      const result = await cli(["fmt", "--stdout", keys]);
+      expect(result.stdout).to.equal('{\n  "10": 1,\n  "2": 0,\n  "b": {\n    "B": 1,\n    "a": 2\n  }\n}\n');
+    });
+
+    it("fails on a file that is not JSON with INVALID_JSON, naming line and column, and rewrites nothing", async function () {
+      requireCorpus(this);
+      const broken = join(fmtDir, BROKEN_JSON_FILE);
+      copyFileSync(join(CORPUS_DIR, BROKEN_JSON_FILE), broken);
+      const error = jsonErrorOf(await cli(["fmt", broken, "--json"]), "INVALID_JSON");
+      expect(error.details).to.deep.include({ line: 490, column: 15 });
+      expect(readFileSync(broken, "utf8")).to.equal(readCorpusText(BROKEN_JSON_FILE));
+      jsonErrorOf(await cli(["fmt", "--stdout", broken, "--json"]), "INVALID_JSON");
+    });
+
+    it("--stdout with several files is a usage error", async () => {
+      writeFileSync(join(fmtDir, "a.json"), "{}");
+      writeFileSync(join(fmtDir, "b.json"), "{}");
+      const result = await cli(["fmt", "--stdout", fmtDir]);
+      expect(result.code).to.equal(2);
+    });
+  });
+
+  describe("schema", () => {
+    it("--check passes on the committed schema, and the printed schema is canonical", async () => {
+      const check = await cli(["schema", "--check"]);
+      expect(check.code, check.stderr).to.equal(0);
+      const printed = await cli(["schema"]);
+      expect(printed.stdout).to.equal(independentCanonical(JSON.parse(printed.stdout)));
+      expect(printed.stdout).to.equal(
+        readFileSync(join(process.cwd(), "docs/schemas/workflow-bundle.v1.schema.json"), "utf8"),
+      );
+    });
+  });
+});
