@@ -13,6 +13,7 @@ import { acquireSeedLock, DEFAULT_SEED_LOCK_TIMEOUT_MS, selectSeedRecords } from
 import {
   applyOnChangePolicy,
   collectOwnership,
+  collectSupersededKeys,
   DEFAULT_ON_CHANGE,
   type OnChangePolicy,
   readSeedStatus,
@@ -142,13 +143,15 @@ async function planOne(
 ): Promise<PlannedSeed> {
   const tenant = options.tenant;
   const keys = seed.bundle.workflows.map((w) => w.key);
-  const owned = collectOwnership(await selectSeedRecords(trx, tenant));
+  const records = await selectSeedRecords(trx, tenant);
+  const owned = collectOwnership(records);
+  const superseded = collectSupersededKeys(records, seed.name);
   for (const [key, ids] of plannedOwnership) owned.set(key, new Set([...(owned.get(key) ?? []), ...ids]));
   const existingIds = new Map((await selectWorkflowIdsByKeys(trx, tenant, keys)).map((r) => [r.key, r.workflow_id]));
   const before = await exportByKey(trx, tenant, keys);
   const conflicting = new Set<string>();
   const policyForKey = (key: string, id: string): ConflictPolicy | undefined =>
-    conflicting.has(key) ? "skip" : owned.get(key)?.has(id) ? "update" : undefined;
+    conflicting.has(key) || superseded.has(key) ? "skip" : owned.get(key)?.has(id) ? "update" : undefined;
   const attempt = async () => {
     const savepoint = await trx.transaction();
     try {

@@ -228,6 +228,18 @@ export function collectOwnership(records: readonly SeedRecord[]): Map<string, Se
   return owned;
 }
 
+/**
+ * Keys that an applied seed sorting after `name` wrote: that seed shipped a newer version of them.
+ * A seed applied out of order (re-applied after an edit, or merged from a branch with an older
+ * prefix) leaves them alone, so the result is what applying every seed in name order gives.
+ */
+export function collectSupersededKeys(records: readonly SeedRecord[], name: string): Set<string> {
+  const keys = new Set<string>();
+  for (const record of records)
+    if (record.name > name) for (const w of record.workflows) if (w.action !== "skipped") keys.add(w.key);
+  return keys;
+}
+
 async function exportWorkflowsByKey(
   trx: Knex.Transaction,
   tenant: string,
@@ -250,14 +262,17 @@ async function writeSeed(
   previousRecord: SeedRecord | null,
 ): Promise<{ record: SeedRecord; result: ImportResult }> {
   const tenant = options.tenant;
-  const owned = collectOwnership(await selectSeedRecords(trx, tenant));
+  const records = await selectSeedRecords(trx, tenant);
+  const owned = collectOwnership(records);
+  const superseded = collectSupersededKeys(records, seed.name);
   const keys = seed.bundle.workflows.map((w) => w.key);
   const existingKeys = [...new Set((await selectWorkflowIdsByKeys(trx, tenant, keys)).map((r) => r.key))];
   const before = await exportWorkflowsByKey(trx, tenant, existingKeys);
   const result = await applyWorkflows(trx, seed.bundle.workflows, {
     tenant,
     onConflict: options.onConflict ?? "fail",
-    policyForKey: (key, existingId) => (owned.get(key)?.has(existingId) ? "update" : undefined),
+    policyForKey: (key, existingId) =>
+      superseded.has(key) ? "skip" : owned.get(key)?.has(existingId) ? "update" : undefined,
     catalog: options.catalog ?? DEFAULT_CATALOG,
     actor: options.actor ?? null,
   });
@@ -282,7 +297,8 @@ async function writeSeed(
       workflowId: w.workflowId,
       // Re-applying a changed seed keeps what its first application did (for `down`).
       action: prior && prior.action !== "skipped" ? prior.action : action,
-      contentHash: content ? hashCanonicalJson(content) : null,
+      // A superseded key keeps what the first application recorded (it was not written now).
+      contentHash: content ? hashCanonicalJson(content) : (prior?.contentHash ?? null),
       previous: prior ? (prior.previous ?? null) : (before.get(w.key) ?? null),
     };
   });
