@@ -82,6 +82,23 @@ describeEachEngine("seeder: plan (up --dry-run)", (db) => {
     expect(applied.applied).to.have.length(3);
   });
 
+  it("a pending seed older than an applied one plans the later seed's keys as skip, as up does it", async () => {
+    const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
+    const tenant = newTenant();
+    await applySeeds(db().knex, { dir, tenant });
+    await writeSeeds(dir, {
+      "2026-02-01T09.07.00.from-a-branch.bundle.json": fixtureBundle([
+        { key: "fixture.alpha", description: "From a branch." },
+        { key: "fixture.branch" },
+      ]),
+    });
+    const plan = await planSeeds(db().knex, { dir, tenant });
+    expect(plan.seeds[0]?.workflows.map((w) => [w.key, w.action])).to.deep.equal([
+      ["fixture.alpha", "skip"],
+      ["fixture.branch", "create"],
+    ]);
+  });
+
   it("a key that no seed created is a conflict: that seed is marked, later seeds are not run", async () => {
     const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
     const tenant = newTenant();

@@ -4,6 +4,7 @@ import { expect } from "chai";
 import { isWorkflowSeederError, type WorkflowSeederError } from "../../../src/errors.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../../../src/format/checksum.js";
 import { importBundle } from "../../../src/import/import-bundle.js";
+import { revertSeeds } from "../../../src/seeder/seed-revert.js";
 import { applySeeds, readSeedStatus } from "../../../src/seeder/seed-runner.js";
 import { TOOL_VERSION } from "../../../src/version.js";
 import {
@@ -18,7 +19,7 @@ import {
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
-import { readSeedRows, readWorkflows } from "./tenant-rows.js";
+import { exportTenantText, readSeedRows, readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
 
@@ -175,6 +176,28 @@ describeEachEngine("seeder: up and status", (db) => {
       expect((await readWorkflows(db().knex, tenant)).get("fixture.alpha")?.description).to.equal("Edited in place.");
     });
 
+    it("reapply of an earlier seed keeps the version of a key that a later applied seed shipped; down still works", async () => {
+      const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
+      const tenant = newTenant();
+      await applySeeds(db().knex, { dir, tenant });
+      const edited = fixtureBundle([
+        { key: "fixture.alpha", description: "Edited in place." },
+        { key: "fixture.beta", description: "Beta, edited.", published: true },
+      ]);
+      await writeSeeds(dir, { [FIRST]: edited });
+      await applySeeds(db().knex, { dir, tenant, onChange: "reapply" });
+      const workflows = await readWorkflows(db().knex, tenant);
+      // beta: only the edited seed has it; alpha: the later seed's version still wins, as on a fresh database
+      expect(workflows.get("fixture.beta")?.description).to.equal("Beta, edited.");
+      expect(workflows.get("fixture.alpha")?.description).to.equal("Alpha, second version.");
+      const fresh = newTenant();
+      await applySeeds(db().knex, { dir, tenant: fresh });
+      expect(await exportTenantText(db().knex, tenant)).to.equal(await exportTenantText(db().knex, fresh));
+      // every seed can still be reverted without --force
+      await revertSeeds(db().knex, { tenant, step: 3 });
+      expect((await readWorkflows(db().knex, tenant)).size).to.equal(0);
+    });
+
     it("warn: applies pending seeds, reports SEED_CHECKSUM_MISMATCH as a warning, leaves the modified seed alone", async () => {
       const { dir, tenant, modified } = await appliedThenModified();
       await rm(join(dir, LATER_SEED_FILE));
@@ -198,6 +221,26 @@ describeEachEngine("seeder: up and status", (db) => {
       const status = await readSeedStatus(db().knex, { dir, tenant });
       expect(status.seeds.find((s) => s.name === seedName(FIRST))?.state).to.equal("modified");
     });
+  });
+
+  it("a pending seed older than an applied one does not overwrite the later seed's version of a key", async () => {
+    const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
+    const tenant = newTenant();
+    await applySeeds(db().knex, { dir, tenant });
+    // merged from a branch: sorts between applied seeds, and ships its own alpha and a new key
+    const merged = "2026-02-01T09.07.00.from-a-branch.bundle.json";
+    await writeSeeds(dir, {
+      [merged]: fixtureBundle([{ key: "fixture.alpha", description: "From a branch." }, { key: "fixture.branch" }]),
+    });
+    const result = await applySeeds(db().knex, { dir, tenant });
+    expect(result.applied.map((s) => s.name)).to.deep.equal([seedName(merged)]);
+    const workflows = await readWorkflows(db().knex, tenant);
+    expect(workflows.get("fixture.alpha")?.description).to.equal("Alpha, second version.");
+    expect(workflows.has("fixture.branch")).to.equal(true);
+    // the same state as applying every seed in name order on a fresh tenant
+    const fresh = newTenant();
+    await applySeeds(db().knex, { dir, tenant: fresh });
+    expect(await exportTenantText(db().knex, tenant)).to.equal(await exportTenantText(db().knex, fresh));
   });
 
   it("re-formatting a seed, reordering its keys or changing its line endings is not drift", async () => {
