@@ -8,7 +8,7 @@ import {
   type WorkflowRow,
   type WorkflowSelection,
 } from "../db/workflow-store.js";
-import { fail } from "../errors.js";
+import { fail, type Issue, WorkflowSeederError } from "../errors.js";
 import {
   BUNDLE_FORMAT,
   BUNDLE_FORMAT_VERSION,
@@ -16,6 +16,7 @@ import {
   type WorkflowBundle,
 } from "../format/bundle-schema.js";
 import { collectDependencies } from "../format/dependencies.js";
+import { validateBundle } from "../format/parse-bundle.js";
 import { computePortableWorkflowId, isUuidString } from "../format/portable-id.js";
 import { collectCallReferences, rewriteWorkflowReferences } from "../format/workflow-references.js";
 
@@ -32,7 +33,9 @@ export interface ExportOptions extends WorkflowSelection {
  * actors: `definition.id` becomes the portable id of the key and every `control.callWorkflow`
  * target that has a key becomes that key's portable id, so the same workflows give the same bytes
  * from any database and tenant. Workflows sorted by key, versions ascending, dependencies
- * recomputed. Two queries (three when a called workflow lies outside the selection).
+ * recomputed. Two queries (three when a called workflow lies outside the selection). The result
+ * is checked like an import checks it: rows that no bundle can carry fail the export
+ * (SCHEMA_VALIDATION_FAILED naming the workflow, DUPLICATE_WORKFLOW_KEY, VALUE_OUT_OF_RANGE).
  */
 export async function exportBundle(db: Knex, options: ExportOptions): Promise<WorkflowBundle> {
   assertTenant(options.tenant);
@@ -72,7 +75,26 @@ export async function exportBundle(db: Knex, options: ExportOptions): Promise<Wo
   for (const row of await selectKeysByIds(db, options.tenant, [...outside]))
     if (row.key) keyById.set(row.workflow_id, row.key);
 
-  return buildBundle(rows, versions, keyById, options.exportedAt ?? new Date().toISOString());
+  const bundle = buildBundle(rows, versions, keyById, options.exportedAt ?? new Date().toISOString());
+  // Rows written by other tools (Alga's UI, hand-made SQL) may hold what a bundle cannot carry: a
+  // key outside the pattern, an empty name, a draft that is not an object, one key twice on Alga's
+  // plain-Postgres schema. Refuse to write a file that no import would accept, naming the rows.
+  const checked = validateBundle(bundle);
+  if (!checked.ok) throw new WorkflowSeederError(checked.issues.map((i) => nameWorkflows(i, bundle, rows)));
+  return bundle;
+}
+
+/** Prefixes each problem of a schema issue with the key and id of the workflow it is about. */
+function nameWorkflows(value: Issue, bundle: WorkflowBundle, rows: readonly WorkflowRow[]): Issue {
+  if (value.code !== "SCHEMA_VALIDATION_FAILED") return value;
+  const idByKey = new Map(rows.map((r) => [r.key, r.workflow_id]));
+  const errors = value.details.errors.map((problem) => {
+    const index = /^\/workflows\/(\d+)(?:\/|$)/.exec(problem.path)?.[1];
+    const key = index === undefined ? undefined : bundle.workflows[Number(index)]?.key;
+    if (key === undefined) return problem;
+    return { ...problem, message: `workflow ${JSON.stringify(key)} (${idByKey.get(key)}): ${problem.message}` };
+  });
+  return { ...value, details: { ...value.details, errors } };
 }
 
 /** Assembles a bundle from rows (pure). `keyById` names the keys of call targets. */

@@ -119,6 +119,41 @@ for (const engine of ENGINES)
       expect(versions.rows[0].n).to.equal(2);
     });
 
+    it("handles a key Alga's schema let two rows share: export refuses, fail reports, replace keeps one", async () => {
+      const tenant = "0f000000-0000-4000-8000-0000000000d2";
+      const ids: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const inserted = await db.knex.raw(
+          `insert into workflow_definitions (tenant, key, name, payload_schema_ref, draft_definition)
+           values (?, 'alga.twice', 'Twice', 'payload.TicketCreated.v1', '{"steps": []}') returning workflow_id::text as id`,
+          [tenant],
+        );
+        ids.push(inserted.rows[0].id);
+      }
+      ids.sort();
+      try {
+        await exportBundle(db.knex, { tenant, all: true });
+        expect.fail("expected DUPLICATE_WORKFLOW_KEY");
+      } catch (error) {
+        expect(isWorkflowSeederError(error, "DUPLICATE_WORKFLOW_KEY"), String(error)).to.equal(true);
+      }
+      const bundle = makeBundle({ workflows: [makeWorkflow({ key: "alga.twice" })] });
+      try {
+        await importBundle(db.knex, bundle, { tenant });
+        expect.fail("expected WORKFLOW_KEY_CONFLICT");
+      } catch (error) {
+        expect(isWorkflowSeederError(error, "WORKFLOW_KEY_CONFLICT")).to.equal(true);
+        expect((error as { details: unknown }).details).to.deep.include({ existingWorkflowId: ids[0] });
+      }
+      const replaced = await importBundle(db.knex, bundle, { tenant, onConflict: "replace" });
+      expect(replaced.deletedWorkflows.map((w) => w.workflowId)).to.deep.equal(ids);
+      const rows = await db.knex.raw(
+        "select count(*)::int as n from workflow_definitions where tenant = ? and key = 'alga.twice'",
+        [tenant],
+      );
+      expect(rows.rows[0].n).to.equal(1);
+    });
+
     it("a failed import there leaves nothing behind", async () => {
       const snapshot = await fingerprint(db.knex);
       const bad = makeBundle({

@@ -167,6 +167,48 @@ describeEachEngine("export", (db) => {
     expect((all.issue as IssueOf<"WORKFLOW_WITHOUT_KEY">).details.workflowIds).to.have.members([keyless, empty]);
   });
 
+  it("refuses to write a bundle no import would accept, naming the workflow (rows written by other tools)", async () => {
+    const tenant = newTenant();
+    const insert = async (key: string, name: string, draft: unknown, ref = "payload.TicketCreated.v1") => {
+      const result = await db().knex.raw(
+        `insert into workflow_definitions (tenant, key, name, payload_schema_ref, draft_definition)
+         values (?, ?, ?, ?, ?::jsonb) returning workflow_id::text as id`,
+        [tenant, key, name, ref, JSON.stringify(draft)],
+      );
+      return result.rows[0].id as string;
+    };
+    const cases: [string, string, string, unknown, string, string][] = [
+      ["Bad Key", "bad key", "Name", { steps: [] }, "payload.TicketCreated.v1", "/workflows/0/key"],
+      ["exp.empty-name", "an empty name", "", { steps: [] }, "payload.TicketCreated.v1", "/workflows/0/metadata/name"],
+      ["exp.array-draft", "an array draft", "Name", [1], "payload.TicketCreated.v1", "/workflows/0/draft/definition"],
+      ["exp.empty-ref", "an empty schema ref", "Name", { steps: [] }, "", "/workflows/0/metadata/payloadSchemaRef"],
+    ];
+    for (const [key, label, name, draft, ref, path] of cases) {
+      const id = await insert(key, name, draft, ref);
+      const error = await expectFailure(exportBundle(db().knex, { tenant, keys: [key] }), "SCHEMA_VALIDATION_FAILED");
+      const errors = (error.issue as IssueOf<"SCHEMA_VALIDATION_FAILED">).details.errors;
+      expect(
+        errors.map((e) => e.path),
+        label,
+      ).to.include(path);
+      expect(errors.find((e) => e.path === path)?.message, label)
+        .to.include(JSON.stringify(key))
+        .and.include(id);
+    }
+  });
+
+  it("rejects an exportedAt that is not a date-time", async () => {
+    const tenant = newTenant();
+    await importBundle(db().knex, makeBundle({ workflows: [makeWorkflow({ key: "exp.at" })] }), { tenant });
+    const error = await expectFailure(
+      exportBundle(db().knex, { tenant, keys: ["exp.at"], exportedAt: "yesterday" }),
+      "SCHEMA_VALIDATION_FAILED",
+    );
+    expect((error.issue as IssueOf<"SCHEMA_VALIDATION_FAILED">).details.errors.map((e) => e.path)).to.deep.equal([
+      "/exportedAt",
+    ]);
+  });
+
   it("--with-called-workflows exports the closure through drafts and published versions, cycles included", async () => {
     const tenant = newTenant();
     const portable = computePortableWorkflowId;
