@@ -1,5 +1,25 @@
 import { expect } from "chai";
-import { canonicalizeJson } from "../../../src/format/canonical-json.js";
+import fc from "fast-check";
+import { canonicalizeJson, canonicalizeJsonCompact } from "../../../src/format/canonical-json.js";
+import { hashCanonicalJson } from "../../../src/format/checksum.js";
+import { BROKEN_JSON_FILE, listCorpusFiles, readCorpusText, requireCorpus } from "../../support/corpus.js";
+
+/** Canonical JSON written out by hand: keys sorted by UTF-16 code unit, 2-space indent, newline. */
+function independentCanonical(value: unknown): string {
+  const print = (v: unknown, indent: string): string => {
+    const inner = `${indent}  `;
+    if (Array.isArray(v))
+      return v.length === 0 ? "[]" : `[\n${v.map((x) => inner + print(x, inner)).join(",\n")}\n${indent}]`;
+    if (v !== null && typeof v === "object") {
+      const keys = Object.keys(v).sort();
+      if (keys.length === 0) return "{}";
+      const body = keys.map((k) => `${inner}${JSON.stringify(k)}: ${print((v as Record<string, unknown>)[k], inner)}`);
+      return `{\n${body.join(",\n")}\n${indent}}`;
+    }
+    return JSON.stringify(v);
+  };
+  return `${print(value, "")}\n`;
+}
 
 describe("canonicalizeJson", () => {
   it("sorts keys recursively by code unit, indents by 2 and ends with one newline", () => {
@@ -48,5 +68,37 @@ describe("canonicalizeJson", () => {
 
   it("escapes lone surrogates like JSON.stringify", () => {
     expect(canonicalizeJson({ s: "\ud800" })).to.equal(`{\n  "s": ${JSON.stringify("\ud800")}\n}\n`);
+  });
+
+  it("equals an independent implementation on any JSON value, and is idempotent (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const text = canonicalizeJson(value);
+        expect(text).to.equal(independentCanonical(value));
+        expect(canonicalizeJson(JSON.parse(text))).to.equal(text);
+        const compact = canonicalizeJsonCompact(value);
+        expect(JSON.parse(compact)).to.deep.equal(JSON.parse(text));
+        expect(canonicalizeJsonCompact(JSON.parse(text))).to.equal(compact);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("gives every corpus bundle a canonical form that parses back to the same value", function () {
+    requireCorpus(this);
+    for (const file of listCorpusFiles().filter((f) => f !== BROKEN_JSON_FILE)) {
+      const value = JSON.parse(readCorpusText(file));
+      const text = canonicalizeJson(value);
+      expect(text, file).to.equal(independentCanonical(value));
+      expect(JSON.parse(text), file).to.deep.equal(value);
+      expect(text, file).to.not.equal(readCorpusText(file));
+    }
+  });
+
+  it("hashCanonicalJson ignores key order and formatting, and sees any change of value", () => {
+    expect(hashCanonicalJson({ a: 1, b: [1, 2] })).to.equal(hashCanonicalJson(JSON.parse('{"b":[1,2],"a":1}')));
+    expect(hashCanonicalJson({ a: 1, b: [1, 2] })).to.not.equal(hashCanonicalJson({ a: 1, b: [2, 1] }));
+    expect(hashCanonicalJson({ a: "1" })).to.not.equal(hashCanonicalJson({ a: 1 }));
+    expect(hashCanonicalJson({})).to.match(/^[0-9a-f]{64}$/);
   });
 });
