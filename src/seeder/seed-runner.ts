@@ -260,7 +260,7 @@ async function writeSeed(
   seed: LoadedSeed,
   options: SeederOptions,
   previousRecord: SeedRecord | null,
-): Promise<{ record: SeedRecord; result: ImportResult }> {
+): Promise<{ record: SeedRecord; done: AppliedSeed["workflows"]; result: ImportResult }> {
   const tenant = options.tenant;
   const records = await selectSeedRecords(trx, tenant);
   const owned = collectOwnership(records);
@@ -288,15 +288,20 @@ async function writeSeed(
     touched.filter((w) => w.action !== "skipped").map((w) => w.key),
   );
   const earlier = new Map((previousRecord?.workflows ?? []).map((w) => [w.key, w]));
-  const workflows: SeededWorkflow[] = touched.map((w) => {
-    const action = w.action === "created" && replacedKeys.has(w.key) ? "replaced" : w.action;
+  // What this run did; the record may keep what the seed's first application did instead.
+  const done = touched.map((w) => ({
+    key: w.key,
+    workflowId: w.workflowId,
+    action: w.action === "created" && replacedKeys.has(w.key) ? ("replaced" as const) : w.action,
+  }));
+  const workflows: SeededWorkflow[] = done.map((w) => {
     const prior = earlier.get(w.key);
     const content = after.get(w.key);
     return {
       key: w.key,
       workflowId: w.workflowId,
       // Re-applying a changed seed keeps what its first application did (for `down`).
-      action: prior && prior.action !== "skipped" ? prior.action : action,
+      action: prior && prior.action !== "skipped" ? prior.action : w.action,
       // A superseded key keeps what the first application recorded (it was not written now).
       contentHash: content ? hashCanonicalJson(content) : (prior?.contentHash ?? null),
       previous: prior ? (prior.previous ?? null) : (before.get(w.key) ?? null),
@@ -311,13 +316,13 @@ async function writeSeed(
     baseline: false,
     workflows,
   };
-  return { record, result };
+  return { record, done, result };
 }
 
-function summarize(seed: LoadedSeed, record: SeedRecord, result: ImportResult): AppliedSeed {
+function summarize(seed: LoadedSeed, done: AppliedSeed["workflows"], result: ImportResult): AppliedSeed {
   return {
     name: seed.name,
-    workflows: record.workflows.map((w) => ({ key: w.key, workflowId: w.workflowId, action: w.action })),
+    workflows: done,
     warnings: [...seed.warnings.map(toWarning), ...result.warnings],
   };
 }
@@ -420,9 +425,13 @@ export async function applySeeds(
     try {
       await db.transaction(async (trx) => {
         await acquireSeedLock(trx, options.tenant, lockTimeoutMs);
-        const { record, result: imported } = await writeSeed(trx, seed, options, recordByName.get(seed.name) ?? null);
+        const {
+          record,
+          done,
+          result: imported,
+        } = await writeSeed(trx, seed, options, recordByName.get(seed.name) ?? null);
         await replaceSeedRecord(trx, options.tenant, record);
-        result.reapplied.push(summarize(seed, record, imported));
+        result.reapplied.push(summarize(seed, done, imported));
       });
     } catch (error) {
       rethrowAsDatabaseError(
@@ -454,10 +463,10 @@ export async function applySeeds(
             options.onProgress?.({ tenant: ctx.tenant, seed: seed.name, index, total, phase: "skipped" });
             return;
           }
-          const { record, result: imported } = await writeSeed(trx, seed, options, null);
+          const { record, done, result: imported } = await writeSeed(trx, seed, options, null);
           ctx.current.record = record;
           await options.beforeRecord?.(seed.name);
-          result.applied.push(summarize(seed, record, imported));
+          result.applied.push(summarize(seed, done, imported));
           options.onProgress?.({ tenant: ctx.tenant, seed: seed.name, index, total, phase: "applied" });
         } catch (error) {
           ctx.current = undefined;

@@ -151,6 +151,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const reapplied = await seeder("up", dir, tenant, "--on-change", "reapply");
     expect(reapplied.code, reapplied.stderr).to.equal(0);
     expect(reapplied.stderr).to.include("(re-applied)");
+    expect(reapplied.stderr).to.match(/updated\s+fixture\.gamma/);
     expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")?.description).to.equal("Edited.");
     expect((await seeder("status", dir, tenant, "--detailed-exitcode")).code).to.equal(0);
   });

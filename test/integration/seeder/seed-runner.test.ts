@@ -158,6 +158,11 @@ describeEachEngine("seeder: up and status", (db) => {
       const before = await readWorkflows(db().knex, tenant);
       const result = await applySeeds(db().knex, { dir, tenant, onChange: "reapply" });
       expect(result.reapplied.map((s) => s.name)).to.deep.equal([seedName(FIRST)]);
+      // what this run did: updated in place; the record still says created (down deletes them)
+      expect(result.reapplied[0]?.workflows.map((w) => [w.key, w.action])).to.deep.equal([
+        ["fixture.alpha", "updated"],
+        ["fixture.beta", "updated"],
+      ]);
       expect(result.applied.map((s) => s.name)).to.deep.equal([seedName(LATER_SEED_FILE)]);
       const after = await readWorkflows(db().knex, tenant);
       expect(after.get("fixture.alpha")?.workflowId).to.equal(before.get("fixture.alpha")?.workflowId);
@@ -165,6 +170,10 @@ describeEachEngine("seeder: up and status", (db) => {
       expect(after.get("fixture.alpha")?.description).to.equal("Alpha, second version.");
       const rows = await readSeedRows(db().knex, tenant);
       expect(rows.find((r) => r.name === seedName(FIRST))?.checksum).to.equal(hashCanonicalJson(modified));
+      expect(rows.find((r) => r.name === seedName(FIRST))?.workflows.map((w) => w.action)).to.deep.equal([
+        "created",
+        "created",
+      ]);
       const status = await readSeedStatus(db().knex, { dir, tenant });
       expect(status.hasWork).to.equal(false);
     });
