@@ -49,6 +49,9 @@ async function seederOptions(args: SeedArgs, tenant: string): Promise<SeederOpti
     if (!isUuidString(args.actor)) throw invalidArgument("--actor", args.actor, "a UUID");
   }
   const lockTimeout = process.env.WORKFLOW_SEEDER_LOCK_TIMEOUT_MS;
+  // Checked here: a non-number would reach the database as lock_timeout "NaNms" (DATABASE_ERROR).
+  if (lockTimeout && !/^\d+$/.test(lockTimeout))
+    throw invalidArgument("WORKFLOW_SEEDER_LOCK_TIMEOUT_MS", lockTimeout, "a whole number of milliseconds");
   const crashPause = process.env.WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS;
   return {
     dir: resolve(process.cwd(), args.dir),

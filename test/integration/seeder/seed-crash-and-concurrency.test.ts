@@ -4,6 +4,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { expect } from "chai";
+import { acquireSeedLock } from "../../../src/seeder/seed-records.js";
 import {
   BASIC_SEEDS,
   LATER_SEED,
@@ -127,5 +128,39 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
       workflowId: alphaId,
       description: "Alpha, second version.",
     });
+  });
+
+  it("a held seed lock: up waits at most WORKFLOW_SEEDER_LOCK_TIMEOUT_MS, then SEED_LOCK_TIMEOUT with nothing written", async () => {
+    const pg = await createPostgresDatabase();
+    databases.push(pg);
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string, "--json"];
+    const holder = await pg.knex.transaction();
+    try {
+      await acquireSeedLock(holder, tenant);
+      const waited = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" } });
+      expect(waited.code).to.equal(1);
+      const error = (
+        JSON.parse(waited.stdout) as { error: { code: string; details: { tenant: string; waitedMs: number } } }
+      ).error;
+      expect(error.code).to.equal("SEED_LOCK_TIMEOUT");
+      expect(error.details.tenant).to.equal(tenant);
+      expect(error.details.waitedMs).to.be.at.least(250);
+      // another tenant is not blocked by this tenant's lock
+      const other = await runCli(["up", "--dir", dir, "--tenant", newTenant(), "--database-url", pg.url as string], {
+        env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" },
+      });
+      expect(other.code, other.stderr).to.equal(0);
+    } finally {
+      await holder.rollback();
+    }
+    expect(await readSeedRows(pg.knex, tenant)).to.deep.equal([]);
+    const bad = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "soon" } });
+    expect(bad.code).to.equal(2);
+    expect((JSON.parse(bad.stdout) as { error: { code: string } }).error.code).to.equal("INVALID_ARGUMENT");
+    const after = await runCli(args, { env: CLEAN_ENV });
+    expect(after.code, after.stderr).to.equal(0);
+    expect(await readSeedRows(pg.knex, tenant)).to.have.length(2);
   });
 });
