@@ -263,6 +263,7 @@ async function runBaseline(args: BaselineArgs): Promise<number> {
         ];
         for (const r of result.recorded)
           lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
+        for (const w of result.warnings) lines.push(`warning [${w.code}] ${w.message}`);
         say(lines.join("\n"));
       }
     }

@@ -10,11 +10,13 @@ import { type ExportOptions, exportBundle } from "../export/export-bundle.js";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type WorkflowBundle } from "../format/bundle-schema.js";
 import { canonicalizeJson } from "../format/canonical-json.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
+import { type ImportWarning, toWarning } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import {
   type LoadedSeed,
   listSeedFiles,
   loadSeed,
+  misnamedIssue,
   parseSeedFileName,
   planNextSeedVersion,
   SEED_FILE_PATTERN_TEXT,
@@ -57,6 +59,8 @@ async function adoptWorkflows(
 export interface BaselineSeedsResult {
   tenant: string;
   recorded: { name: string; adopted: string[] }[];
+  /** Files of the folder that are not seeds (`INVALID_SEED_NAME`): reported, never recorded. */
+  warnings: ImportWarning[];
 }
 
 /**
@@ -79,7 +83,8 @@ export async function baselineSeeds(db: Knex, options: SeederOptions & { to?: st
   const catalog = options.catalog ?? DEFAULT_CATALOG;
   const loaded: LoadedSeed[] = [];
   for (const seed of seeds) loaded.push(await loadSeed(seed, catalog));
-  const result: BaselineSeedsResult = { tenant, recorded: [] };
+  const misnamed = misnamedIssue(listing);
+  const result: BaselineSeedsResult = { tenant, recorded: [], warnings: misnamed ? [toWarning(misnamed)] : [] };
   try {
     await db.transaction(async (trx) => {
       await acquireSeedLock(trx, tenant, options.lockTimeoutMs ?? DEFAULT_SEED_LOCK_TIMEOUT_MS);
