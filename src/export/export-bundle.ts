@@ -39,17 +39,21 @@ export interface ExportOptions extends WorkflowSelection {
  */
 export async function exportBundle(db: Knex, options: ExportOptions): Promise<WorkflowBundle> {
   assertTenant(options.tenant);
-  const ids = (options.workflowIds ?? []).map((id) => id.toLowerCase());
+  // Ids are matched in any case but reported as given (an error echoes its input verbatim).
+  const givenIds = options.workflowIds ?? [];
+  const ids = givenIds.map((id) => id.toLowerCase());
   const keys = options.keys ?? [];
   if (!options.all) {
-    const invalid = ids.filter((id) => !isUuidString(id));
+    const invalid = givenIds.filter((id) => !isUuidString(id));
     if (invalid.length > 0) fail("WORKFLOW_NOT_FOUND", { workflowIds: invalid, keys: [], tenant: options.tenant });
   }
-  const rows = await selectWorkflows(db, options.tenant, { ...options, workflowIds: ids, keys });
+  // No stored key holds U+0000 (PostgreSQL text cannot), and binding one is a database error.
+  const storableKeys = keys.filter((k) => !k.includes("\u0000"));
+  const rows = await selectWorkflows(db, options.tenant, { ...options, workflowIds: ids, keys: storableKeys });
   if (!options.all) {
     const foundIds = new Set(rows.map((r) => r.workflow_id));
     const foundKeys = new Set(rows.map((r) => r.key));
-    const missingIds = ids.filter((id) => !foundIds.has(id));
+    const missingIds = givenIds.filter((id) => !foundIds.has(id.toLowerCase()));
     const missingKeys = keys.filter((k) => !foundKeys.has(k));
     if (missingIds.length + missingKeys.length > 0)
       fail("WORKFLOW_NOT_FOUND", { workflowIds: missingIds, keys: missingKeys, tenant: options.tenant });
