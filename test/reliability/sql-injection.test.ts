@@ -1,0 +1,319 @@
+/**
+ * SQL injection: names, descriptions, definition strings, keys (within the key pattern), tenant
+ * values, seed names, export selections and HTTP query parameters that contain SQL are stored
+ * exactly or refused with the value echoed verbatim, and never executed: every table is still
+ * there, another tenant's rows are unchanged, and no `pg_sleep` ran.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { expect } from "chai";
+import { importBundle } from "../../src/import/import-bundle.js";
+import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
+import { countFigure } from "./report.js";
+import {
+  type ApiServer,
+  apiRequest,
+  type CliExit,
+  generateBundle,
+  makeTempDir,
+  newTenant,
+  parseJsonOutput,
+  readSeedRecords,
+  readTenantWorkflows,
+  removeTempDirs,
+  runCliProcess,
+  startApi,
+  toolTablesExist,
+  writeBundleFile,
+} from "./support.js";
+
+/** SQL in every quoting style PostgreSQL and the drivers know, plus binding placeholders. */
+const PAYLOADS = [
+  "'); DROP TABLE workflow_definitions; --",
+  "x'; DELETE FROM workflow_seeder_seeds WHERE '1'='1",
+  '"; TRUNCATE workflow_definition_versions CASCADE; --',
+  "$$; DROP TABLE workflow_definitions; $$",
+  "$tag$; DROP TABLE workflow_runs; $tag$",
+  "' || (SELECT pg_sleep(3)) || '",
+  "1; SELECT pg_sleep(3); --",
+  "' OR 1=1 --",
+  "?",
+  "??",
+  ":tenant",
+  "$1",
+  "\\'; DROP TABLE workflow_definitions; --",
+  "E'\\x27; DROP TABLE workflow_definitions; --",
+  "/* */ DROP TABLE workflow_definitions /* */",
+  "%' AND key LIKE '%",
+  "\u2019); DROP TABLE workflow_definitions; --",
+];
+
+/** Keys inside the key pattern that read like SQL. */
+const SQL_LIKE_KEYS = ["drop-table.workflow_definitions--", "select.1.from.pg_sleep-3", "x.or.1-1--", "d--.delete"];
+
+/** Payloads that can travel in an HTTP header or on a command line (no control characters). */
+const HEADER_SAFE = PAYLOADS.filter((p) => /^[\x20-\x7e]*$/.test(p));
+
+function expectVerbatimRefusal(
+  exit: CliExit,
+  code: string,
+  pick: (details: Record<string, unknown>) => unknown,
+  value: unknown,
+): void {
+  const error = parseJsonOutput<{ error: { code: string; details: Record<string, unknown> } }>(exit).error;
+  expect(error.code, exit.stdout).to.equal(code);
+  expect(pick(error.details), exit.stdout).to.deep.equal(value);
+}
+
+describe("reliability: SQL injection", function () {
+  this.timeout(300_000);
+  let db: TestDatabase;
+  let url: string;
+  let api: ApiServer;
+  let dir: string;
+  const control = newTenant();
+  let controlPrint: Record<string, string>;
+  let probes = 0;
+
+  before(async () => {
+    db = await createPostgresDatabase();
+    url = db.url as string;
+    api = await startApi(db.knex);
+    dir = await makeTempDir();
+    await importBundle(db.knex, generateBundle([{ key: "control.one" }, { key: "control.two", versions: 2 }]), {
+      tenant: control,
+    });
+    controlPrint = await fingerprint(db.knex, control);
+  });
+
+  afterEach(async () => {
+    expect(await toolTablesExist(db.knex), "a table was dropped").to.equal(true);
+    expect(await fingerprint(db.knex, control), "another tenant's rows changed").to.deep.equal(controlPrint);
+  });
+
+  after(async () => {
+    countFigure("sql.probes", probes);
+    await api?.close();
+    await db?.close();
+    await removeTempDirs();
+  });
+
+  /** A bundle carrying payload `i` in every free-text field, under a key that reads like SQL. */
+  function payloadBundle(offset: number) {
+    const specs = PAYLOADS.map((payload, i) => ({
+      key: i < SQL_LIKE_KEYS.length ? (SQL_LIKE_KEYS[i] as string) : `payload.${offset}-${i}`,
+      description: payload,
+    }));
+    const bundle = generateBundle(specs);
+    bundle.workflows.forEach((w, i) => {
+      const payload = PAYLOADS[i] as string;
+      w.metadata.name = payload;
+      w.metadata.trigger = { type: "event", eventName: payload };
+      const definition = { ...(w.draft.definition as Record<string, unknown>) };
+      definition.name = payload;
+      definition.steps = [
+        { id: "set-state", type: "state.set", config: { state: payload } },
+        { id: "done", type: "control.return" },
+      ];
+      w.draft.definition = definition;
+      for (const v of w.publishedVersions) v.definition = definition;
+    });
+    return bundle;
+  }
+
+  async function expectStoredVerbatim(tenant: string, bundle: ReturnType<typeof payloadBundle>): Promise<void> {
+    const r = await db.knex.raw(
+      `select key, name, description, trigger->>'eventName' as event, draft_definition->>'name' as dname,
+              draft_definition->'steps'->0->'config'->>'state' as state
+       from workflow_definitions where tenant = ?`,
+      [tenant],
+    );
+    const byKey = new Map<string, Record<string, string>>(r.rows.map((row: Record<string, string>) => [row.key, row]));
+    for (const w of bundle.workflows) {
+      const row = byKey.get(w.key);
+      const payload = w.metadata.name;
+      expect(row, w.key).to.deep.equal({
+        key: w.key,
+        name: payload,
+        description: payload,
+        event: payload,
+        dname: payload,
+        state: payload,
+      });
+    }
+    const exported = await runCliProcess(["export", "--all", "--database-url", url, "--tenant", tenant, "--json"]);
+    expect(exported.code, exported.stderr).to.equal(0);
+    const names = parseJsonOutput<{ workflows: { metadata: { name: string } }[] }>(exported).workflows.map(
+      (w) => w.metadata.name,
+    );
+    expect([...names].sort()).to.deep.equal([...PAYLOADS].sort());
+  }
+
+  it(`free text (${PAYLOADS.length} payloads in names, descriptions, triggers, definitions) and SQL-like keys are stored and exported verbatim: CLI, HTTP, API`, async () => {
+    const started = Date.now();
+    const cliTenant = newTenant();
+    const cliBundle = payloadBundle(1);
+    const file = await writeBundleFile(dir, "payloads.json", cliBundle);
+    const exit = await runCliProcess(["import", file, "--database-url", url, "--tenant", cliTenant, "--json"]);
+    expect(exit.code, exit.stderr).to.equal(0);
+    await expectStoredVerbatim(cliTenant, cliBundle);
+
+    const httpTenant = newTenant();
+    const httpBundle = payloadBundle(2);
+    const answer = await apiRequest(api.url, "/api/workflow-definitions/import", {
+      tenant: httpTenant,
+      body: JSON.stringify(httpBundle),
+    });
+    expect(answer.status, answer.text).to.equal(200);
+    await expectStoredVerbatim(httpTenant, httpBundle);
+
+    const apiTenant = newTenant();
+    const apiBundle = payloadBundle(3);
+    await importBundle(db.knex, apiBundle, { tenant: apiTenant });
+    await importBundle(db.knex, apiBundle, { tenant: apiTenant, onConflict: "update" });
+    await importBundle(db.knex, apiBundle, { tenant: apiTenant, onConflict: "replace" });
+    await expectStoredVerbatim(apiTenant, apiBundle);
+    probes += 5 * PAYLOADS.length * 5;
+    // pg_sleep(3) appears in two payloads: had any run, this would have taken 3 s more.
+    expect(Date.now() - started, "a payload was executed (pg_sleep)").to.be.below(30_000);
+    expect(await readTenantWorkflows(db.knex, apiTenant)).to.have.property("size", PAYLOADS.length);
+  });
+
+  it("tenant values with SQL are refused as INVALID_TENANT, echoed verbatim (flag, environment, x-tenant-id header)", async () => {
+    for (const payload of HEADER_SAFE.slice(0, 8)) {
+      const flag = await runCliProcess(["export", "--all", "--database-url", url, "--tenant", payload, "--json"]);
+      expect(flag.code).to.equal(2);
+      expectVerbatimRefusal(flag, "INVALID_TENANT", (d) => d.received, payload);
+      const env = await runCliProcess(["status", "--database-url", url, "--json"], {
+        env: { WORKFLOW_SEEDER_TENANT: payload },
+      });
+      expectVerbatimRefusal(env, "INVALID_TENANT", (d) => d.received, payload);
+      probes += 2;
+    }
+    for (const payload of HEADER_SAFE) {
+      const answer = await apiRequest(api.url, "/api/workflow-definitions/export?all=true", { tenant: payload });
+      expect(answer.status, answer.text).to.equal(400);
+      expect(answer.code).to.equal("INVALID_TENANT");
+      expect((answer.json as { error: { details: { received: string } } }).error.details.received).to.equal(
+        payload.trim(),
+      );
+      probes++;
+    }
+  });
+
+  it("export selections with SQL: --key and --workflow-id are WORKFLOW_NOT_FOUND listing the values verbatim", async () => {
+    const tenant = newTenant();
+    await importBundle(db.knex, generateBundle([{ key: "present" }]), { tenant });
+    for (const payload of HEADER_SAFE.slice(0, 6)) {
+      const byKey = await runCliProcess([
+        "export",
+        "--key",
+        payload,
+        "--database-url",
+        url,
+        "--tenant",
+        tenant,
+        "--json",
+      ]);
+      expectVerbatimRefusal(byKey, "WORKFLOW_NOT_FOUND", (d) => d.keys, [payload]);
+      const byId = await runCliProcess([
+        "export",
+        "--workflow-id",
+        payload,
+        "--database-url",
+        url,
+        "--tenant",
+        tenant,
+        "--json",
+      ]);
+      expectVerbatimRefusal(byId, "WORKFLOW_NOT_FOUND", (d) => d.workflowIds, [payload]);
+      probes += 2;
+    }
+  });
+
+  it("HTTP query parameters and path segments with SQL (and NUL) are refused or not found, never executed, never 500", async () => {
+    const tenant = newTenant();
+    await importBundle(db.knex, generateBundle([{ key: "present" }]), { tenant });
+    const values = [...PAYLOADS, "\u0000", "present\u0000' OR '1'='1", "\ud800"];
+    for (const payload of values) {
+      const q = encodeURIComponent(payload.replace(/\ud800/, "\ufffd"));
+      const checks: [string, number[]][] = [
+        [`/api/workflow-definitions/export?key=${q}`, [404]],
+        [`/api/workflow-definitions/export?key=present&key=${q}`, [404]],
+        [`/api/workflow-definitions/export?workflowId=${q}`, [400]],
+        [`/api/workflow-definitions/${q}/export`, [400, 404]],
+        [`/api/workflow-definitions/export?all=true&exportedAt=${q}`, [400]],
+        [`/api/workflow-definitions/export?all=true&${q}=1`, [400]],
+      ];
+      for (const [path, statuses] of checks) {
+        const answer = await apiRequest(api.url, path, { tenant });
+        expect(answer.status, `${path}: ${answer.text}`).to.be.oneOf(statuses);
+        probes++;
+      }
+      if (payload === "\u0000" || payload === "\ud800") continue;
+      const keyAnswer = await apiRequest(api.url, `/api/workflow-definitions/export?key=${q}`, { tenant });
+      expect((keyAnswer.json as { error: { details: { keys: string[] } } }).error.details.keys).to.deep.equal([
+        payload,
+      ]);
+      for (const param of ["onConflict", "actor", "force"]) {
+        const answer = await apiRequest(api.url, `/api/workflow-definitions/import?${param}=${q}`, {
+          tenant,
+          body: JSON.stringify(generateBundle([{ key: "never.written" }])),
+        });
+        expect(answer.status, `${param}: ${answer.text}`).to.equal(400);
+        probes++;
+      }
+    }
+    // Raw bytes no decoder accepts: a UTF-8-encoded surrogate, a lone 0xFF, a broken escape.
+    for (const raw of ["%ED%A0%80", "%FF", "%", "%E0%A4%A", "%C0%AF"]) {
+      for (const path of [
+        `/api/workflow-definitions/export?key=${raw}`,
+        `/api/workflow-definitions/export?workflowId=${raw}`,
+        `/api/workflow-definitions/${raw}/export`,
+      ]) {
+        const answer = await apiRequest(api.url, path, { tenant });
+        expect(answer.status, `${path}: ${answer.text}`).to.be.oneOf([400, 404]);
+        probes++;
+      }
+    }
+    expect((await readTenantWorkflows(db.knex, tenant)).has("never.written")).to.equal(false);
+  });
+
+  it("seed names: SQL-like names inside the pattern are recorded verbatim; files outside it are reported, not applied; new and export --seed slugify", async () => {
+    const tenant = newTenant();
+    const seeds = await makeTempDir("wfs-rel-sqlseeds-");
+    const inside = "2026-01-26T12.00.00.drop-table_workflow_definitions--";
+    await writeBundleFile(seeds, `${inside}.bundle.json`, generateBundle([{ key: "seeded.one" }]));
+    const outside = "2026-01-26T12.05.00.x'); DROP TABLE workflow_seeder_seeds; --.bundle.json";
+    await writeFile(join(seeds, outside), JSON.stringify(generateBundle([{ key: "seeded.two" }])));
+    const up = await runCliProcess(["up", "--dir", seeds, "--database-url", url, "--tenant", tenant, "--json"]);
+    expect(up.code, up.stderr).to.equal(0);
+    const warnings = parseJsonOutput<{ warnings: { code: string; details: { files: string[] } }[] }>(up).warnings;
+    expect(warnings.map((w) => w.code)).to.deep.equal(["INVALID_SEED_NAME"]);
+    expect(warnings[0]?.details.files).to.deep.equal([outside]);
+    expect((await readSeedRecords(db.knex, tenant)).map((r) => r.name)).to.deep.equal([inside]);
+    expect([...(await readTenantWorkflows(db.knex, tenant)).keys()]).to.deep.equal(["seeded.one"]);
+
+    const created = await runCliProcess(["new", PAYLOADS[0] as string, "--dir", seeds, "--json"]);
+    expect(created.code, created.stdout + created.stderr).to.equal(0);
+    expect(parseJsonOutput<{ name: string }>(created).name).to.match(/^[0-9T.-]+\.drop-table-workflow_definitions$/);
+    const exported = await runCliProcess([
+      "export",
+      "--seed",
+      PAYLOADS[1] as string,
+      "--dir",
+      seeds,
+      "--all",
+      "--database-url",
+      url,
+      "--tenant",
+      tenant,
+      "--json",
+    ]);
+    expect(exported.code, exported.stderr).to.equal(0);
+    const name = parseJsonOutput<{ name: string }>(exported).name;
+    expect(name).to.match(/^[A-Za-z0-9._-]+$/);
+    expect((await readSeedRecords(db.knex, tenant)).map((r) => r.name)).to.include(name);
+    probes += 4;
+  });
+});
