@@ -192,14 +192,14 @@ export async function applyWorkflows(
   // Keyed by the issue's details: the draft and each published version usually hold the same
   // step, and one unresolved target is one warning, not one per definition.
   const referenceWarnings = new Map<string, Issue>();
-  const resolveTarget = await createTargetResolver(trx, tenant, planned);
+  const resolver = await createTargetResolver(trx, tenant, planned);
   const rows: WorkflowRow[] = [];
   const updates: WorkflowRow[] = [];
   const versions: VersionRow[] = [];
   for (const p of planned) {
     if (p.action === "skip") continue;
     const mapTarget = (ref: CallReference) => {
-      const target = resolveTarget(ref.workflowId);
+      const target = resolver.resolve(ref.workflowId);
       if (target === undefined) {
         const warning = issue("UNRESOLVED_WORKFLOW_REFERENCE", {
           workflowKey: p.workflow.key,
@@ -211,17 +211,19 @@ export async function applyWorkflows(
       }
       return target;
     };
-    const row = toWorkflowRow(
-      p.workflow,
-      p.workflowId,
-      rewriteWorkflowReferences(p.workflow.draft.definition, { id: p.workflowId, mapTarget }),
-    );
+    // Only definitions that call a workflow need their steps walked; the others just get the id.
+    const rewrite = (definition: unknown) =>
+      rewriteWorkflowReferences(
+        definition,
+        resolver.withReferences.has(definition) ? { id: p.workflowId, mapTarget } : { id: p.workflowId },
+      );
+    const row = toWorkflowRow(p.workflow, p.workflowId, rewrite(p.workflow.draft.definition));
     (p.action === "update" ? updates : rows).push(row);
     for (const v of p.workflow.publishedVersions)
       versions.push({
         workflow_id: p.workflowId,
         version: v.version,
-        definition_json: rewriteWorkflowReferences(v.definition, { id: p.workflowId, mapTarget }),
+        definition_json: rewrite(v.definition),
         payload_schema_json: v.payloadSchemaJson,
       });
   }
@@ -262,6 +264,12 @@ export async function applyWorkflows(
   };
 }
 
+interface TargetResolver {
+  resolve(target: string): string | undefined;
+  /** The definitions (of workflows to write) that hold at least one `control.callWorkflow` step. */
+  withReferences: ReadonlySet<unknown>;
+}
+
 /**
  * Resolves a `control.callWorkflow` target to a workflow id of the tenant, in order: the original
  * `definition.id` of a bundle workflow, the portable id of a bundle key, the portable id of a key
@@ -271,7 +279,7 @@ async function createTargetResolver(
   trx: Knex.Transaction,
   tenant: string,
   planned: readonly PlannedWorkflow[],
-): Promise<(target: string) => string | undefined> {
+): Promise<TargetResolver> {
   const byTarget = new Map<string, string>();
   const ambiguous = new Set<string>();
   for (const p of planned) {
@@ -288,10 +296,14 @@ async function createTargetResolver(
   for (const p of planned) byTarget.set(computePortableWorkflowId(p.workflow.key), p.workflowId);
 
   const pending = new Set<string>();
+  const withReferences = new Set<unknown>();
   for (const p of planned) {
     if (p.action === "skip") continue;
     for (const d of [p.workflow.draft.definition, ...p.workflow.publishedVersions.map((v) => v.definition)])
-      for (const ref of collectCallReferences(d)) if (!byTarget.has(ref.workflowId)) pending.add(ref.workflowId);
+      for (const ref of collectCallReferences(d)) {
+        withReferences.add(d);
+        if (!byTarget.has(ref.workflowId)) pending.add(ref.workflowId);
+      }
   }
   if (pending.size > 0) {
     const bundleKeys = new Set(planned.map((p) => p.workflow.key));
@@ -302,7 +314,7 @@ async function createTargetResolver(
       if (row.key !== null) byTarget.set(computePortableWorkflowId(row.key), row.workflow_id);
     }
   }
-  return (target) => byTarget.get(target) ?? byTarget.get(target.toLowerCase());
+  return { resolve: (target) => byTarget.get(target) ?? byTarget.get(target.toLowerCase()), withReferences };
 }
 
 function toNumeric(value: number | string | null): number | string | null {
