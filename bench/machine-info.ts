@@ -1,7 +1,7 @@
 /** The machine a run happened on, from /proc, Node and the database servers. */
 import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import knexFactory from "knex";
 import type { MachineInfo } from "./report.js";
@@ -14,8 +14,8 @@ async function readProc(file: string): Promise<string> {
   }
 }
 
-/** Reads CPU model, core count and memory from /proc, and the Node, PostgreSQL and PGlite versions. */
-export async function readMachineInfo(serverUrl: string): Promise<MachineInfo> {
+/** Reads CPU model, core count, memory and load from /proc, and the Node, PostgreSQL and PGlite versions. */
+export async function readMachineInfo(serverUrl: string, loadAtStart: number): Promise<MachineInfo> {
   const cpuinfo = await readProc("/proc/cpuinfo");
   const meminfo = await readProc("/proc/meminfo");
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? "unknown";
@@ -44,5 +44,6 @@ export async function readMachineInfo(serverUrl: string): Promise<MachineInfo> {
     postgres,
     pglite,
     platform: `${process.platform} ${process.arch}`,
+    loadAverage: { start: loadAtStart, end: loadavg()[0] ?? 0 },
   };
 }

@@ -117,6 +117,8 @@ export interface MachineInfo {
   postgres: string;
   pglite: string;
   platform: string;
+  /** 1-minute load average when the run started and when it ended (other work on the machine). */
+  loadAverage: { start: number; end: number };
 }
 
 /** The `--json` document. */

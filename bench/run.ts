@@ -4,7 +4,7 @@
  * `--json`). Progress goes to stderr. The bench's CLI: the only bench file that reads argv or env.
  */
 import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
   const args = parseBenchArgs(process.argv.slice(2), process.env, projectDir);
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const started = performance.now();
+  const loadAtStart = loadavg()[0] ?? 0;
   const tmpDir = await mkdtemp(join(tmpdir(), "wfs-bench-"));
   try {
     const ctx: BenchContext = {
@@ -66,7 +67,7 @@ async function main(): Promise<void> {
       results.push(await scenario.run(ctx));
       log(`scenario ${scenario.id} done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
     }
-    const machine = await readMachineInfo(args.serverUrl);
+    const machine = await readMachineInfo(args.serverUrl, loadAtStart);
     const report = buildReport(
       machine,
       { scale: args.scale, quick: args.quick, rounds: args.rounds },
@@ -76,7 +77,7 @@ async function main(): Promise<void> {
     if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       process.stdout.write(
-        `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; Node ${machine.node}; ${machine.postgres}; PGlite ${machine.pglite}\n\n`,
+        `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; Node ${machine.node}; ${machine.postgres}; PGlite ${machine.pglite}; load average ${machine.loadAverage.start.toFixed(1)} at start, ${machine.loadAverage.end.toFixed(1)} at end\n\n`,
       );
       process.stdout.write(`${formatTable(results)}\n\nwhole run: ${(report.durationMs / 1000).toFixed(0)} s\n`);
     }

@@ -6,7 +6,9 @@ import { checkTarget, type ScenarioResult } from "../report.js";
 import { runNodeProcess } from "../run-process.js";
 
 const MIB = 1024 * 1024;
-const IDLE_SCRIPT = "process.stdout.write(String(process.resourceUsage().maxRSS * 1024))";
+// VmHWM: the peak RSS of this process image (ru_maxrss would report the forking parent's).
+const IDLE_SCRIPT =
+  'process.stdout.write(String(Number(/^VmHWM:\\s*(\\d+)/m.exec(require("fs").readFileSync("/proc/self/status", "utf8"))[1]) * 1024))';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -23,7 +23,7 @@ export async function runSeedCliScenario(ctx: BenchContext): Promise<ScenarioRes
   let fresh: Awaited<ReturnType<typeof createEmptyPostgresDatabase>> | null = null;
   try {
     await up(applied.url);
-    const { warmup, rounds } = ctx.rounds(5);
+    const { warmup, rounds } = ctx.rounds(4);
     const samples = await compareInterleaved(
       [
         {

@@ -189,6 +189,7 @@ describe("bench (pure parts)", () => {
         postgres: "PostgreSQL 15",
         pglite: "0",
         platform: "linux",
+        loadAverage: { start: 0, end: 0 },
       };
       const report = buildReport(machine, { scale: 1, quick: true, rounds: null }, 12.3, [result]);
       expect(report.allTargetsPass).to.equal(false);
