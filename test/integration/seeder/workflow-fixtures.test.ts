@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { expect } from "chai";
 import type { Knex } from "knex";
 import { importBundle } from "../../../src/import/import-bundle.js";
@@ -95,6 +96,20 @@ describeEachEngine("seeder: workflow fixtures", (db) => {
     expect((await readWorkflows(db().knex, tenant)).has("fixture.delta")).to.equal(false);
     const status = await readSeedStatus(db().knex, { dir, tenant });
     expect(status.seeds.map((s) => s.state)).to.deep.equal(["applied", "applied", "pending"]);
+  });
+
+  it("the project's own seeds: a reset gives what up gives, and calls resolve to the child's stable id", async () => {
+    const dir = resolve("seeds", "workflows");
+    const [reset, seeded] = [newTenant(), newTenant()];
+    await resetWorkflowFixtures(db().knex, { tenant: reset, dir });
+    await applySeeds(db().knex, { dir, tenant: seeded });
+    expect(await exportTenantText(db().knex, reset)).to.equal(await exportTenantText(db().knex, seeded));
+    const childId = computeFixtureWorkflowId(reset, "seeder.ticket-escalate");
+    const parents = await db().knex.raw(
+      "select key from workflow_definitions where tenant = ? and workflow_id <> ? and draft_definition::text like ? order by key",
+      [reset, childId, `%${childId}%`],
+    );
+    expect(parents.rows.map((r: { key: string }) => r.key)).to.deep.equal(["seeder.ticket-created-escalate-urgent"]);
   });
 
   it("resets from bundles too", async () => {
