@@ -73,17 +73,28 @@ async function selectJson<T>(knex: Knex, sql: string, bindings: readonly unknown
 }
 
 /**
- * Takes transaction-scoped advisory locks on `(tenant, key)` for every key, in one statement and
- * in a fixed order (no deadlock between importers of overlapping key sets). Released at commit or
- * rollback, or by the server when the connection dies: they cannot go stale.
+ * How many key locks a tenant has: keys hash into this many buckets, one advisory lock each, so an
+ * import takes at most this many locks whatever its size. PostgreSQL's lock table is shared by
+ * the whole server and small (max_locks_per_transaction x max_connections, 6,400 by default):
+ * one lock per key made a 15,000-workflow import, or two 10,000-workflow imports at once, fail
+ * with "out of shared memory", and starved every other session of the server meanwhile.
+ */
+export const KEY_LOCK_BUCKETS = 1024;
+
+/**
+ * Serializes writers of the same `(tenant, key)`: transaction-scoped advisory locks on the keys'
+ * buckets (see {@link KEY_LOCK_BUCKETS}), in one statement and in a fixed order (no deadlock
+ * between importers of overlapping key sets). Two keys may share a bucket: their importers then
+ * wait for each other, which is safe. Released at commit or rollback, or by the server when the
+ * connection dies: they cannot go stale.
  */
 export async function lockWorkflowKeys(trx: Knex.Transaction, tenant: string, keys: readonly string[]): Promise<void> {
   if (keys.length === 0) return;
   await trx.raw(
     `select count(pg_advisory_xact_lock(?, h)) from (
-       select distinct hashtext(?::text || ':' || k) as h from unnest(?::text[]) as k order by h
+       select distinct hashtext(?::text || ':' || (hashtext(k) & ?)::text) as h from unnest(?::text[]) as k order by h
      ) as locks`,
-    [ADVISORY_LOCK_CLASS, tenant, [...keys]],
+    [ADVISORY_LOCK_CLASS, tenant, KEY_LOCK_BUCKETS - 1, [...keys]],
   );
 }
 
