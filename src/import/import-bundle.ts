@@ -306,12 +306,14 @@ async function createTargetResolver(
       }
   }
   if (pending.size > 0) {
-    const bundleKeys = new Set(planned.map((p) => p.workflow.key));
+    const idByKey = new Map(planned.map((p) => [p.workflow.key, p.workflowId]));
     for (const row of await selectAllWorkflowIds(trx, tenant)) {
-      // Rows about to be replaced or updated are already mapped through the bundle.
-      if (row.key !== null && bundleKeys.has(row.key)) continue;
-      byTarget.set(row.workflow_id, row.workflow_id);
-      if (row.key !== null) byTarget.set(computePortableWorkflowId(row.key), row.workflow_id);
+      // A row the bundle updates, skips or replaces stands for the id its key has after this
+      // import (the same, or the new one of a replace). The bundle's own mappings come first.
+      const id = (row.key !== null ? idByKey.get(row.key) : undefined) ?? row.workflow_id;
+      if (!byTarget.has(row.workflow_id)) byTarget.set(row.workflow_id, id);
+      if (row.key !== null && !byTarget.has(computePortableWorkflowId(row.key)))
+        byTarget.set(computePortableWorkflowId(row.key), id);
     }
   }
   return { resolve: (target) => byTarget.get(target) ?? byTarget.get(target.toLowerCase()), withReferences };

@@ -179,6 +179,39 @@ describeEachEngine("control.callWorkflow references", (db) => {
     expect(canonical(fromB)).to.equal(canonical(fromA));
   });
 
+  it("resolves a raw id of a workflow the bundle updates or replaces to the id it has afterwards", async () => {
+    const tenant = newTenant();
+    const first = await importBundle(db().knex, makeBundle({ workflows: [child("ref.kept")] }), { tenant });
+    const oldId = first.createdWorkflows[0]?.workflowId as string;
+    // The bundle's child carries another definition.id: only the tenant knows oldId.
+    const incomingChild = () => {
+      const c = child("ref.kept");
+      ((c.draft as Json).definition as Json).id = "00000000-0000-0000-0000-00000000d1ff";
+      for (const v of c.publishedVersions as Json[]) (v.definition as Json).id = "00000000-0000-0000-0000-00000000d1ff";
+      return c;
+    };
+    const updated = await importBundle(
+      db().knex,
+      makeBundle({ workflows: [incomingChild(), parent("ref.kept-parent", oldId)] }),
+      { tenant, onConflict: "update" },
+    );
+    expect(updated.warnings).to.deep.equal([]);
+    expect((await targetsOf(db().knex, tenant, "ref.kept-parent")).draft).to.deep.equal([oldId, oldId]);
+
+    const replaced = await importBundle(
+      db().knex,
+      makeBundle({ workflows: [incomingChild(), parent("ref.kept-parent", oldId)] }),
+      { tenant, onConflict: "replace" },
+    );
+    expect(replaced.warnings).to.deep.equal([]);
+    const newId = (await workflowRow(db().knex, tenant, "ref.kept")).workflow_id as string;
+    expect(newId).to.not.equal(oldId);
+    expect(await targetsOf(db().knex, tenant, "ref.kept-parent")).to.deep.equal({
+      draft: [newId, newId],
+      versions: [[newId, newId]],
+    });
+  });
+
   it("re-points references to a replaced workflow at its new id when both are in the bundle", async () => {
     const tenant = newTenant();
     const bundle = makeBundle({ workflows: [parent("ref.rp", CHILD_DEFINITION_ID), child("ref.rc")] });
