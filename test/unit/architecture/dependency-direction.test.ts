@@ -49,6 +49,16 @@ const IMPURE_PACKAGES = [
   "proper-lockfile",
 ];
 
+/** Reads of the environment, working directory, argv or exit, and the process object taken as a value. */
+const PROCESS_READS = [
+  /\bprocess\.env\b/,
+  /\bprocess\.cwd\s*\(/,
+  /\bprocess\.argv\b/,
+  /\bprocess\.exit\b/,
+  /\bprocess\s*\[/,
+  /[=(,:]\s*process\b(?!\s*\.)/,
+];
+
 function listTsFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
@@ -167,9 +177,7 @@ describe("architecture (HOUSE_STYLE.md)", () => {
   it("never reads process.env, process.cwd() or process.argv, nor exits, below the CLI", () => {
     const violations = files.flatMap((f) => {
       const code = stripComments(readFileSync(f, "utf8"));
-      return [/\bprocess\.env\b/, /\bprocess\.cwd\s*\(/, /\bprocess\.argv\b/, /\bprocess\.exit\b/, /\bprocess\s*\[/]
-        .filter((p) => p.test(code))
-        .map((p) => `${show(f)} uses ${p.source}`);
+      return PROCESS_READS.filter((p) => p.test(code)).map((p) => `${show(f)} uses ${p.source}`);
     });
     expect(violations).to.deep.equal([]);
   });
@@ -201,6 +209,13 @@ describe("architecture (HOUSE_STYLE.md)", () => {
         "./h.js",
         "knex",
       ]);
+    });
+
+    it("sees the process object taken as a value", () => {
+      const asValue = PROCESS_READS.at(-1) as RegExp;
+      expect(asValue.test("const { env } = process;")).to.equal(true);
+      expect(asValue.test("read(process)")).to.equal(true);
+      expect(asValue.test("used by another workflow-seeder process (waited")).to.equal(false);
     });
 
     it("ignores imports and process reads inside comments, not URLs in strings", () => {
