@@ -433,3 +433,13 @@ export async function describeAdvisoryLocks(knex: Knex): Promise<string> {
   );
   return JSON.stringify(r.rows);
 }
+
+/** Row counts of the tool's tables across all tenants (cheap, unlike a fingerprint of a big database). */
+export async function countAllRows(knex: Knex): Promise<Record<string, number>> {
+  const r = await knex.raw(
+    `select (select count(*)::int from workflow_definitions) as workflows,
+            (select count(*)::int from workflow_definition_versions) as versions,
+            (select count(*)::int from workflow_seeder_seeds) as seeds`,
+  );
+  return r.rows[0];
+}
