@@ -12,10 +12,21 @@ export const BUNDLE_FORMAT_VERSION = 1;
 /** A workflow key: the portable identity of a workflow (never its database id). */
 export const WORKFLOW_KEY_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
 
+/** True when no two items are equal JSON values (key order ignored). */
+function hasUniqueItems(items: readonly unknown[]): boolean {
+  try {
+    return new Set(items.map((i) => canonicalizeJsonCompact(i))).size === items.length;
+  } catch {
+    // An item that is not JSON at all (undefined, NaN, a function: API callers can pass anything)
+    // is already reported by the item schema.
+    return true;
+  }
+}
+
 function uniqueItems<T extends z.ZodType>(item: T) {
   return z
     .array(item)
-    .refine((items) => new Set(items.map((i) => canonicalizeJsonCompact(i))).size === items.length, {
+    .refine(hasUniqueItems, {
       error: "items must be unique",
       // Also when some items are invalid: a validator reports every problem, as Alga's Ajv
       // (allErrors) does. The value is still an array of JSON values here.

@@ -292,6 +292,9 @@ const CONTROL_STEP_SCHEMAS: Readonly<Record<string, z.ZodType>> = lookupTable({
 /** The control blocks of Workflow Runtime V2 (not node types: they have no registration). */
 export const CONTROL_BLOCKS = Object.freeze(Object.keys(CONTROL_STEP_SCHEMAS));
 
+/** Node types whose steps must have a config. */
+const CONFIG_REQUIRED: ReadonlySet<string> = new Set(["action.call", "event.wait", "time.wait"]);
+
 /**
  * One step, dispatched on `type`: a control block's own schema, or the generic node step. Nested
  * issues keep their paths relative to the step.
@@ -311,8 +314,10 @@ export const StepSchema: z.ZodType<Step> = z.unknown().transform((value, ctx): S
   let ok = result.success;
   if (!result.success) for (const i of result.error.issues) ctx.addIssue(i as never);
   const configSchema = NODE_CONFIG_SCHEMAS[type];
-  // Alga checks a node's config only when one is given, except for the wait steps (required).
-  if (configSchema && (value.config !== undefined || type === "event.wait" || type === "time.wait")) {
+  // Alga's publish checks a node's config only when it is truthy (`config: null` passes), except
+  // where a config is required: the wait steps (their step schemas) and action.call (publish
+  // refuses one without actionId and version).
+  if (configSchema && (Boolean(value.config) || CONFIG_REQUIRED.has(type))) {
     const config = configSchema.safeParse(value.config);
     if (!config.success) {
       ok = false;

@@ -390,6 +390,8 @@ function applyMutation(root: unknown, path: Path, mutation: Mutation): unknown {
   const target = last === undefined ? root : container?.[last];
   switch (mutation.kind) {
     case "set":
+      // Never past the end of an array: a hole is not a JSON value.
+      if (Array.isArray(container) && typeof last === "number" && last >= container.length) break;
       if (typeof container === "object" && container !== null && last !== undefined)
         container[last] = structuredClone(mutation.value);
       break;

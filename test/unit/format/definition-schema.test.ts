@@ -369,8 +369,20 @@ describe("validateWorkflowDefinition", () => {
       }
     });
 
-    it("does not check the config of a node step that has none (Alga checks config only when given)", () => {
-      expect(validateWorkflowDefinition(withStep({ id: "x", type: "state.set" })).ok).to.equal(true);
+    it("does not check a node step's config when it is absent or falsy (as Alga's publish), except where it is required", () => {
+      for (const config of [undefined, null, false, 0, ""])
+        expect(
+          validateWorkflowDefinition(withStep({ id: "x", type: "state.set", config })).ok,
+          String(config),
+        ).to.equal(true);
+      for (const type of ["action.call", "event.wait", "time.wait"])
+        for (const config of [undefined, null]) {
+          const problems = problemsOf(withStep({ id: "x", type, config }));
+          expect(
+            problems.map((p) => p.path),
+            `${type} ${config}`,
+          ).to.include("/steps/1/config");
+        }
     });
 
     it("accepts an expression with an empty source (a draft in progress) and keeps extra keys", () => {

@@ -5,6 +5,7 @@ import {
   type PathProblem,
   renderIssueMessage as renderMessage,
 } from "../../../src/errors.js";
+import { WorkflowBundleSchema } from "../../../src/format/bundle-schema.js";
 import {
   collectDuplicates,
   locateOffset,
@@ -382,6 +383,16 @@ describe("validateBundle: the bundle schema", () => {
         "/workflows/0/dependencies/nodeTypes/2",
       ]);
     });
+  });
+
+  it("does not throw on values that are not JSON (API callers can pass anything): they are schema problems", () => {
+    const bundle = makeBundle({
+      workflows: [makeWorkflow({ nodeTypes: [Number.NaN, Number.NaN, undefined], schemaRefs: [() => 1, 1n] })],
+    });
+    expect(() => WorkflowBundleSchema.safeParse(bundle)).to.not.throw();
+    expect(WorkflowBundleSchema.safeParse(bundle).success).to.equal(false);
+    expect(() => validateBundle(bundle)).to.not.throw();
+    expect(validateBundle(bundle).ok).to.equal(false);
   });
 
   it("requires at least one workflow (minItems 1)", () => {
