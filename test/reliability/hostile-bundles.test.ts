@@ -25,13 +25,16 @@ import { countFigure, recordFigure } from "./report.js";
 import {
   type ApiServer,
   apiRequest,
+  errorCodeOf,
   generateBundle,
   generateKeys,
   makeTempDir,
   newTenant,
+  parseJsonOutput,
   readSeedRecords,
   readTenantWorkflows,
   removeTempDirs,
+  runCliProcess,
   startApi,
 } from "./support.js";
 
@@ -88,6 +91,13 @@ function assertModel(rendered: RenderedCase, refused: readonly Issue[] | null): 
   if (expected === null) return;
   expect(refused, `must be refused (${expected.reason}) but was accepted`).to.not.equal(null);
   if (expected.code && refused) expect(refused[0]?.code, expected.reason).to.equal(expected.code);
+}
+
+/** Bundle text with bytes that are not UTF-8 inside a description (read as U+FFFD, so it imports). */
+function withInvalidUtf8(text: string): Buffer {
+  const at = Buffer.byteLength(text.slice(0, text.indexOf("Generated workflow") + "Generated ".length));
+  const bytes = Buffer.from(text);
+  return Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff, 0xc3, 0x28]), bytes.subarray(at)]);
 }
 
 /** A short description of a case for failure messages (fast-check prints the case itself too). */
@@ -153,6 +163,82 @@ describe("reliability: hostile bundles", function () {
     await db?.close();
     await removeTempDirs();
     assertNoPollution();
+  });
+
+  it("CLI: hostile files through import --each and validate give documented codes per file, no stack trace, nothing partial", async () => {
+    const dir = await makeTempDir("wfs-rel-cli-");
+    const text = (key: string) => canonicalizeJson(generateBundle([{ key }]));
+    const state = (key: string, raw: string) => text(key).replaceAll('"state": "STARTED"', `"state": ${raw}`);
+    const files: Record<string, { bytes: string | Buffer; ok: boolean }> = {
+      deep: { bytes: state("cli.deep", `${"[".repeat(20_000)}1${"]".repeat(20_000)}`), ok: false },
+      overflow: { bytes: state("cli.overflow", "1e309"), ok: false },
+      "overflow-in-dependencies": {
+        bytes: text("cli.dep").replace('"nodeTypes": [', '"nodeTypes": [1e309, '),
+        ok: false,
+      },
+      nul: { bytes: state("cli.nul", '"a\\u0000b"'), ok: false },
+      surrogate: { bytes: state("cli.surrogate", '"a\\ud800b"'), ok: false },
+      proto: { bytes: state("cli.proto", '"S", "__proto__": {"polluted": true}'), ok: false },
+      truncated: { bytes: text("cli.truncated").slice(0, 400), ok: false },
+      root: { bytes: "[1, 2, 3]", ok: false },
+      "invalid-utf8": { bytes: withInvalidUtf8(text("cli.utf8")), ok: true },
+      "huge-string": {
+        bytes: text("cli.huge").replace('"name": "cli.huge"', `"name": "${"x".repeat(5_000_000)}"`),
+        ok: true,
+      },
+      "duplicate-member": {
+        bytes: text("cli.dup").replace('"formatVersion": 1', '"formatVersion": 2, "formatVersion": 1'),
+        ok: true,
+      },
+    };
+    const paths: string[] = [];
+    for (const [name, f] of Object.entries(files)) {
+      const path = join(dir, `${name}.json`);
+      await writeFile(path, f.bytes);
+      paths.push(path);
+    }
+    const tenant = newTenant();
+    const before = await fingerprint(db.knex);
+    // import --each reads every file before importing: a file that is not JSON stops the command
+    // (checked on its own below), so the batch holds the files that parse.
+    const parsable = paths.filter((p) => !p.endsWith("truncated.json"));
+    const url = db.url as string;
+    for (const args of [
+      ["import", "--each", ...parsable, "--database-url", url, "--tenant", tenant],
+      ["validate", ...paths],
+    ]) {
+      const exit = await runCliProcess([...args, "--json"]);
+      countFigure("cases.hostile.cli", paths.length);
+      expect(exit.code, exit.stderr).to.equal(1);
+      expect(exit.stderr + exit.stdout).to.not.match(/unexpected error|INTERNAL_ERROR|\n\s+at \S.*:\d+:\d+\)?\n/);
+      const out = parseJsonOutput<{
+        files: { file: string; ok: boolean; error?: { code: string }; issues?: { code: string }[] }[];
+      }>(exit);
+      expect(out.files, exit.stdout.slice(0, 1000)).to.be.an("array");
+      expect(out.files.map((f) => f.file)).to.deep.equal(args[0] === "import" ? parsable : paths);
+      for (const f of out.files) {
+        const name = f.file.slice(dir.length + 1, -".json".length);
+        const code = f.error?.code ?? f.issues?.[0]?.code;
+        const expectedOk = files[name]?.ok === true;
+        expect(f.ok, `${args[0]} ${name}: ${code}`).to.equal(expectedOk);
+        if (!f.ok) expect(BUNDLE_CODES.has(code ?? ""), `${args[0]} ${name}: ${code}`).to.equal(true);
+      }
+    }
+    const truncated = await runCliProcess([
+      "import",
+      join(dir, "truncated.json"),
+      "--database-url",
+      url,
+      "--tenant",
+      tenant,
+      "--json",
+    ]);
+    expect(truncated.code).to.equal(1);
+    expect(errorCodeOf(truncated)).to.equal("INVALID_JSON");
+    const stored = await readTenantWorkflows(db.knex, tenant);
+    expect([...stored.keys()].sort()).to.deep.equal(["cli.dup", "cli.huge", "cli.utf8"]);
+    const after = await fingerprint(db.knex);
+    for (const table of ["workflow_seeder_seeds", "workflow_runs"]) expect(after[table]).to.equal(before[table]);
   });
 
   it(`offline: checkBundleText on ${RUNS.offline} mutated bundles refuses with documented codes, never throws`, () => {

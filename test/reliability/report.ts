@@ -43,10 +43,12 @@ after(function writeReliabilityReport() {
     .filter(([k]) => k.startsWith("cases.hostile."))
     .reduce((sum, [, v]) => sum + (typeof v === "number" ? v : 0), 0);
   const crash = figureOf("crash.import.points") + figureOf("crash.seed.points");
-  const concurrent = figureOf("concurrency.processes") + figureOf("concurrency.requests");
+  const processes = figureOf("concurrency.processes");
+  const requests = figureOf("concurrency.requests");
   const elapsedS = Math.round((Date.now() - started) / 100) / 10;
+  const status = failedTests === 0 ? "all held" : `${failedTests} FAILED`;
   console.warn(
-    `reliability: ${hostile} hostile cases, ${crash} crash points, ${concurrent} concurrent runs, ${figureOf("faults.injected")} injected faults, ${failedTests === 0 ? "all held" : `${failedTests} FAILED`} (${elapsedS} s)`,
+    `reliability: ${hostile} hostile cases, ${crash} crash points, ${processes + requests} concurrent runs (${processes} processes, ${requests} requests/calls), ${figureOf("faults.injected")} injected faults, ${figureOf("isolation.attempts")} isolation probes, ${figureOf("sql.probes")} SQL probes: ${status} (${elapsedS} s)`,
   );
   try {
     writeFileSync(REPORT_PATH, `${JSON.stringify({ elapsedS, failedTests, ...sorted }, null, 2)}\n`);
