@@ -1,12 +1,16 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
-import { checkBundle } from "../../../src/catalog/check-bundle.js";
-import { isWorkflowSeederError, type WorkflowSeederError } from "../../../src/errors.js";
-import { canonicalizeJson } from "../../../src/format/canonical-json.js";
-import { importBundle } from "../../../src/import/import-bundle.js";
-import { baselineSeeds, createSeedFile, exportToSeed } from "../../../src/seeder/seed-baseline.js";
-import { applySeeds, readSeedStatus } from "../../../src/seeder/seed-runner.js";
+import {
+  applySeeds,
+  baselineSeeds,
+  canonicalizeJson,
+  checkBundle,
+  createSeedFile,
+  exportToSeed,
+  importBundle,
+  readSeedStatus,
+} from "../../../src/index.js";
 import {
   BASIC_SEEDS,
   fixtureBundle,
@@ -21,19 +25,10 @@ import {
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { rejection } from "./expect-rejection.js";
 import { exportTenantText, readSeedRows, readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
-
-async function rejection(promise: Promise<unknown>): Promise<WorkflowSeederError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isWorkflowSeederError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a WorkflowSeederError, the call succeeded");
-}
 
 describeEachEngine("seeder: baseline, export --seed, new", (db) => {
   after(removeTempDirs);

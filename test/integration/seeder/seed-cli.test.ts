@@ -5,8 +5,7 @@
 import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
-import { hashCanonicalJson } from "../../../src/format/checksum.js";
-import { importBundle } from "../../../src/import/import-bundle.js";
+import { hashCanonicalJson, importBundle } from "../../../src/index.js";
 import {
   BASIC_SEEDS,
   fixtureBundle,

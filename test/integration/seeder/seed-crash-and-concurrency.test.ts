@@ -4,7 +4,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { expect } from "chai";
-import { acquireSeedLock } from "../../../src/seeder/seed-records.js";
 import {
   BASIC_SEEDS,
   LATER_SEED,
@@ -136,9 +135,14 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const dir = await makeSeedDir();
     const tenant = newTenant();
     const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string, "--json"];
-    const holder = await pg.knex.transaction();
+    // a seeder paused inside its first seed's transaction holds the tenant's lock
+    const holder = startUntil(
+      args,
+      { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "60000" },
+      /paused before recording/,
+    );
     try {
-      await acquireSeedLock(holder, tenant);
+      await holder.reached;
       const waited = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" } });
       expect(waited.code).to.equal(1);
       const error = (
@@ -153,13 +157,14 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
       });
       expect(other.code, other.stderr).to.equal(0);
     } finally {
-      await holder.rollback();
+      holder.child.kill("SIGKILL");
+      await holder.exited;
     }
     expect(await readSeedRows(pg.knex, tenant)).to.deep.equal([]);
     const bad = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "soon" } });
     expect(bad.code).to.equal(2);
     expect((JSON.parse(bad.stdout) as { error: { code: string } }).error.code).to.equal("INVALID_ARGUMENT");
-    const after = await runCli(args, { env: CLEAN_ENV });
+    const after = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "20000" } });
     expect(after.code, after.stderr).to.equal(0);
     expect(await readSeedRows(pg.knex, tenant)).to.have.length(2);
   });

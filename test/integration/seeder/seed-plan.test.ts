@@ -1,8 +1,5 @@
 import { expect } from "chai";
-import { isWorkflowSeederError, type WorkflowSeederError } from "../../../src/errors.js";
-import { importBundle } from "../../../src/import/import-bundle.js";
-import { planSeeds } from "../../../src/seeder/seed-plan.js";
-import { applySeeds } from "../../../src/seeder/seed-runner.js";
+import { applySeeds, importBundle, planSeeds } from "../../../src/index.js";
 import {
   BASIC_SEEDS,
   fixtureBundle,
@@ -15,19 +12,10 @@ import {
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { rejection } from "./expect-rejection.js";
 import { readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
-
-async function rejection(promise: Promise<unknown>): Promise<WorkflowSeederError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isWorkflowSeederError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a WorkflowSeederError, the call succeeded");
-}
 
 describeEachEngine("seeder: plan (up --dry-run)", (db) => {
   after(removeTempDirs);

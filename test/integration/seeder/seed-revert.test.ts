@@ -1,9 +1,5 @@
 import { expect } from "chai";
-import { isWorkflowSeederError, type WorkflowSeederError } from "../../../src/errors.js";
-import { importBundle } from "../../../src/import/import-bundle.js";
-import { baselineSeeds } from "../../../src/seeder/seed-baseline.js";
-import { revertSeeds } from "../../../src/seeder/seed-revert.js";
-import { applySeeds, readSeedStatus } from "../../../src/seeder/seed-runner.js";
+import { applySeeds, baselineSeeds, importBundle, readSeedStatus, revertSeeds } from "../../../src/index.js";
 import {
   BASIC_SEEDS,
   fixtureBundle,
@@ -15,20 +11,11 @@ import {
   seedName,
 } from "../../fixtures/seed-kit.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { rejection } from "./expect-rejection.js";
 import { exportTenantText, readSeedRows, readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
 const ALL_SEEDS = { ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED };
-
-async function rejection(promise: Promise<unknown>): Promise<WorkflowSeederError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isWorkflowSeederError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a WorkflowSeederError, the call succeeded");
-}
 
 describeEachEngine("seeder: down", (db) => {
   after(removeTempDirs);

@@ -1,12 +1,8 @@
+import { readFileSync } from "node:fs";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
-import { isWorkflowSeederError, type WorkflowSeederError } from "../../../src/errors.js";
-import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../../../src/format/checksum.js";
-import { importBundle } from "../../../src/import/import-bundle.js";
-import { revertSeeds } from "../../../src/seeder/seed-revert.js";
-import { applySeeds, readSeedStatus } from "../../../src/seeder/seed-runner.js";
-import { TOOL_VERSION } from "../../../src/version.js";
+import { applySeeds, hashCanonicalJson, importBundle, readSeedStatus, revertSeeds } from "../../../src/index.js";
 import {
   BASIC_SEEDS,
   fixtureBundle,
@@ -19,19 +15,11 @@ import {
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { rejection } from "./expect-rejection.js";
 import { exportTenantText, readSeedRows, readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
-
-async function rejection(promise: Promise<unknown>): Promise<WorkflowSeederError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isWorkflowSeederError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected a WorkflowSeederError, the call succeeded");
-}
+const PACKAGE_VERSION = (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
 
 describeEachEngine("seeder: up and status", (db) => {
   after(removeTempDirs);
@@ -68,8 +56,8 @@ describeEachEngine("seeder: up and status", (db) => {
       [tenant],
     );
     for (const r of records.rows) {
-      expect(r.checksum_algorithm).to.equal(CHECKSUM_ALGORITHM);
-      expect(r.tool_version).to.equal(TOOL_VERSION);
+      expect(r.checksum_algorithm).to.equal("sha256-canonical-json-v1");
+      expect(r.tool_version).to.equal(PACKAGE_VERSION);
       expect(new Date(r.applied_at).toISOString()).to.equal("2026-03-01T00:00:00.000Z");
     }
     const after = await readSeedStatus(db().knex, { dir, tenant });

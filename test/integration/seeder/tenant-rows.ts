@@ -1,7 +1,6 @@
 /** Reads what the seeder wrote for one tenant, for assertions. */
 import type { Knex } from "knex";
-import { exportBundle } from "../../../src/export/export-bundle.js";
-import { canonicalizeJson } from "../../../src/format/canonical-json.js";
+import { canonicalizeJson, exportBundle } from "../../../src/index.js";
 
 /** One workflow row of a tenant: what tests compare. */
 export interface WorkflowSummary {

@@ -1,14 +1,15 @@
 import { resolve } from "node:path";
 import { expect } from "chai";
 import type { Knex } from "knex";
-import { importBundle } from "../../../src/import/import-bundle.js";
-import { applySeeds, readSeedStatus } from "../../../src/seeder/seed-runner.js";
 import {
+  applySeeds,
   computeFixtureWorkflowId,
+  importBundle,
   loadWorkflowFixtures,
   openFixtureTransaction,
+  readSeedStatus,
   resetWorkflowFixtures,
-} from "../../../src/seeder/workflow-fixtures.js";
+} from "../../../src/index.js";
 import {
   BASIC_SEEDS,
   fixtureBundle,
