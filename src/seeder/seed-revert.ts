@@ -7,6 +7,7 @@ import { fail } from "../errors.js";
 import { exportBundle } from "../export/export-bundle.js";
 import { hashCanonicalJson } from "../format/checksum.js";
 import { applyWorkflows } from "../import/import-bundle.js";
+import { parseSeedFileName, SEED_SUFFIX } from "./seed-files.js";
 import {
   acquireSeedLock,
   DEFAULT_SEED_LOCK_TIMEOUT_MS,
@@ -43,7 +44,12 @@ function choose(records: readonly SeedRecord[], options: RevertSeedsOptions): Se
   const newestFirst = [...records].reverse();
   if (options.to !== undefined) {
     const to = options.to;
-    const target = records.find((r) => r.name === to || `${r.name}.bundle.json` === to || r.name.startsWith(`${to}.`));
+    const target = records.find(
+      (r) =>
+        r.name === to ||
+        `${r.name}${SEED_SUFFIX}` === to ||
+        parseSeedFileName(`${r.name}${SEED_SUFFIX}`)?.version === to,
+    );
     if (!target) fail("SEED_NOT_FOUND", { name: to, dir: "(applied seeds)" });
     return newestFirst.filter((r) => r.name >= target.name);
   }

@@ -65,6 +65,25 @@ describeEachEngine("seeder: down", (db) => {
     expect([...(await readWorkflows(db().knex, tenant)).keys()]).to.deep.equal(["fixture.alpha", "fixture.beta"]);
   });
 
+  it("--to accepts a seed's name, file name or version prefix, whatever its separator", async () => {
+    const dir = await makeSeedDir({
+      "001-alpha.bundle.json": fixtureBundle([{ key: "fixture.alpha" }]),
+      "002_beta.bundle.json": fixtureBundle([{ key: "fixture.beta" }]),
+      "003.gamma.bundle.json": fixtureBundle([{ key: "fixture.gamma" }]),
+    });
+    const tenant = newTenant();
+    await applySeeds(db().knex, { dir, tenant });
+    expect((await revertSeeds(db().knex, { tenant, to: "003" })).reverted.map((r) => r.name)).to.deep.equal([
+      "003.gamma",
+    ]);
+    expect((await revertSeeds(db().knex, { tenant, to: "002" })).reverted.map((r) => r.name)).to.deep.equal([
+      "002_beta",
+    ]);
+    expect(
+      (await revertSeeds(db().knex, { tenant, to: "001-alpha.bundle.json" })).reverted.map((r) => r.name),
+    ).to.deep.equal(["001-alpha"]);
+  });
+
   it("a workflow changed after seeding blocks the revert (SEED_REVERT_BLOCKED naming it) unless force", async () => {
     const dir = await makeSeedDir();
     const tenant = newTenant();
