@@ -307,6 +307,10 @@ async function writeSeed(
       previous: prior ? (prior.previous ?? null) : (before.get(w.key) ?? null),
     };
   });
+  // A re-applied seed that no longer ships a key keeps the entry of its first application: the
+  // workflow it created stays the seeder's (later seeds may update it, down removes it).
+  const shipped = new Set(keys);
+  for (const w of previousRecord?.workflows ?? []) if (!shipped.has(w.key)) workflows.push(w);
   const record: SeedRecord = {
     name: seed.name,
     checksum: seed.checksum,

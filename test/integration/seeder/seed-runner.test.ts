@@ -195,6 +195,28 @@ describeEachEngine("seeder: up and status", (db) => {
       expect((await readWorkflows(db().knex, tenant)).size).to.equal(0);
     });
 
+    it("reapply of a seed that no longer ships a key it created: the workflow stays the seeder's", async () => {
+      const dir = await makeSeedDir();
+      const tenant = newTenant();
+      await applySeeds(db().knex, { dir, tenant });
+      const betaId = (await readWorkflows(db().knex, tenant)).get("fixture.beta")?.workflowId;
+      await writeSeeds(dir, { [FIRST]: fixtureBundle([{ key: "fixture.alpha", description: "Alone now." }]) });
+      await applySeeds(db().knex, { dir, tenant, onChange: "reapply" });
+      expect((await readWorkflows(db().knex, tenant)).get("fixture.beta")?.workflowId).to.equal(betaId);
+      // a later seed may still ship beta (no WORKFLOW_KEY_CONFLICT), in place
+      await writeSeeds(dir, {
+        "2026-02-01T09.20.00.beta-v2.bundle.json": fixtureBundle([{ key: "fixture.beta", description: "Beta 2." }]),
+      });
+      await applySeeds(db().knex, { dir, tenant });
+      expect((await readWorkflows(db().knex, tenant)).get("fixture.beta")).to.include({
+        workflowId: betaId,
+        description: "Beta 2.",
+      });
+      // and down removes what the seed created, beta included
+      await revertSeeds(db().knex, { tenant, to: FIRST });
+      expect((await readWorkflows(db().knex, tenant)).size).to.equal(0);
+    });
+
     it("warn: applies pending seeds, reports SEED_CHECKSUM_MISMATCH as a warning, leaves the modified seed alone", async () => {
       const { dir, tenant, modified } = await appliedThenModified();
       await rm(join(dir, LATER_SEED_FILE));
