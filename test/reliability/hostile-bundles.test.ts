@@ -29,6 +29,7 @@ import {
   generateBundle,
   generateKeys,
   makeTempDir,
+  markWrites,
   newTenant,
   parseJsonOutput,
   readSeedRecords,
@@ -36,6 +37,7 @@ import {
   removeTempDirs,
   runCliProcess,
   startApi,
+  writesSince,
 } from "./support.js";
 
 /** The fixed seed of every property in this file. */
@@ -156,6 +158,17 @@ describe("reliability: hostile bundles", function () {
     recordFigure("hostile.bases", bases.length);
     db = await createPostgresDatabase();
     api = await startApi(db.knex);
+    // The "nothing written" detector must see a write, an update and a delete.
+    const probe = newTenant();
+    const mark = await markWrites(db.knex);
+    await importBundle(db.knex, generateBundle([{ key: "probe" }]), { tenant: probe });
+    expect(await writesSince(db.knex, mark)).to.have.length.greaterThan(0);
+    const updated = await markWrites(db.knex);
+    await db.knex.raw("update workflow_definitions set description = 'x' where tenant = ?", [probe]);
+    expect(await writesSince(db.knex, updated)).to.have.length(1);
+    const deleted = await markWrites(db.knex);
+    await db.knex.raw("delete from workflow_definitions where tenant = ?", [probe]);
+    expect(await writesSince(db.knex, deleted)).to.have.length(2);
   });
 
   after(async () => {
@@ -275,7 +288,7 @@ describe("reliability: hostile bundles", function () {
       fc.asyncProperty(hostileCase(bases.length), async (c) => {
         const rendered = renderCase(bases, c);
         const tenant = newTenant();
-        const before = await fingerprint(db.knex);
+        const mark = await markWrites(db.knex);
         const parsed = parseJsonText(rendered.text);
         let refused: readonly Issue[] | null = parsed.ok ? null : parsed.issues;
         if (parsed.ok) {
@@ -292,7 +305,7 @@ describe("reliability: hostile bundles", function () {
         assertModel(rendered, refused);
         if (refused) {
           assertRefusal(refused, BUNDLE_CODES, describeCase(c));
-          expect(await fingerprint(db.knex), "a refused import wrote something").to.deep.equal(before);
+          expect(await writesSince(db.knex, mark), "a refused import wrote something").to.deep.equal([]);
           return;
         }
         accepted++;
@@ -309,7 +322,7 @@ describe("reliability: hostile bundles", function () {
       fc.asyncProperty(hostileCase(bases.length), async (c) => {
         const rendered = renderCase(bases, c);
         const tenant = newTenant();
-        const before = await fingerprint(db.knex);
+        const mark = await markWrites(db.knex);
         const answer = await apiRequest(api.url, "/api/workflow-definitions/import", {
           tenant,
           body: rendered.bytes,
@@ -327,7 +340,7 @@ describe("reliability: hostile bundles", function () {
           answer.status === 413 ? answer.code === "PAYLOAD_TOO_LARGE" : BUNDLE_CODES.has(answer.code ?? ""),
           answer.text.slice(0, 500),
         ).to.equal(true);
-        expect(await fingerprint(db.knex), "a refused request wrote something").to.deep.equal(before);
+        expect(await writesSince(db.knex, mark), "a refused request wrote something").to.deep.equal([]);
       }),
       { seed: SEED + 2, numRuns: RUNS.http, endOnFailure: true },
     );
@@ -342,7 +355,7 @@ describe("reliability: hostile bundles", function () {
         const dir = await makeTempDir("wfs-rel-seed-");
         await writeFile(join(dir, "2026-01-26T00.00.00.hostile.bundle.json"), rendered.bytes);
         const tenant = newTenant();
-        const before = await fingerprint(db.knex);
+        const mark = await markWrites(db.knex);
         let refused: readonly Issue[] | null = null;
         try {
           await applySeeds(db.knex, { dir, tenant });
@@ -365,7 +378,7 @@ describe("reliability: hostile bundles", function () {
             expect(i.code, renderIssueMessage(i).slice(0, 300)).to.equal("INVALID_SEED_BUNDLE");
             if (i.code === "INVALID_SEED_BUNDLE") assertRefusal([i.details.issue], BUNDLE_CODES, describeCase(c));
           }
-          expect(await fingerprint(db.knex), "a refused seed wrote something").to.deep.equal(before);
+          expect(await writesSince(db.knex, mark), "a refused seed wrote something").to.deep.equal([]);
           return;
         }
         accepted++;

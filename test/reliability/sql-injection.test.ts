@@ -180,7 +180,7 @@ describe("reliability: SQL injection", function () {
   });
 
   it("tenant values with SQL are refused as INVALID_TENANT, echoed verbatim (flag, environment, x-tenant-id header)", async () => {
-    for (const payload of HEADER_SAFE.slice(0, 8)) {
+    for (const payload of HEADER_SAFE.slice(0, 5)) {
       const flag = await runCliProcess(["export", "--all", "--database-url", url, "--tenant", payload, "--json"]);
       expect(flag.code).to.equal(2);
       expectVerbatimRefusal(flag, "INVALID_TENANT", (d) => d.received, payload);
@@ -204,31 +204,13 @@ describe("reliability: SQL injection", function () {
   it("export selections with SQL: --key and --workflow-id are WORKFLOW_NOT_FOUND listing the values verbatim", async () => {
     const tenant = newTenant();
     await importBundle(db.knex, generateBundle([{ key: "present" }]), { tenant });
-    for (const payload of HEADER_SAFE.slice(0, 6)) {
-      const byKey = await runCliProcess([
-        "export",
-        "--key",
-        payload,
-        "--database-url",
-        url,
-        "--tenant",
-        tenant,
-        "--json",
-      ]);
-      expectVerbatimRefusal(byKey, "WORKFLOW_NOT_FOUND", (d) => d.keys, [payload]);
-      const byId = await runCliProcess([
-        "export",
-        "--workflow-id",
-        payload,
-        "--database-url",
-        url,
-        "--tenant",
-        tenant,
-        "--json",
-      ]);
-      expectVerbatimRefusal(byId, "WORKFLOW_NOT_FOUND", (d) => d.workflowIds, [payload]);
-      probes += 2;
-    }
+    const keys = HEADER_SAFE.flatMap((payload) => ["--key", payload]);
+    const byKey = await runCliProcess(["export", ...keys, "--database-url", url, "--tenant", tenant, "--json"]);
+    expectVerbatimRefusal(byKey, "WORKFLOW_NOT_FOUND", (d) => d.keys, HEADER_SAFE);
+    const ids = HEADER_SAFE.flatMap((payload) => ["--workflow-id", payload]);
+    const byId = await runCliProcess(["export", ...ids, "--database-url", url, "--tenant", tenant, "--json"]);
+    expectVerbatimRefusal(byId, "WORKFLOW_NOT_FOUND", (d) => d.workflowIds, HEADER_SAFE);
+    probes += 2 * HEADER_SAFE.length;
   });
 
   it("HTTP query parameters and path segments with SQL (and NUL) are refused or not found, never executed, never 500", async () => {

@@ -443,3 +443,50 @@ export async function countAllRows(knex: Knex): Promise<Record<string, number>> 
   );
   return r.rows[0];
 }
+
+const WRITABLE_TABLES = [
+  "workflow_definitions",
+  "workflow_definition_versions",
+  "workflow_runs",
+  "workflow_run_steps",
+  "workflow_run_waits",
+  "workflow_action_invocations",
+  "workflow_seeder_seeds",
+] as const;
+
+/** A point in a database's write history: a fresh transaction id and every table's row count. */
+export interface WriteMark {
+  xid: string;
+  counts: Record<string, number>;
+}
+
+/**
+ * Marks the database's write history. With {@link writesSince}, proves "nothing written" without
+ * hashing every row (a fingerprint of a database holding 5 MB strings is slow): a written row has
+ * a newer xmin, a deleted one changes a count.
+ */
+export async function markWrites(knex: Knex): Promise<WriteMark> {
+  const r = await knex.raw(
+    `select (txid_current() % 4294967296)::text as xid, ${WRITABLE_TABLES.map((t) => `(select count(*)::int from ${t}) as "${t}"`).join(", ")}`,
+  );
+  const { xid, ...counts } = r.rows[0];
+  return { xid, counts };
+}
+
+/** What changed since the mark: tables whose count changed or that hold rows written after it. */
+export async function writesSince(knex: Knex, mark: WriteMark): Promise<string[]> {
+  const r = await knex.raw(
+    `select ${WRITABLE_TABLES.map(
+      (t) =>
+        `(select count(*)::int from ${t}) as "${t}", (select count(*)::int from ${t} where xmin::text::bigint > ?::bigint) as "${t}:newer"`,
+    ).join(", ")}`,
+    WRITABLE_TABLES.map(() => mark.xid),
+  );
+  const row = r.rows[0] as Record<string, number>;
+  const changed: string[] = [];
+  for (const t of WRITABLE_TABLES) {
+    if (row[t] !== mark.counts[t]) changed.push(`${t}: ${mark.counts[t]} -> ${row[t]} rows`);
+    if ((row[`${t}:newer`] ?? 0) > 0) changed.push(`${t}: ${row[`${t}:newer`]} rows written`);
+  }
+  return changed;
+}
