@@ -38,7 +38,10 @@ async function runFmt(args: FmtArgs): Promise<number> {
     const canonical = canonicalizeJson(json.value);
     if (canonical === text) continue;
     changed.push(file);
-    if (!args.check) await writeFile(file, canonical);
+    if (!args.check)
+      await writeFile(file, canonical).catch((error: Error) => {
+        throw errorOf("FILE_WRITE_ERROR", { file, reason: error.message });
+      });
   }
   if (args.check && changed.length > 0) throw errorOf("NOT_CANONICAL", { files: changed });
   if (args.json) printJson({ files: files.length, [args.check ? "notCanonical" : "rewritten"]: changed });
@@ -59,7 +62,9 @@ async function runSchema(args: SchemaArgs): Promise<number> {
   const path = resolve(process.cwd(), BUNDLE_JSON_SCHEMA_PATH);
   if (args.write) {
     const { writeFile } = await import("node:fs/promises");
-    await writeFile(path, text);
+    await writeFile(path, text).catch((error: Error) => {
+      throw errorOf("FILE_WRITE_ERROR", { file: path, reason: error.message });
+    });
     say(`wrote ${BUNDLE_JSON_SCHEMA_PATH}`);
   } else if (args.check) {
     const { readTextFile } = await import("../../src/import/read-files.js");
