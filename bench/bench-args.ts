@@ -12,11 +12,14 @@ export interface BenchArgs {
   corpusDir: string;
 }
 
-/** Parses the bench's arguments (pure). */
+/**
+ * Parses the bench's arguments (pure). Defaults: scale 10 (1 with `--quick`), the local server, and
+ * the corpus next to the project (`<projectDir>/../shared/corpus/alga`).
+ */
 export function parseBenchArgs(
   argv: readonly string[],
   env: Record<string, string | undefined>,
-  cwd: string,
+  projectDir: string,
 ): BenchArgs {
   const args: BenchArgs = {
     json: false,
@@ -25,7 +28,7 @@ export function parseBenchArgs(
     rounds: null,
     only: null,
     serverUrl: env.BENCH_DATABASE_URL ?? env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
-    corpusDir: resolve(env.WORKFLOW_SEEDER_CORPUS ?? join(cwd, "..", "shared", "corpus", "alga")),
+    corpusDir: resolve(env.WORKFLOW_SEEDER_CORPUS ?? join(projectDir, "..", "shared", "corpus", "alga")),
   };
   let scaleGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -46,7 +49,7 @@ export function parseBenchArgs(
       if (!Number.isInteger(args.rounds) || args.rounds < 1) throw new Error("--rounds must be a positive integer");
     } else if (arg === "--only") args.only = value().split(",");
     else if (arg === "--database-url") args.serverUrl = value();
-    else if (arg === "--corpus") args.corpusDir = resolve(cwd, value());
+    else if (arg === "--corpus") args.corpusDir = resolve(projectDir, value());
     else
       throw new Error(
         `unknown option ${arg} (known: --json --quick --scale 1|10 --rounds N --only ids --database-url --corpus)`,

@@ -1,7 +1,8 @@
 /**
- * `npm run bench [-- --json] [-- --quick] [-- --scale 1|10] [-- --only 1a,3] [-- --rounds N]`: runs
- * every scenario of issue 7 and prints a table (or exactly one JSON document on stdout with
- * `--json`). Progress goes to stderr. The bench's CLI: the only bench file that reads argv or env.
+ * `npm run bench [-- --quick --scale 1|10 --only 1a,3 --rounds N --json]`: runs every scenario of
+ * issue 7 and prints a table, or with `--json` exactly one JSON document on stdout (run npm with
+ * `-s`, or npm prints its script banner on stdout too). Progress goes to stderr. The bench's CLI:
+ * the only bench file that reads argv or env.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
