@@ -189,7 +189,8 @@ const RENDERERS: Renderers = {
       d.workflowIds.length ? `workflow ids ${listNames(d.workflowIds)}` : "",
       d.keys.length ? `keys ${listNames(d.keys)}` : "",
     ].filter(Boolean);
-    if (what.length === 0) return `tenant ${d.tenant} has no workflows to export. Check the tenant (--tenant) and the database.`;
+    if (what.length === 0)
+      return `tenant ${d.tenant} has no workflows to export. Check the tenant (--tenant) and the database.`;
     return `no workflow in tenant ${d.tenant} has ${what.join(" or ")}. Check the tenant (--tenant) and the ids or keys (\`workflow-seeder export --all\` lists what exists).`;
   },
   WORKFLOW_WITHOUT_KEY: (d) =>
