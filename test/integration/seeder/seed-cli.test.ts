@@ -35,6 +35,11 @@ function json(result: CliResult): Record<string, unknown> {
   }
 }
 
+/** Asserts the exit code, showing what the process printed when it differs. */
+function expectExit(result: CliResult, code: number): void {
+  expect(result.code, `stderr:\n${result.stderr}\nstdout:\n${result.stdout}`).to.equal(code);
+}
+
 function errorOf(result: CliResult): { code: string; details: Record<string, unknown> } {
   return (json(result) as { error: { code: string; details: Record<string, unknown> } }).error;
 }
@@ -87,7 +92,7 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(pending.code, pending.stderr).to.equal(2);
     expect(pending.stderr).to.match(new RegExp(`pending\\s+${seedName(FIRST).replace(/\./g, "\\.")}`));
     // without the flag, pending seeds are not an error
-    expect((await seeder("status", dir, tenant)).code).to.equal(0);
+    expectExit(await seeder("status", dir, tenant), 0);
 
     await seeder("up", dir, tenant);
     const clean = await seeder("status", dir, tenant, "--detailed-exitcode");
@@ -122,7 +127,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const before = await fingerprint(db().knex, tenant);
 
     const refused = await seeder("up", dir, tenant, "--json");
-    expect(refused.code).to.equal(1);
+    expectExit(refused, 1);
     expect(errorOf(refused)).to.deep.include({
       code: "SEED_CHECKSUM_MISMATCH",
       details: {
@@ -136,7 +141,7 @@ describe("seeder CLI on PostgreSQL", function () {
       },
     });
     const human = await seeder("up", dir, tenant);
-    expect(human.code).to.equal(1);
+    expectExit(human, 1);
     expect(human.stderr).to.include("[SEED_CHECKSUM_MISMATCH]");
     expect(human.stderr).to.include(seedName(SECOND));
     expect(await fingerprint(db().knex, tenant)).to.deep.equal(before);
@@ -152,7 +157,7 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(reapplied.stderr).to.include("(re-applied)");
     expect(reapplied.stderr).to.match(/updated\s+fixture\.gamma/);
     expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")?.description).to.equal("Edited.");
-    expect((await seeder("status", dir, tenant, "--detailed-exitcode")).code).to.equal(0);
+    expectExit(await seeder("status", dir, tenant, "--detailed-exitcode"), 0);
   });
 
   it("status reports missing seed files and misnamed files", async () => {
@@ -173,7 +178,7 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(asJson.warnings[0]?.code).to.equal("INVALID_SEED_NAME");
     expect(asJson.warnings[0]?.details.files).to.deep.equal(["hello.bundle.json"]);
     const up = await seeder("up", dir, tenant);
-    expect(up.code).to.equal(0);
+    expectExit(up, 0);
     expect(up.stderr).to.include("warning [INVALID_SEED_NAME]");
     expect((await readWorkflows(db().knex, tenant)).has("fixture.hello")).to.equal(false);
   });
@@ -183,7 +188,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const tenant = newTenant();
     const before = await fingerprint(db().knex);
     const result = await seeder("up", dir, tenant, "--json");
-    expect(result.code).to.equal(1);
+    expectExit(result, 1);
     const error = errorOf(result);
     expect(error.code).to.equal("INVALID_SEED_BUNDLE");
     expect(error.details.seed).to.equal(seedName(LATER_SEED_FILE));
@@ -215,7 +220,7 @@ describe("seeder CLI on PostgreSQL", function () {
     await importBundle(db().knex, fixtureBundle([{ key: "fixture.beta" }]), { tenant: other });
     const beforeConflict = await fingerprint(db().knex);
     const conflict = await seeder("plan", dir, other, "--json");
-    expect(conflict.code).to.equal(1);
+    expectExit(conflict, 1);
     const plan = json(conflict) as { seeds: { outcome: string; workflows: { key: string; action: string }[] }[] };
     expect(plan.seeds.map((s) => s.outcome)).to.deep.equal(["conflict", "not-run", "not-run"]);
     expect(plan.seeds[0]?.workflows.find((w) => w.key === "fixture.beta")?.action).to.equal("conflict");
@@ -229,7 +234,7 @@ describe("seeder CLI on PostgreSQL", function () {
       tenant,
     });
     const refused = await seeder("up", dir, tenant, "--json");
-    expect(refused.code).to.equal(1);
+    expectExit(refused, 1);
     expect(errorOf(refused)).to.deep.include({
       code: "WORKFLOW_KEY_CONFLICT",
       details: { key: "fixture.alpha", existingWorkflowId: existing.createdWorkflows[0]?.workflowId, tenant },
@@ -251,7 +256,7 @@ describe("seeder CLI on PostgreSQL", function () {
       "fixture.gamma",
     ]);
     const blocked = await seeder("down", dir, tenant, "--json");
-    expect(blocked.code).to.equal(1);
+    expectExit(blocked, 1);
     expect(errorOf(blocked)).to.deep.equal({
       ...errorOf(blocked),
       code: "SEED_REVERT_BLOCKED",
@@ -264,9 +269,9 @@ describe("seeder CLI on PostgreSQL", function () {
     const rest = await seeder("down", dir, tenant, "--step", "1");
     expect(rest.code, rest.stderr).to.equal(0);
     expect((await readWorkflows(db().knex, tenant)).size).to.equal(0);
-    expect((await seeder("status", dir, tenant, "--detailed-exitcode")).code).to.equal(2);
+    expectExit(await seeder("status", dir, tenant, "--detailed-exitcode"), 2);
     const usage = await seeder("down", dir, tenant, "--step", "1", "--to", FIRST);
-    expect(usage.code).to.equal(2);
+    expectExit(usage, 2);
   });
 
   it("baseline records seeds as applied without running them", async () => {
@@ -331,7 +336,8 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(written.name).to.match(/\.live-one$/);
     expect(await listFiles(dir)).to.include(`${written.name}.bundle.json`);
     const text = await readFile(written.file, "utf8");
-    expect((await runCli(["fmt", "--check", written.file], { env: CLEAN_ENV })).code).to.equal(0);
+    const fmt = await runCli(["fmt", "--check", written.file], { env: CLEAN_ENV });
+    expect(fmt.code, fmt.stdout + fmt.stderr).to.equal(0);
     expect(JSON.parse(text).workflows).to.have.length(1);
 
     const sourceStatus = await seeder("status", dir, source, "--detailed-exitcode");
@@ -352,7 +358,8 @@ describe("seeder CLI on PostgreSQL", function () {
       expect([...(await readWorkflows(fresh.knex, source)).keys()]).to.deep.equal([
         ...(await readWorkflows(db().knex, source)).keys(),
       ]);
-      expect((await runCli(["status", ...args, "--detailed-exitcode"], { env: CLEAN_ENV })).code).to.equal(0);
+      const clean = await runCli(["status", ...args, "--detailed-exitcode"], { env: CLEAN_ENV });
+      expect(clean.code, clean.stderr).to.equal(0);
     } finally {
       await fresh.close();
     }
@@ -368,8 +375,8 @@ describe("seeder CLI on PostgreSQL", function () {
       const run = (...args: string[]) => runCli([...args, "--dir", dir, "--database-url", url], { env: CLEAN_ENV });
       const applyA = await run("up", "--tenant", a);
       expect(applyA.code, applyA.stderr).to.equal(0);
-      expect((await run("status", "--tenant", b, "--detailed-exitcode")).code).to.equal(2);
-      expect((await run("status", "--tenant", a, "--detailed-exitcode")).code).to.equal(0);
+      expectExit(await run("status", "--tenant", b, "--detailed-exitcode"), 2);
+      expectExit(await run("status", "--tenant", a, "--detailed-exitcode"), 0);
 
       await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
       const both = await run("up", "--tenant", a, "--tenant", b, "--json");
@@ -390,7 +397,7 @@ describe("seeder CLI on PostgreSQL", function () {
         [b, false],
         [c, true],
       ]);
-      expect((await run("status", "--all-tenants", "--detailed-exitcode")).code).to.equal(2);
+      expectExit(await run("status", "--all-tenants", "--detailed-exitcode"), 2);
       const upAll = await run("up", "--all-tenants");
       expect(upAll.code, upAll.stderr).to.equal(0);
       expect([...(await readWorkflows(own.knex, c)).keys()]).to.deep.equal([
@@ -400,7 +407,7 @@ describe("seeder CLI on PostgreSQL", function () {
         "fixture.gamma",
         "other.workflow",
       ]);
-      expect((await run("status", "--all-tenants", "--detailed-exitcode")).code).to.equal(0);
+      expectExit(await run("status", "--all-tenants", "--detailed-exitcode"), 0);
     } finally {
       await own.close();
     }
