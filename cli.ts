@@ -100,6 +100,8 @@ async function main(): Promise<void> {
     await parser.parseAsync();
   } catch (error) {
     exitCode = printError(error, json);
+    // `status --detailed-exitcode` reserves 2 for "pending": every error is 1 there.
+    if (exitCode === EXIT_USAGE && argv.includes("--detailed-exitcode")) exitCode = EXIT_FAILURE;
   }
   process.exitCode = exitCode;
 }

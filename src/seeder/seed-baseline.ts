@@ -71,7 +71,7 @@ export interface BaselineSeedsResult {
 export async function baselineSeeds(db: Knex, options: SeederOptions & { to?: string }): Promise<BaselineSeedsResult> {
   assertTenant(options.tenant);
   const tenant = options.tenant;
-  const listing = await listSeedFiles(options.dir);
+  const listing = await listSeedFiles(options.dir, { mustExist: true });
   const recorded = new Set((await selectSeedRecords(db, tenant)).map((r) => r.name));
   let seeds = listing.seeds.filter((s) => !recorded.has(s.name));
   if (options.to !== undefined) {

@@ -50,13 +50,17 @@ export function parseSeedFileName(file: string): { name: string; version: string
   return { name: file.slice(0, -SEED_SUFFIX.length), version: (m[1] ?? m[2]) as string };
 }
 
-/** Lists the seeds of a folder in name order. A missing folder has no seeds. */
-export async function listSeedFiles(dir: string): Promise<SeedListing> {
+/** Lists the seeds of a folder in name order. A missing folder has no seeds, or is `FILE_NOT_FOUND` with `mustExist`. */
+export async function listSeedFiles(dir: string, options: { mustExist?: boolean } = {}): Promise<SeedListing> {
   let entries: import("node:fs").Dirent[];
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") return { dir, seeds: [], misnamed: [] };
+    if ((error as { code?: string }).code === "ENOENT") {
+      // A mistyped --dir must not look like "nothing to do".
+      if (options.mustExist) fail("FILE_NOT_FOUND", { file: dir }, error);
+      return { dir, seeds: [], misnamed: [] };
+    }
     fail("FILE_READ_ERROR", { file: dir, reason: (error as Error).message }, error);
   }
   const seeds: SeedFile[] = [];

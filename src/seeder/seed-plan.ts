@@ -80,7 +80,7 @@ export async function planSeeds(
   const warnings = [...status.warnings, ...applyOnChangePolicy(status.seeds, onChange)].map(toWarning);
   const catalog = options.catalog ?? DEFAULT_CATALOG;
   const { listSeedFiles } = await import("./seed-files.js");
-  const listing = await listSeedFiles(options.dir);
+  const listing = await listSeedFiles(options.dir, { mustExist: true });
   let pending = status.seeds.filter((s) => s.state === "pending").map((s) => s.name);
   if (options.to !== undefined) {
     const to = options.to;

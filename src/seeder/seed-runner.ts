@@ -119,7 +119,7 @@ interface Inventory {
 
 async function takeInventory(db: Knex, options: SeederOptions): Promise<Inventory> {
   assertTenant(options.tenant);
-  const listing = await listSeedFiles(options.dir);
+  const listing = await listSeedFiles(options.dir, { mustExist: true });
   let records: SeedRecord[];
   try {
     records = await selectSeedRecords(db, options.tenant);

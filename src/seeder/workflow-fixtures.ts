@@ -35,7 +35,7 @@ export async function loadWorkflowFixtures(source: FixtureSource): Promise<Workf
   const byKey = new Map<string, BundleWorkflow>();
   const seeds: WorkflowFixtures["seeds"] = [];
   if (source.dir !== undefined) {
-    const listing = await listSeedFiles(source.dir);
+    const listing = await listSeedFiles(source.dir, { mustExist: true });
     for (const file of listing.seeds) {
       const seed = await loadSeed(file, catalog);
       for (const w of seed.bundle.workflows) byKey.set(w.key, w);
