@@ -11,6 +11,7 @@ import { createPostgresDatabase, type TestDatabase } from "../support/databases.
 import { countFigure, recordFigure } from "./report.js";
 import { checkSeedStateAgrees, exportTenantText, SEEDS, writeSeedFolder } from "./seed-folder.js";
 import {
+  backendPids,
   countAdvisoryLocks,
   countIdleInTransaction,
   deleteTenant,
@@ -33,25 +34,27 @@ import {
 const FILE_SIZE = 1_250;
 
 /**
- * Kill points: milliseconds after the start, or after the process entered its write transaction
- * (found through pg_locks). Odd points import with --each (one transaction per file).
+ * Kill points: milliseconds after the start of the process, after its first database session
+ * appeared (it has read and parsed the files; it migrates, checks, then writes), or after it
+ * entered its write transaction (found through pg_locks). Even points import with --each.
  */
-const IMPORT_POINTS: readonly { from: "start" | "transaction"; ms: number }[] = [
+const IMPORT_POINTS: readonly { from: "start" | "session" | "transaction"; ms: number }[] = [
+  { from: "start", ms: 150 },
   { from: "transaction", ms: 0 },
-  { from: "start", ms: 200 },
+  { from: "session", ms: 30 },
   { from: "transaction", ms: 60 },
-  { from: "start", ms: 600 },
+  { from: "session", ms: 100 },
   { from: "transaction", ms: 150 },
-  { from: "start", ms: 1_000 },
+  { from: "session", ms: 170 },
   { from: "transaction", ms: 300 },
-  { from: "start", ms: 1_400 },
+  { from: "session", ms: 250 },
   { from: "transaction", ms: 500 },
-  { from: "start", ms: 1_800 },
-  { from: "transaction", ms: 800 },
-  { from: "start", ms: 2_600 },
+  { from: "session", ms: 350 },
+  { from: "start", ms: 3_000 },
 ];
 
-const SEED_TIMED_POINTS_MS = [300, 700, 950, 1_050, 1_150, 1_250, 1_400];
+/** Kill points of `up`, in milliseconds after it entered its first seed's write transaction. */
+const SEED_TIMED_POINTS_MS = [0, 25, 50, 100, 200, 300, 450];
 
 type Outcome = "none" | "all" | "first-file" | "completed";
 
@@ -114,6 +117,12 @@ describe("reliability: crash safety (kill -9)", function () {
       const cli = startCli(["import", ...files, ...mode, "--database-url", url, "--tenant", tenant, "--json"], {
         appName,
       });
+      if (at.from === "session")
+        await waitUntil(
+          `${appName} to open a database session`,
+          async () => (await backendPids(db.knex, appName)).length > 0 || cli.child.exitCode !== null,
+          { timeoutMs: 30_000, intervalMs: 5 },
+        );
       if (at.from === "transaction") {
         await waitUntil(
           `${appName} to enter its write transaction`,
@@ -188,12 +197,17 @@ describe("reliability: crash safety (kill -9)", function () {
     }
   });
 
-  it(`up killed at ${SEED_TIMED_POINTS_MS.length} timed points: the records agree with the workflows; a re-run completes`, async () => {
+  it(`up killed at ${SEED_TIMED_POINTS_MS.length} points timed from its first write: the records agree with the workflows; a re-run completes`, async () => {
     const recordedAt: number[] = [];
     for (const [i, ms] of SEED_TIMED_POINTS_MS.entries()) {
       const tenant = newTenant();
       const appName = `wfs-crash-seed-timed-${i}`;
       const cli = startCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant], { appName });
+      await waitUntil(
+        `${appName} to start writing`,
+        async () => (await pidsInsideWriteTransaction(db.knex, appName)).length > 0 || cli.child.exitCode !== null,
+        { timeoutMs: 30_000, intervalMs: 5 },
+      );
       await sleep(ms);
       await cli.kill9();
       await expectNothingLeftBehind(appName);
