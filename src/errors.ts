@@ -313,6 +313,11 @@ export interface ErrorBody {
   issues?: { code: IssueCode; message: string; details: Issue["details"] }[];
 }
 
+/** The wire form of one issue (`{code, message, details}`), as warnings are reported. */
+export function toIssueBody(value: Issue): { code: IssueCode; message: string; details: Issue["details"] } {
+  return { code: value.code, message: renderIssueMessage(value), details: value.details };
+}
+
 /** Throws a {@link WorkflowSeederError} for an issue. */
 export function fail<C extends IssueCode>(code: C, details: IssueDetailsByCode[C], cause?: unknown): never {
   throw new WorkflowSeederError(issue(code, details), cause === undefined ? undefined : { cause });

@@ -1,7 +1,26 @@
 import { z } from "zod";
 import { canonicalizeJsonCompact } from "./canonical-json.js";
 import { isRfc3339DateTime } from "./date-time.js";
-import { JsonObjectSchema, jsonInteger } from "./json-value.js";
+import { isJsonObject, type JsonObject } from "./json-value.js";
+
+/**
+ * Any JSON object, passed through by reference and unchanged (the schema does not constrain it,
+ * as in Alga's schema). A `__proto__` key stays an own property: nothing is copied.
+ */
+export const JsonObjectSchema = z
+  .custom<JsonObject>(isJsonObject, { error: "expected an object" })
+  .meta({ jsonSchema: { type: "object" } });
+
+/**
+ * A JSON integer. Unlike `z.int()` this accepts integers beyond 2^53, exactly as JSON Schema's
+ * `"type": "integer"` does; column ranges are checked separately (VALUE_OUT_OF_RANGE).
+ */
+export function jsonInteger() {
+  return z
+    .number({ error: "expected an integer" })
+    .refine((n) => Number.isInteger(n), { error: "expected an integer" })
+    .meta({ jsonSchema: { type: "integer" } });
+}
 
 /** The value of a bundle's `format` field. */
 export const BUNDLE_FORMAT = "alga-psa.workflow-bundle";

@@ -1,6 +1,10 @@
 import { z } from "zod";
 import type { DefinitionProblem } from "../errors.js";
-import { isJsonObject, type JsonObject, toJsonPointer } from "./json-value.js";
+import { isJsonObject, toJsonPointer } from "./json-value.js";
+import { CHILD_BRANCHES, toStepPath, walkSteps } from "./step-walk.js";
+
+// Re-exported for callers that read definitions and walk them.
+export { CHILD_BRANCHES, toStepPath, walkSteps };
 
 /**
  * An expression: JSONata source evaluated against `{payload, vars, meta, error}`. As in Alga, the
@@ -339,21 +343,6 @@ export const WorkflowDefinitionSchema = z.strictObject({
 });
 export type WorkflowDefinition = z.infer<typeof WorkflowDefinitionSchema>;
 
-/** Alga's step path for a JSON path inside a definition: `root.steps[2].then.steps[0]`. */
-export function toStepPath(path: readonly PropertyKey[]): string | undefined {
-  if (path[0] !== "steps" || typeof path[1] !== "number") return undefined;
-  let stepPath = `root.steps[${path[1]}]`;
-  let i = 2;
-  while (i + 1 < path.length) {
-    const branch = path[i];
-    const index = path[i + 1];
-    if (typeof index !== "number" || !["then", "else", "body", "try", "catch"].includes(String(branch))) break;
-    stepPath += `.${String(branch)}.steps[${index}]`;
-    i += 2;
-  }
-  return stepPath;
-}
-
 /**
  * Validates a workflow definition and returns every problem, each with its JSON pointer
  * (relative to the definition) and, inside steps, its step path.
@@ -382,30 +371,4 @@ function toDefinitionProblems(i: z.core.$ZodIssue): DefinitionProblem[] {
 function stepPathOf(path: readonly PropertyKey[]): { stepPath?: string } {
   const stepPath = toStepPath(path);
   return stepPath === undefined ? {} : { stepPath };
-}
-
-/** Walks every step of a definition depth-first, with its step path. Total: skips malformed parts. */
-export function* walkSteps(definition: unknown): Generator<{ step: JsonObject; stepPath: string }> {
-  if (!isJsonObject(definition) || !Array.isArray(definition.steps)) return;
-  yield* walkStepList(definition.steps, "root");
-}
-
-/** The nested step lists of each control block. */
-export const CHILD_BRANCHES: Readonly<Record<string, readonly string[]>> = lookupTable({
-  "control.if": ["then", "else"],
-  "control.forEach": ["body"],
-  "control.tryCatch": ["try", "catch"],
-});
-
-function* walkStepList(steps: unknown[], prefix: string): Generator<{ step: JsonObject; stepPath: string }> {
-  for (let i = 0; i < steps.length; i++) {
-    const step = steps[i];
-    if (!isJsonObject(step)) continue;
-    const stepPath = `${prefix}.steps[${i}]`;
-    yield { step, stepPath };
-    for (const branch of CHILD_BRANCHES[String(step.type)] ?? []) {
-      const children = step[branch];
-      if (Array.isArray(children)) yield* walkStepList(children, `${stepPath}.${branch}`);
-    }
-  }
 }

@@ -1,6 +1,6 @@
 import type { ActionDependency, BundleWorkflow, WorkflowDependencies } from "./bundle-schema.js";
-import { walkSteps } from "./definition-schema.js";
 import { isJsonObject } from "./json-value.js";
+import { walkSteps } from "./step-walk.js";
 
 /** What the dependency summary is computed from: any workflow-shaped value (draft may be invalid). */
 export interface DependencySource {

@@ -1,30 +1,9 @@
-import { z } from "zod";
-
 /** A JSON object as `JSON.parse` produces it: not null, not an array. */
 export type JsonObject = Record<string, unknown>;
 
 /** True for a plain JSON object (not null, not an array). */
 export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/**
- * Any JSON object, passed through by reference and unchanged (the schema does not constrain it,
- * as in Alga's schema). A `__proto__` key stays an own property: nothing is copied.
- */
-export const JsonObjectSchema = z
-  .custom<JsonObject>(isJsonObject, { error: "expected an object" })
-  .meta({ jsonSchema: { type: "object" } });
-
-/**
- * A JSON integer. Unlike `z.int()` this accepts integers beyond 2^53, exactly as JSON Schema's
- * `"type": "integer"` does; column ranges are checked separately (VALUE_OUT_OF_RANGE).
- */
-export function jsonInteger() {
-  return z
-    .number({ error: "expected an integer" })
-    .refine((n) => Number.isInteger(n), { error: "expected an integer" })
-    .meta({ jsonSchema: { type: "integer" } });
 }
 
 /** Describes a value's JSON type for messages: "null", "array", "object", "string", ... */

@@ -2,54 +2,11 @@ import type { z } from "zod";
 import { type Issue, issue, type PathProblem, type ValidationResult } from "../errors.js";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type WorkflowBundle, WorkflowBundleSchema } from "./bundle-schema.js";
 import { collectJsonLimitProblems } from "./json-limits.js";
-import { findJsonSyntaxErrorOffset } from "./json-syntax-error.js";
 import { describeJsonType, isJsonObject, toJsonPointer } from "./json-value.js";
+import { locateOffset, parseJsonText, type SourceOptions, withFile } from "./parse-json.js";
 
-/** Where a document came from, for messages (`file` is shown as given). */
-export interface SourceOptions {
-  file?: string;
-}
-
-function withFile<T extends object>(details: T, options: SourceOptions): T {
-  return options.file === undefined ? details : { file: options.file, ...details };
-}
-
-/** Line and column (1-based) of a UTF-16 offset in `text`. */
-export function locateOffset(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  const end = Math.min(offset, text.length);
-  for (let i = 0; i < end; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: end - lineStart + 1 };
-}
-
-/**
- * Parses JSON text. A leading UTF-8 byte order mark is ignored. On failure the issue is
- * `INVALID_JSON` with the 1-based line and column of the problem.
- */
-export function parseJsonText(text: string, options: SourceOptions = {}): ValidationResult<unknown> {
-  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  try {
-    return { ok: true, value: JSON.parse(body) };
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    const found = findJsonSyntaxErrorOffset(body);
-    const position = found === -1 ? body.length : found;
-    const { line, column } = locateOffset(body, position);
-    // V8 appends a position, or quotes the text around an unexpected token: keep the first part.
-    const reason = message
-      .replace(/^JSON\.parse: /, "")
-      .replace(/ in JSON at position \d+.*$/s, "")
-      .replace(/^(Unexpected token '.*?'), .*$/s, "$1")
-      .replace(/\s*\(line \d+ column \d+\)$/, "");
-    return { ok: false, issues: [issue("INVALID_JSON", withFile({ line, column, position, reason }, options))] };
-  }
-}
+// Re-exported: JSON text parsing lives in parse-json.ts (no schema needed).
+export { locateOffset, parseJsonText, type SourceOptions };
 
 /**
  * Checks the header of a parsed document: an object whose `format` and `formatVersion` this tool

@@ -1,5 +1,5 @@
-import { CHILD_BRANCHES } from "./definition-schema.js";
 import { isJsonObject, type JsonObject } from "./json-value.js";
+import { CHILD_BRANCHES } from "./step-walk.js";
 
 /** One `control.callWorkflow` step of a definition. */
 export interface CallReference {

@@ -16,7 +16,7 @@ import {
   type VersionRow,
   type WorkflowRow,
 } from "../db/workflow-store.js";
-import { type Issue, issue, renderIssueMessage, WorkflowSeederError } from "../errors.js";
+import { type Issue, issue, toIssueBody, WorkflowSeederError } from "../errors.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
 import { isJsonObject } from "../format/json-value.js";
 import { computePortableWorkflowId } from "../format/portable-id.js";
@@ -90,7 +90,7 @@ interface PlannedWorkflow {
 
 /** Converts an issue to the wire form used in summaries. */
 export function toWarning(value: Issue): ImportWarning {
-  return { code: value.code, message: renderIssueMessage(value), details: value.details };
+  return toIssueBody(value);
 }
 
 /** Checks every source offline and merges them; throws every problem of the first failing source. */

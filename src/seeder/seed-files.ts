@@ -1,12 +1,11 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { checkBundle } from "../catalog/check-bundle.js";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
 import type { WorkflowBundle } from "../format/bundle-schema.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
 import { collectJsonLimitProblems } from "../format/json-limits.js";
-import { parseJsonText } from "../format/parse-bundle.js";
+import { parseJsonText } from "../format/parse-json.js";
 import { readTextFile } from "../import/read-files.js";
 
 /** The default seeds folder, relative to the project directory. */
@@ -115,6 +114,8 @@ export async function readSeedChecksum(seed: SeedFile): Promise<{ value: unknown
  */
 export async function loadSeed(seed: SeedFile, catalog: RuntimeCatalog): Promise<LoadedSeed> {
   const { value, checksum } = await readSeedChecksum(seed);
+  // Loaded on demand: the schemas are not needed to tell that nothing is pending.
+  const { checkBundle } = await import("../catalog/check-bundle.js");
   const checked = checkBundle(value, { file: seed.path, catalog });
   if (!checked.ok)
     throw new WorkflowSeederError(

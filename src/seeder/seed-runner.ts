@@ -4,11 +4,10 @@ import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { assertTenant } from "../db/tenant.js";
 import { selectWorkflowIdsByKeys } from "../db/workflow-store.js";
-import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
-import { exportBundle } from "../export/export-bundle.js";
+import { fail, type Issue, issue, toIssueBody as toWarning, WorkflowSeederError } from "../errors.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
 import { hashCanonicalJson } from "../format/checksum.js";
-import { applyWorkflows, type ConflictPolicy, type ImportResult, toWarning } from "../import/import-bundle.js";
+import type { ConflictPolicy, ImportResult } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import {
   type LoadedSeed,
@@ -246,6 +245,7 @@ async function exportWorkflowsByKey(
   keys: readonly string[],
 ): Promise<Map<string, BundleWorkflow>> {
   if (keys.length === 0) return new Map();
+  const { exportBundle } = await import("../export/export-bundle.js");
   const bundle = await exportBundle(trx, { tenant, keys, exportedAt: "1970-01-01T00:00:00.000Z" });
   return new Map(bundle.workflows.map((w) => [w.key, w]));
 }
@@ -268,6 +268,7 @@ async function writeSeed(
   const keys = seed.bundle.workflows.map((w) => w.key);
   const existingKeys = [...new Set((await selectWorkflowIdsByKeys(trx, tenant, keys)).map((r) => r.key))];
   const before = await exportWorkflowsByKey(trx, tenant, existingKeys);
+  const { applyWorkflows } = await import("../import/import-bundle.js");
   const result = await applyWorkflows(trx, seed.bundle.workflows, {
     tenant,
     onConflict: options.onConflict ?? "fail",
