@@ -31,10 +31,10 @@ import {
 const MiB = 1024 * 1024;
 
 /** Peak RSS a CLI import may reach, for bundles up to the 64 MiB file limit. */
-const MAX_IMPORT_RSS = 768 * MiB;
+const MAX_IMPORT_RSS = 512 * MiB;
 
-/** Peak RSS of a run that refuses a file by its size: well under the 1 GiB it would take to read it. */
-const MAX_REFUSAL_RSS = 256 * MiB;
+/** Peak RSS of a run that refuses a file by its size: reading even the smaller one would double it. */
+const MAX_REFUSAL_RSS = 128 * MiB;
 
 const MANY = 10_000;
 /** Workflows of the 50 MiB bundle: each carries a long description in its draft and its version. */
