@@ -4,7 +4,7 @@
  * run at once, a file over the size limit is refused before it is read, and the HTTP body limit
  * holds to the byte (declared length and chunked), writing nothing.
  */
-import { truncate, writeFile } from "node:fs/promises";
+import { stat, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
 import { canonicalizeJson } from "../../src/format/canonical-json.js";
@@ -62,6 +62,7 @@ describe("reliability: resource limits", function () {
       "many.json",
       generateBundle(generateKeys("many", MANY).map((key) => ({ key }))),
     );
+    recordFigure("resources.manyBundleMiB", mib((await stat(manyFile)).size));
     // Two copies of each definition (draft and version 1) of ~26,500 characters: just over 50 MiB.
     fatText = canonicalizeJson(generateBundle(generateKeys("fat", FAT_COUNT).map((key) => ({ key, padding: 26_500 }))));
     fatFile = join(dir, "fat.json");
