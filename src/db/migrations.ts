@@ -256,6 +256,17 @@ const MIGRATIONS: readonly Migration[] = [
       await knex.raw(`drop table if exists ${SEEDS_TABLE}`);
     },
   },
+  {
+    // The hash of a seed file's bytes lets `up` skip parsing unchanged files; the canonical
+    // checksum stays the judge when the bytes differ.
+    name: "0003_workflow_seeder_seed_file_hash",
+    async up(knex) {
+      await knex.raw(`alter table ${SEEDS_TABLE} add column if not exists file_sha256 text`);
+    },
+    async down(knex) {
+      await knex.raw(`alter table ${SEEDS_TABLE} drop column if exists file_sha256`);
+    },
+  },
 ];
 
 /** The names of all migrations, in order. */

@@ -1,5 +1,5 @@
 import { fail } from "../errors.js";
-import { isUuidString } from "../format/portable-id.js";
+import { isUuidString } from "../format/uuid-string.js";
 
 /**
  * The tenant used when neither `--tenant` nor `WORKFLOW_SEEDER_TENANT` is given: a fixed

@@ -1,6 +1,8 @@
 import { v5 as uuidv5 } from "uuid";
+import { isUuidString } from "./uuid-string.js";
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// Re-exported: the check itself needs no UUID library (tenants are checked on every start).
+export { isUuidString };
 
 /**
  * The namespace of portable workflow ids (a fixed, random UUID chosen for this project). The
@@ -16,12 +18,4 @@ export const PORTABLE_WORKFLOW_ID_NAMESPACE = "6f1c2a4e-8d3b-5f7a-9c1e-2b4d6f8a0
  */
 export function computePortableWorkflowId(key: string): string {
   return uuidv5(key, PORTABLE_WORKFLOW_ID_NAMESPACE);
-}
-
-/**
- * True for a UUID string in 8-4-4-4-12 hex form, whatever its version and variant bits: exactly
- * what a Postgres `uuid` column stores (real bundles carry ids such as version-2 placeholders).
- */
-export function isUuidString(value: unknown): value is string {
-  return typeof value === "string" && UUID_PATTERN.test(value);
 }

@@ -13,6 +13,7 @@ import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
 import { type ImportWarning, toWarning } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import {
+  hashSeedText,
   type LoadedSeed,
   listSeedFiles,
   loadSeed,
@@ -99,6 +100,7 @@ export async function baselineSeeds(db: Knex, options: SeederOptions & { to?: st
           name: seed.name,
           checksum: seed.checksum,
           checksumAlgorithm: seed.checksumAlgorithm,
+          fileHash: seed.fileHash,
           appliedAt: (options.now?.() ?? new Date()).toISOString(),
           toolVersion: TOOL_VERSION,
           baseline: true,
@@ -154,6 +156,7 @@ export async function exportToSeed(db: Knex, options: ExportToSeedOptions): Prom
         options.tenant,
         bundle.workflows.map((w) => w.key),
       );
+      const text = canonicalizeJson(bundle);
       await insertSeedRecord(trx, options.tenant, {
         name,
         checksum: hashCanonicalJson(bundle),
@@ -162,9 +165,10 @@ export async function exportToSeed(db: Knex, options: ExportToSeedOptions): Prom
         toolVersion: TOOL_VERSION,
         baseline: true,
         workflows,
+        fileHash: hashSeedText(text),
       });
       // Write the file last, inside the transaction: if writing fails, nothing is recorded.
-      await writeSeedFile(path, canonicalizeJson(bundle), options.dir);
+      await writeSeedFile(path, text, options.dir);
       return { name, file: path, workflows: bundle.workflows.map((w) => w.key) };
     });
   } catch (error) {

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
@@ -86,12 +87,28 @@ export interface LoadedSeed extends SeedFile {
   bundle: WorkflowBundle;
   checksum: string;
   checksumAlgorithm: string;
+  /** SHA-256 of the file's bytes as read. */
+  fileHash: string;
   warnings: Issue[];
 }
 
-/** Reads a seed file and computes its checksum (no validation; for drift checks). */
-export async function readSeedChecksum(seed: SeedFile): Promise<{ value: unknown; checksum: string }> {
+/** SHA-256 of a seed file's text (its bytes, for UTF-8 files). */
+export function hashSeedText(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}
+
+/** Reads a seed file's text and the hash of its bytes. */
+export async function readSeedText(seed: SeedFile): Promise<{ text: string; fileHash: string }> {
   const text = await readTextFile(seed.path);
+  return { text, fileHash: hashSeedText(text) };
+}
+
+/** Reads a seed file and computes its checksum (no validation; for drift checks). */
+export async function readSeedChecksum(
+  seed: SeedFile,
+  read?: { text: string; fileHash: string },
+): Promise<{ value: unknown; checksum: string; fileHash: string }> {
+  const { text, fileHash } = read ?? (await readSeedText(seed));
   const json = parseJsonText(text, { file: seed.path });
   if (!json.ok)
     throw new WorkflowSeederError(issue("INVALID_SEED_BUNDLE", { seed: seed.name, issue: json.issues[0] as Issue }));
@@ -105,7 +122,7 @@ export async function readSeedChecksum(seed: SeedFile): Promise<{ value: unknown
         issue: issue("VALUE_OUT_OF_RANGE", { file: seed.path, errors: limits }),
       }),
     );
-  return { value: json.value, checksum: hashCanonicalJson(json.value) };
+  return { value: json.value, checksum: hashCanonicalJson(json.value), fileHash };
 }
 
 /**
@@ -113,7 +130,7 @@ export async function readSeedChecksum(seed: SeedFile): Promise<{ value: unknown
  * fails is `INVALID_SEED_BUNDLE` naming the seed.
  */
 export async function loadSeed(seed: SeedFile, catalog: RuntimeCatalog): Promise<LoadedSeed> {
-  const { value, checksum } = await readSeedChecksum(seed);
+  const { value, checksum, fileHash } = await readSeedChecksum(seed);
   // Loaded on demand: the schemas are not needed to tell that nothing is pending.
   const { checkBundle } = await import("../catalog/check-bundle.js");
   const checked = checkBundle(value, { file: seed.path, catalog });
@@ -126,6 +143,7 @@ export async function loadSeed(seed: SeedFile, catalog: RuntimeCatalog): Promise
     bundle: checked.bundle,
     checksum,
     checksumAlgorithm: CHECKSUM_ALGORITHM,
+    fileHash,
     warnings: checked.warnings,
   };
 }

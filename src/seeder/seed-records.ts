@@ -22,6 +22,8 @@ export interface SeedRecord {
   name: string;
   checksum: string;
   checksumAlgorithm: string;
+  /** SHA-256 of the file's bytes when it was applied (a fast path for drift checks); null if unknown. */
+  fileHash?: string | null;
   appliedAt: string;
   toolVersion: string;
   baseline: boolean;
@@ -32,7 +34,7 @@ export interface SeedRecord {
 export async function selectSeedRecords(knex: Knex, tenant: string): Promise<SeedRecord[]> {
   const result = await knex.raw(
     `select coalesce(json_agg(json_build_object(
-        'name', name, 'checksum', checksum, 'checksumAlgorithm', checksum_algorithm,
+        'name', name, 'checksum', checksum, 'checksumAlgorithm', checksum_algorithm, 'fileHash', file_sha256,
         'appliedAt', applied_at, 'toolVersion', tool_version, 'baseline', baseline, 'workflows', workflows
       ) order by name), '[]'::json) as records
      from ${SEEDS_TABLE} where tenant = ?`,
@@ -44,8 +46,8 @@ export async function selectSeedRecords(knex: Knex, tenant: string): Promise<See
 /** Records a seed as applied (in the caller's transaction). */
 export async function insertSeedRecord(trx: Knex.Transaction, tenant: string, record: SeedRecord): Promise<void> {
   await trx.raw(
-    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows)
-     values (?, ?, ?, ?, ?::timestamptz, ?, ?, ?::jsonb)`,
+    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows, file_sha256)
+     values (?, ?, ?, ?, ?::timestamptz, ?, ?, ?::jsonb, ?)`,
     [
       tenant,
       record.name,
@@ -55,6 +57,7 @@ export async function insertSeedRecord(trx: Knex.Transaction, tenant: string, re
       record.toolVersion,
       record.baseline,
       JSON.stringify(record.workflows),
+      record.fileHash ?? null,
     ],
   );
 }

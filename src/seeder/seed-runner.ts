@@ -6,7 +6,7 @@ import { assertTenant } from "../db/tenant.js";
 import { selectWorkflowIdsByKeys } from "../db/workflow-store.js";
 import { fail, type Issue, issue, toIssueBody as toWarning, WorkflowSeederError } from "../errors.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
-import { hashCanonicalJson } from "../format/checksum.js";
+import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
 import type { ConflictPolicy, ImportResult } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import {
@@ -15,6 +15,7 @@ import {
   loadSeed,
   misnamedIssue,
   readSeedChecksum,
+  readSeedText,
   type SeedFile,
   type SeedListing,
 } from "./seed-files.js";
@@ -141,7 +142,12 @@ async function takeInventory(db: Knex, options: SeederOptions): Promise<Inventor
       });
       continue;
     }
-    const { checksum } = await readSeedChecksum(seed);
+    // Unchanged bytes need no parsing; changed bytes may still be the same canonical content.
+    const read = await readSeedText(seed);
+    const checksum =
+      record.fileHash && record.fileHash === read.fileHash && record.checksumAlgorithm === CHECKSUM_ALGORITHM
+        ? record.checksum
+        : (await readSeedChecksum(seed, read)).checksum;
     entries.push({
       name: seed.name,
       file: seed.file,
@@ -316,6 +322,7 @@ async function writeSeed(
     name: seed.name,
     checksum: seed.checksum,
     checksumAlgorithm: seed.checksumAlgorithm,
+    fileHash: seed.fileHash,
     appliedAt: (options.now?.() ?? new Date()).toISOString(),
     toolVersion: TOOL_VERSION,
     baseline: false,

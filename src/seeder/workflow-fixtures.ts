@@ -16,7 +16,7 @@ export interface WorkflowFixtures {
   /** The final workflows, one per key (a later seed's version of a key wins, as with `up`). */
   workflows: BundleWorkflow[];
   /** The seeds they came from (recorded as applied on reset), empty for plain bundles. */
-  seeds: { name: string; checksum: string; checksumAlgorithm: string; keys: string[] }[];
+  seeds: { name: string; checksum: string; checksumAlgorithm: string; fileHash: string; keys: string[] }[];
 }
 
 /** Where fixtures come from: a seeds folder, or bundles (parsed JSON values). */
@@ -43,6 +43,7 @@ export async function loadWorkflowFixtures(source: FixtureSource): Promise<Workf
         name: seed.name,
         checksum: seed.checksum,
         checksumAlgorithm: seed.checksumAlgorithm,
+        fileHash: seed.fileHash,
         keys: seed.bundle.workflows.map((w) => w.key),
       });
     }
@@ -115,6 +116,7 @@ export async function resetWorkflowFixtures(db: Knex, options: ResetFixturesOpti
           name: seed.name,
           checksum: seed.checksum,
           checksumAlgorithm: seed.checksumAlgorithm,
+          fileHash: seed.fileHash,
           appliedAt,
           toolVersion: TOOL_VERSION,
           baseline: false,
@@ -147,16 +149,17 @@ async function insertSeedRecords(trx: Knex.Transaction, tenant: string, records:
     name: r.name,
     checksum: r.checksum,
     checksum_algorithm: r.checksumAlgorithm,
+    file_sha256: r.fileHash ?? null,
     applied_at: r.appliedAt,
     tool_version: r.toolVersion,
     baseline: r.baseline,
     workflows: r.workflows,
   }));
   await trx.raw(
-    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows)
-     select ?::uuid, r.name, r.checksum, r.checksum_algorithm, r.applied_at, r.tool_version, r.baseline, r.workflows
+    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows, file_sha256)
+     select ?::uuid, r.name, r.checksum, r.checksum_algorithm, r.applied_at, r.tool_version, r.baseline, r.workflows, r.file_sha256
      from jsonb_to_recordset(?::jsonb) as r(name text, checksum text, checksum_algorithm text, applied_at timestamptz,
-                                            tool_version text, baseline boolean, workflows jsonb)`,
+                                            tool_version text, baseline boolean, workflows jsonb, file_sha256 text)`,
     [tenant, JSON.stringify(rows)],
   );
 }
