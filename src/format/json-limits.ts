@@ -23,72 +23,52 @@ function describeUnstorable(text: string): string {
   return `contains ${what} at character ${m?.index ?? 0}, which PostgreSQL cannot store in text or jsonb; remove it`;
 }
 
-interface Node {
-  value: unknown;
-  depth: number;
-  parent: Node | null;
-  segment: string | number;
-}
-
-function pathSegments(node: Node): (string | number)[] {
-  const segments: (string | number)[] = [];
-  for (let n: Node | null = node; n !== null && n.parent !== null; n = n.parent) segments.push(n.segment);
-  return segments.reverse();
-}
-
-function pathOf(node: Node): string {
-  return toJsonPointer(pathSegments(node));
-}
-
 /**
  * Finds values of a parsed JSON document that no import can store as given, so they are refused
  * before any serializer or database sees them: nesting deeper than `maxDepth` (the root object is
  * level 1), numbers that are not finite (`1e309` parses to Infinity, which would be written as
- * null), and strings or keys containing U+0000 or unpaired surrogates. Iterative (safe at any
- * depth), document order, at most {@link MAX_LIMIT_PROBLEMS} problems.
+ * null), and strings or keys containing U+0000 or unpaired surrogates. Document order, at most
+ * {@link MAX_LIMIT_PROBLEMS} problems. The recursion never goes deeper than `maxDepth + 1`, so it
+ * is safe on any document; the path is built only for a problem.
  */
 export function collectJsonLimitProblems(value: unknown, maxDepth = MAX_JSON_DEPTH): PathProblem[] {
   const problems: PathProblem[] = [];
-  const stack: Node[] = [{ value, depth: 1, parent: null, segment: "" }];
-  while (stack.length > 0 && problems.length < MAX_LIMIT_PROBLEMS) {
-    const node = stack.pop() as Node;
-    const v = node.value;
+  const segments: (string | number)[] = [];
+  const report = (message: string, last?: string) =>
+    problems.push({ path: toJsonPointer(last === undefined ? segments : [...segments, last]), message });
+  const visit = (v: unknown, depth: number): void => {
+    if (problems.length >= MAX_LIMIT_PROBLEMS) return;
     if (typeof v === "number") {
       if (!Number.isFinite(v))
-        problems.push({
-          path: pathOf(node),
-          message: "is a number too large for a 64-bit float (it would be stored as null); write a smaller number",
-        });
-      continue;
+        report("is a number too large for a 64-bit float (it would be stored as null); write a smaller number");
+      return;
     }
     if (typeof v === "string") {
-      if (UNSTORABLE_CHARACTER.test(v)) problems.push({ path: pathOf(node), message: describeUnstorable(v) });
-      continue;
+      if (UNSTORABLE_CHARACTER.test(v)) report(describeUnstorable(v));
+      return;
     }
-    if (v === null || typeof v !== "object") continue;
-    if (node.depth > maxDepth) {
-      problems.push({ path: pathOf(node), message: `nests deeper than ${maxDepth} levels of arrays and objects` });
-      continue;
+    if (v === null || typeof v !== "object") return;
+    if (depth > maxDepth) {
+      report(`nests deeper than ${maxDepth} levels of arrays and objects`);
+      return;
     }
-    // Pushed in reverse: popped, and so reported, in document order.
     if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--)
-        stack.push({ value: v[i], depth: node.depth + 1, parent: node, segment: i });
-      continue;
+      for (let i = 0; i < v.length; i++) {
+        segments.push(i);
+        visit(v[i], depth + 1);
+        segments.pop();
+      }
+      return;
     }
     const keys = Object.keys(v);
-    for (const key of keys)
-      if (UNSTORABLE_CHARACTER.test(key))
-        problems.push({
-          path: toJsonPointer([...pathSegments(node), key]),
-          message: `the key ${describeUnstorable(key)}`,
-        });
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const key = keys[i] as string;
-      // getOwnPropertyDescriptor: a `__proto__` member is data here, never the prototype.
-      const child = Object.getOwnPropertyDescriptor(v, key)?.value;
-      stack.push({ value: child, depth: node.depth + 1, parent: node, segment: key });
+    for (const key of keys) if (UNSTORABLE_CHARACTER.test(key)) report(`the key ${describeUnstorable(key)}`, key);
+    for (const key of keys) {
+      segments.push(key);
+      // An own `__proto__` member (JSON.parse makes one) shadows the accessor: this reads the data.
+      visit((v as Record<string, unknown>)[key], depth + 1);
+      segments.pop();
     }
-  }
+  };
+  visit(value, 1);
   return problems.slice(0, MAX_LIMIT_PROBLEMS);
 }
