@@ -10,6 +10,61 @@ const stringifyStrict = configure({
   deterministic: true,
 });
 
+// V8 enumerates array-index-like keys ("0", "10") first, in numeric order, whatever the insertion
+// order: an object holding one cannot carry a sorted order into JSON.stringify.
+const INDEX_LIKE_KEY = /^(?:0|[1-9]\d{0,9})$/;
+
+// Deeper than this, or a cycle: let safe-stable-stringify decide (it throws on cycles).
+const MAX_FAST_DEPTH = 1000;
+
+/** Thrown inside the fast path when a value needs safe-stable-stringify's handling. */
+const FALLBACK = Symbol("fallback");
+
+/**
+ * A copy of plain JSON data with every object's keys inserted in code-unit order, so the native
+ * JSON.stringify writes them sorted. Anything else (non-finite numbers, undefined, functions,
+ * BigInt, toJSON, index-like keys, cycles) throws FALLBACK.
+ */
+function copySorted(value: unknown, depth: number): unknown {
+  if (value === null || typeof value === "string" || typeof value === "boolean") return value;
+  if (typeof value === "number") {
+    if (!Number.isFinite(value)) throw FALLBACK;
+    return value;
+  }
+  if (typeof value !== "object" || depth > MAX_FAST_DEPTH) throw FALLBACK;
+  if (Array.isArray(value)) {
+    const out = new Array<unknown>(value.length);
+    for (let i = 0; i < value.length; i++) out[i] = copySorted(value[i], depth + 1);
+    return out;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if ((proto !== Object.prototype && proto !== null) || "toJSON" in value) throw FALLBACK;
+  const keys = Object.keys(value).sort();
+  // No prototype: a "__proto__" key is stored as data, like JSON.parse stores it.
+  const out = Object.create(null) as Record<string, unknown>;
+  for (const key of keys) {
+    if (INDEX_LIKE_KEY.test(key)) throw FALLBACK;
+    const item = (value as Record<string, unknown>)[key];
+    if (item === undefined) continue;
+    out[key] = copySorted(item, depth + 1);
+  }
+  return out;
+}
+
+function stringifyCanonical(value: unknown, indent: number | undefined): string {
+  let text: string | undefined;
+  try {
+    // Plain data (every bundle) goes through the native serializer on a sorted copy: the same
+    // bytes as safe-stable-stringify, without building the text from millions of small strings.
+    text = JSON.stringify(copySorted(value, 0), null, indent);
+  } catch (error) {
+    if (error !== FALLBACK) throw error;
+    text = stringifyStrict(value, null, indent);
+  }
+  if (text === undefined) throw new TypeError("value cannot be represented as JSON");
+  return text;
+}
+
 /**
  * Serializes a JSON value in canonical form, as Alga writes bundles: object keys sorted
  * recursively by UTF-16 code unit, 2-space indentation, one trailing newline. Throws a
@@ -18,14 +73,10 @@ const stringifyStrict = configure({
  * @example canonicalizeJson({ b: 1, a: [1] }) // '{\n  "a": [\n    1\n  ],\n  "b": 1\n}\n'
  */
 export function canonicalizeJson(value: unknown): string {
-  const text = stringifyStrict(value, null, 2);
-  if (text === undefined) throw new TypeError("value cannot be represented as JSON");
-  return `${text}\n`;
+  return `${stringifyCanonical(value, 2)}\n`;
 }
 
 /** Compact canonical form (sorted keys, no whitespace): for hashing and comparing values. */
 export function canonicalizeJsonCompact(value: unknown): string {
-  const text = stringifyStrict(value);
-  if (text === undefined) throw new TypeError("value cannot be represented as JSON");
-  return text;
+  return stringifyCanonical(value, undefined);
 }
