@@ -2,6 +2,7 @@ import { type Issue, issue, type MissingDependencies, type PathProblem } from ".
 import type { BundleWorkflow, WorkflowBundle } from "../format/bundle-schema.js";
 import { validateWorkflowDefinition } from "../format/definition-schema.js";
 import { collectRequiredDependencies } from "../format/dependencies.js";
+import { isJsonEqual } from "../format/json-equal.js";
 import { toJsonPointer } from "../format/json-value.js";
 import { parseJsonText, type SourceOptions, validateBundle } from "../format/parse-bundle.js";
 import { aggregateMissing, DEFAULT_CATALOG, findMissingDependencies, type RuntimeCatalog } from "./runtime-catalog.js";
@@ -67,32 +68,43 @@ export function collectDefinitionIssues(
   const errors: Issue[] = [];
   const warnings: Issue[] = [];
   bundle.workflows.forEach((w, i) => {
-    w.publishedVersions.forEach((v, j) => {
-      const result = validateWorkflowDefinition(v.definition);
-      if (!result.ok) {
-        const prefix = toJsonPointer(["workflows", i, "publishedVersions", j, "definition"]);
-        const details = {
-          workflowKey: w.key,
-          version: v.version,
-          errors: result.problems.map((p) => ({ ...p, path: prefix + p.path })),
-        };
-        errors.push(
-          issue("INVALID_DEFINITION", options.file === undefined ? details : { file: options.file, ...details }),
-        );
-      }
-    });
-    const draft = validateWorkflowDefinition(w.draft.definition);
-    if (!draft.ok) {
-      const prefix = toJsonPointer(["workflows", i, "draft", "definition"]);
-      warnings.push(
-        issue("INVALID_DRAFT_DEFINITION", {
-          workflowKey: w.key,
-          errors: draft.problems.map((p) => ({ ...p, path: prefix + p.path })),
-        }),
+    collectWorkflowDefinitionIssues(w, i, options, errors, warnings);
+  });
+  return { errors, warnings };
+}
+
+function collectWorkflowDefinitionIssues(
+  w: BundleWorkflow,
+  i: number,
+  options: SourceOptions,
+  errors: Issue[],
+  warnings: Issue[],
+): void {
+  const draft = validateWorkflowDefinition(w.draft.definition);
+  w.publishedVersions.forEach((v, j) => {
+    // Most published versions equal their draft: one validation serves both.
+    const result = isJsonEqual(v.definition, w.draft.definition) ? draft : validateWorkflowDefinition(v.definition);
+    if (!result.ok) {
+      const prefix = toJsonPointer(["workflows", i, "publishedVersions", j, "definition"]);
+      const details = {
+        workflowKey: w.key,
+        version: v.version,
+        errors: result.problems.map((p) => ({ ...p, path: prefix + p.path })),
+      };
+      errors.push(
+        issue("INVALID_DEFINITION", options.file === undefined ? details : { file: options.file, ...details }),
       );
     }
   });
-  return { errors, warnings };
+  if (!draft.ok) {
+    const prefix = toJsonPointer(["workflows", i, "draft", "definition"]);
+    warnings.push(
+      issue("INVALID_DRAFT_DEFINITION", {
+        workflowKey: w.key,
+        errors: draft.problems.map((p) => ({ ...p, path: prefix + p.path })),
+      }),
+    );
+  }
 }
 
 /** What the workflows need that the catalog lacks (declared ∪ recomputed, `control.*` ignored). */
@@ -113,6 +125,19 @@ export function collectMissingDependencies(
  * header → schema → duplicates → value ranges → definitions → dependencies.
  */
 export function checkBundle(value: unknown, options: CheckBundleOptions = {}): CheckBundleResult {
+  const structure = checkBundleStructure(value, options);
+  if (!structure.ok) return structure;
+  const content = checkBundleContent(structure.bundle, options);
+  return content.issues.length > 0
+    ? { ok: false, issues: content.issues, warnings: content.warnings }
+    : { ok: true, bundle: structure.bundle, warnings: content.warnings };
+}
+
+/**
+ * The first checks of {@link checkBundle}: value limits, header, schema, duplicates, value ranges.
+ * A bundle that passes has the shape import needs to build its rows.
+ */
+export function checkBundleStructure(value: unknown, options: CheckBundleOptions = {}): CheckBundleResult {
   const source: SourceOptions = options.file === undefined ? {} : { file: options.file };
   const validated = validateBundle(value, source);
   if (!validated.ok) return { ok: false, issues: validated.issues, warnings: [] };
@@ -120,16 +145,49 @@ export function checkBundle(value: unknown, options: CheckBundleOptions = {}): C
   const range = collectRangeProblems(bundle);
   if (range.length > 0)
     return { ok: false, issues: [issue("VALUE_OUT_OF_RANGE", { ...source, errors: range })], warnings: [] };
+  return { ok: true, bundle, warnings: [] };
+}
+
+/**
+ * The last checks of {@link checkBundle}, on a bundle that passed {@link checkBundleStructure}:
+ * definitions (invalid published versions are errors, invalid drafts warnings), then dependencies.
+ */
+export function checkBundleContent(
+  bundle: WorkflowBundle,
+  options: CheckBundleOptions = {},
+): { issues: Issue[]; warnings: Issue[] } {
+  const source: SourceOptions = options.file === undefined ? {} : { file: options.file };
   const definitions = collectDefinitionIssues(bundle, source);
-  if (definitions.errors.length > 0) return { ok: false, issues: definitions.errors, warnings: definitions.warnings };
+  if (definitions.errors.length > 0) return { issues: definitions.errors, warnings: definitions.warnings };
+  return { issues: collectDependencyIssues(bundle, options), warnings: definitions.warnings };
+}
+
+/**
+ * {@link checkBundleContent}, calling `pause` between slices of `sliceSize` workflows so other work
+ * (an import's transaction waiting on the server) runs meanwhile. Same result.
+ */
+export async function checkBundleContentInSlices(
+  bundle: WorkflowBundle,
+  options: CheckBundleOptions & { pause: () => Promise<void>; sliceSize?: number },
+): Promise<{ issues: Issue[]; warnings: Issue[] }> {
+  const source: SourceOptions = options.file === undefined ? {} : { file: options.file };
+  const sliceSize = options.sliceSize ?? 25;
+  const errors: Issue[] = [];
+  const warnings: Issue[] = [];
+  for (let i = 0; i < bundle.workflows.length; i++) {
+    if (i > 0 && i % sliceSize === 0) await options.pause();
+    collectWorkflowDefinitionIssues(bundle.workflows[i] as BundleWorkflow, i, source, errors, warnings);
+  }
+  if (errors.length > 0) return { issues: errors, warnings };
+  await options.pause();
+  return { issues: collectDependencyIssues(bundle, options), warnings };
+}
+
+function collectDependencyIssues(bundle: WorkflowBundle, options: CheckBundleOptions): Issue[] {
+  const source: SourceOptions = options.file === undefined ? {} : { file: options.file };
   const missingByWorkflow = collectMissingDependencies(bundle.workflows, options.catalog ?? DEFAULT_CATALOG);
-  if (missingByWorkflow.length > 0)
-    return {
-      ok: false,
-      issues: [issue("MISSING_DEPENDENCIES", { ...source, missingByWorkflow, ...aggregateMissing(missingByWorkflow) })],
-      warnings: definitions.warnings,
-    };
-  return { ok: true, bundle, warnings: definitions.warnings };
+  if (missingByWorkflow.length === 0) return [];
+  return [issue("MISSING_DEPENDENCIES", { ...source, missingByWorkflow, ...aggregateMissing(missingByWorkflow) })];
 }
 
 /** {@link parseJsonText} then {@link checkBundle}. */

@@ -40,6 +40,14 @@ export interface VersionRow {
   payload_schema_json: unknown;
 }
 
+/**
+ * A version row to write: `definition_json` may be left out (null) with `same_as_draft`, when the
+ * version equals its workflow's draft as just written; the server then copies the draft.
+ */
+export interface VersionInsertRow extends VersionRow {
+  same_as_draft?: boolean;
+}
+
 const WORKFLOW_COLUMNS = [
   ["workflow_id", "uuid"],
   ["key", "text"],
@@ -190,16 +198,23 @@ export async function deleteVersions(
 export async function insertVersions(
   trx: Knex.Transaction,
   tenant: string,
-  rows: readonly VersionRow[],
+  rows: readonly VersionInsertRow[],
   actor: string | null,
 ): Promise<void> {
   if (rows.length === 0) return;
+  // A version equal to its draft (every version of most real bundles) is not sent twice: the
+  // server copies the draft it has just stored, which halves what it parses.
   await trx.raw(
     `insert into workflow_definition_versions
        (tenant, version_id, workflow_id, version, definition_json, payload_schema_json, published_by, published_at, created_at, updated_at)
-     select ?::uuid, gen_random_uuid(), r.workflow_id, r.version, r.definition_json, r.payload_schema_json, ?::uuid, now(), now(), now()
-     from jsonb_to_recordset(?::jsonb) as r(workflow_id uuid, version integer, definition_json jsonb, payload_schema_json jsonb)`,
-    [tenant, actor, JSON.stringify(rows)],
+     select ?::uuid, gen_random_uuid(), r.workflow_id, r.version,
+            case when r.same_as_draft then d.draft_definition else r.definition_json end,
+            r.payload_schema_json, ?::uuid, now(), now(), now()
+     from jsonb_to_recordset(?::jsonb)
+          as r(workflow_id uuid, version integer, definition_json jsonb, payload_schema_json jsonb, same_as_draft boolean)
+     left join workflow_definitions d
+       on r.same_as_draft and d.tenant = ?::uuid and d.workflow_id = r.workflow_id`,
+    [tenant, actor, JSON.stringify(rows), tenant],
   );
 }
 

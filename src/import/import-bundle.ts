@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { checkBundle } from "../catalog/check-bundle.js";
+import { checkBundleContent, checkBundleContentInSlices, checkBundleStructure } from "../catalog/check-bundle.js";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { assertTenant } from "../db/tenant.js";
@@ -13,11 +13,12 @@ import {
   selectAllWorkflowIds,
   selectWorkflowIdsByKeys,
   updateWorkflows,
-  type VersionRow,
+  type VersionInsertRow,
   type WorkflowRow,
 } from "../db/workflow-store.js";
 import { type Issue, issue, toIssueBody, WorkflowSeederError } from "../errors.js";
-import type { BundleWorkflow } from "../format/bundle-schema.js";
+import type { BundleWorkflow, WorkflowBundle } from "../format/bundle-schema.js";
+import { isJsonEqual } from "../format/json-equal.js";
 import { isJsonObject } from "../format/json-value.js";
 import { computePortableWorkflowId } from "../format/portable-id.js";
 import { type CallReference, collectCallReferences, rewriteWorkflowReferences } from "../format/workflow-references.js";
@@ -98,17 +99,30 @@ export function checkSources(
   sources: readonly BundleSource[],
   catalog: RuntimeCatalog,
 ): { workflows: BundleWorkflow[]; warnings: Issue[] } {
-  const workflows: BundleWorkflow[] = [];
+  const structured = checkSourceStructures(sources, catalog);
   const warnings: Issue[] = [];
-  const seen = new Map<string, string | undefined>();
+  for (const { bundle, options } of structured) {
+    const content = checkBundleContent(bundle, options);
+    if (content.issues.length > 0) throw new WorkflowSeederError(content.issues);
+    warnings.push(...content.warnings);
+  }
+  return { workflows: structured.flatMap((s) => s.bundle.workflows), warnings };
+}
+
+interface StructuredSource {
+  bundle: WorkflowBundle;
+  options: { catalog: RuntimeCatalog; file?: string };
+}
+
+/** The structural checks of every source, then duplicate keys across sources; throws the first failure. */
+function checkSourceStructures(sources: readonly BundleSource[], catalog: RuntimeCatalog): StructuredSource[] {
+  const structured: StructuredSource[] = [];
+  const seen = new Set<string>();
   const duplicates: Issue[] = [];
   for (const source of sources) {
-    const checked = checkBundle(
-      source.bundle,
-      source.file === undefined ? { catalog } : { catalog, file: source.file },
-    );
+    const options = source.file === undefined ? { catalog } : { catalog, file: source.file };
+    const checked = checkBundleStructure(source.bundle, options);
     if (!checked.ok) throw new WorkflowSeederError(checked.issues);
-    warnings.push(...checked.warnings);
     checked.bundle.workflows.forEach((w, i) => {
       if (seen.has(w.key))
         duplicates.push(
@@ -118,12 +132,17 @@ export function checkSources(
             ...(source.file === undefined ? {} : { file: source.file }),
           }),
         );
-      seen.set(w.key, source.file);
-      workflows.push(w);
+      seen.add(w.key);
     });
+    structured.push({ bundle: checked.bundle, options });
   }
   if (duplicates.length > 0) throw new WorkflowSeederError(duplicates);
-  return { workflows, warnings };
+  return structured;
+}
+
+/** Lets I/O callbacks run between slices of CPU work. */
+function pause(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 /**
@@ -136,19 +155,45 @@ export async function importBundle(db: Knex, bundle: unknown, options: ImportOpt
   return importBundles(db, [{ bundle }], options);
 }
 
-/** Imports several bundles in one transaction (a key may appear in only one of them). */
+/**
+ * Imports several bundles in one transaction (a key may appear in only one of them).
+ *
+ * The structural checks run first. The definition and dependency checks then run in slices while
+ * the transaction waits on the server, and are awaited before commit: a problem they find rolls
+ * the transaction back and is reported ahead of any database error, exactly as if they had run
+ * first, but their time hides behind the server's.
+ */
 export async function importBundles(
   db: Knex,
   sources: readonly BundleSource[],
   options: ImportOptions,
 ): Promise<ImportResult> {
   assertTenant(options.tenant);
-  const { workflows, warnings } = checkSources(sources, options.catalog ?? DEFAULT_CATALOG);
+  const structured = checkSourceStructures(sources, options.catalog ?? DEFAULT_CATALOG);
+  const workflows = structured.flatMap((s) => s.bundle.workflows);
   const keys = workflows.map((w) => w.key);
   try {
     return await db.transaction(async (trx) => {
-      const result = await applyWorkflows(trx, workflows, options);
-      result.warnings.unshift(...warnings.map(toWarning));
+      const content = (async () => {
+        const warnings: Issue[] = [];
+        for (const { bundle, options: checkOptions } of structured) {
+          const checked = await checkBundleContentInSlices(bundle, { ...checkOptions, pause });
+          if (checked.issues.length > 0) return { issues: checked.issues, warnings };
+          warnings.push(...checked.warnings);
+        }
+        return { issues: [] as Issue[], warnings };
+      })();
+      let result: ImportResult | undefined;
+      let writeError: unknown;
+      try {
+        result = await applyWorkflows(trx, workflows, options);
+      } catch (error) {
+        writeError = error;
+      }
+      const checked = await content;
+      if (checked.issues.length > 0) throw new WorkflowSeederError(checked.issues);
+      if (writeError !== undefined || result === undefined) throw writeError;
+      result.warnings.unshift(...checked.warnings.map(toWarning));
       return result;
     });
   } catch (error) {
@@ -195,7 +240,7 @@ export async function applyWorkflows(
   const resolver = await createTargetResolver(trx, tenant, planned);
   const rows: WorkflowRow[] = [];
   const updates: WorkflowRow[] = [];
-  const versions: VersionRow[] = [];
+  const versions: VersionInsertRow[] = [];
   for (const p of planned) {
     if (p.action === "skip") continue;
     const mapTarget = (ref: CallReference) => {
@@ -217,15 +262,20 @@ export async function applyWorkflows(
         definition,
         resolver.withReferences.has(definition) ? { id: p.workflowId, mapTarget } : { id: p.workflowId },
       );
-    const row = toWorkflowRow(p.workflow, p.workflowId, rewrite(p.workflow.draft.definition));
+    const draft = rewrite(p.workflow.draft.definition);
+    const row = toWorkflowRow(p.workflow, p.workflowId, draft);
     (p.action === "update" ? updates : rows).push(row);
-    for (const v of p.workflow.publishedVersions)
+    for (const v of p.workflow.publishedVersions) {
+      const definition = rewrite(v.definition);
+      const sameAsDraft = isJsonEqual(definition, draft);
       versions.push({
         workflow_id: p.workflowId,
         version: v.version,
-        definition_json: rewrite(v.definition),
+        definition_json: sameAsDraft ? null : definition,
         payload_schema_json: v.payloadSchemaJson,
+        ...(sameAsDraft ? { same_as_draft: true } : {}),
       });
+    }
   }
 
   const replaced = planned.filter((p) => p.action === "replace");
