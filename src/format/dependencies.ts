@@ -1,4 +1,5 @@
 import type { ActionDependency, BundleWorkflow, WorkflowDependencies } from "./bundle-schema.js";
+import { isJsonEqual } from "./json-equal.js";
 import { isJsonObject } from "./json-value.js";
 import { walkSteps } from "./step-walk.js";
 
@@ -82,8 +83,11 @@ export function collectDependencies(workflow: DependencySource): WorkflowDepende
   const actions: ActionDependency[] = [];
   const nodeTypes = new Set<string>();
   const schemaRefs = new Set<string>();
-  addDefinitionDependencies(workflow.draft.definition, actions, nodeTypes, schemaRefs);
-  for (const v of workflow.publishedVersions) addDefinitionDependencies(v.definition, actions, nodeTypes, schemaRefs);
+  const draft = workflow.draft.definition;
+  addDefinitionDependencies(draft, actions, nodeTypes, schemaRefs);
+  // A version equal to the draft adds nothing (most real versions are).
+  for (const v of workflow.publishedVersions)
+    if (!isJsonEqual(v.definition, draft)) addDefinitionDependencies(v.definition, actions, nodeTypes, schemaRefs);
   const pinned = nameOf(workflow.metadata.pinnedPayloadSchemaRef);
   if (pinned) schemaRefs.add(pinned);
   return {
