@@ -18,6 +18,14 @@ import { CLI_PATH } from "../support/cli.js";
 /** The preload that prints a child's peak RSS on exit (see rss-probe.ts). */
 export const RSS_PROBE_PATH = resolve(process.cwd(), "dist", "test", "reliability", "rss-probe.js");
 
+/** Distinguishes this run's database sessions from another run's on the same server. */
+const RUN_ID = randomUUID().slice(0, 8);
+
+/** The `application_name` that {@link startCli} gives the sessions of a process named `appName`. */
+export function sessionName(appName: string): string {
+  return `${appName}-${RUN_ID}`;
+}
+
 /** A fixed `exportedAt`, so generated bundles are byte-stable. */
 export const GENERATED_EXPORTED_AT = "2026-01-26T00:00:00.000Z";
 
@@ -149,7 +157,8 @@ export interface StartCliOptions {
 /** Starts `node dist/cli.js ...args` as a real process. */
 export function startCli(args: readonly string[], options: StartCliOptions = {}): CliProcess {
   const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-  if (options.appName !== undefined) env.PGAPPNAME = options.appName;
+  // Only this run's sessions carry the name (another run of the suite may share the server).
+  if (options.appName !== undefined) env.PGAPPNAME = sessionName(options.appName);
   for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_PATH, ...args], {
     cwd: options.cwd ?? process.cwd(),
@@ -261,7 +270,10 @@ export async function waitUntil(
 
 /** Server process ids of the sessions with this `application_name`. */
 export async function backendPids(knex: Knex, appName: string): Promise<number[]> {
-  const r = await knex.raw("select pid from pg_stat_activity where application_name = ?", [appName]);
+  const r = await knex.raw(
+    "select pid from pg_stat_activity where application_name = ? and datname = current_database()",
+    [sessionName(appName)],
+  );
   return r.rows.map((row: { pid: number }) => row.pid);
 }
 
@@ -272,9 +284,9 @@ export async function backendPids(knex: Knex, appName: string): Promise<number[]
 export async function pidsInsideWriteTransaction(knex: Knex, appName: string): Promise<number[]> {
   const r = await knex.raw(
     `select distinct a.pid from pg_stat_activity a join pg_locks l on l.pid = a.pid
-     where a.application_name = ? and l.locktype = 'advisory' and l.granted
+     where a.application_name = ? and a.datname = current_database() and l.locktype = 'advisory' and l.granted
        and l.classid = ?::bigint::oid and not (l.objid = 1 and l.objsubid = 2)`,
-    [appName, ADVISORY_LOCK_CLASS],
+    [sessionName(appName), ADVISORY_LOCK_CLASS],
   );
   return r.rows.map((row: { pid: number }) => row.pid);
 }
