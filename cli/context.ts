@@ -135,11 +135,14 @@ export async function readJsonFile(file: string): Promise<unknown> {
   return json.value;
 }
 
-/** Reads all of stdin as UTF-8. */
+/** Reads all of stdin as UTF-8 (malformed bytes are INVALID_JSON, not replaced). */
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  const { decodeUtf8 } = await import("../src/format/parse-json.js");
+  const decoded = decodeUtf8(Buffer.concat(chunks), { file: "-" });
+  if (!decoded.ok) throw new WorkflowSeederError(decoded.issues);
+  return decoded.value;
 }
 
 /** The runtime catalog: the default, extended or replaced by `--catalog <file>`. */

@@ -150,7 +150,7 @@ type Renderers = { [C in IssueCode]: (details: IssueDetailsByCode[C]) => string 
 
 const RENDERERS: Renderers = {
   INVALID_JSON: (d) =>
-    `${inFile(d.file)}not valid JSON at line ${d.line}, column ${d.column}: ${d.reason}. Fix the syntax there (a stray or missing comma, bracket or quote).`,
+    `${inFile(d.file)}not valid JSON at line ${d.line}, column ${d.column}: ${d.reason}.${/UTF-8/.test(d.reason) ? "" : " Fix the syntax there (a stray or missing comma, bracket or quote)."}`,
   INVALID_BUNDLE: (d) =>
     `${inFile(d.file)}a workflow bundle must be a JSON object, got ${d.receivedType}. Wrap the content as {"format": "alga-psa.workflow-bundle", "formatVersion": 1, "exportedAt": ..., "workflows": [...]}.`,
   UNSUPPORTED_FORMAT: (d) =>

@@ -23,10 +23,18 @@ async function runFmt(args: FmtArgs): Promise<number> {
   const { parseJsonText } = await import("../../src/format/parse-bundle.js");
   const { canonicalizeJson } = await import("../../src/format/canonical-json.js");
   const { WorkflowSeederError } = await import("../../src/errors.js");
+  const { collectJsonLimitProblems } = await import("../../src/format/json-limits.js");
+  // Values JSON text can hold but no serializer can write back (1e309, thousands of levels).
+  const canonicalOf = (value: unknown, file: string): string => {
+    const limits = collectJsonLimitProblems(value);
+    if (limits.length > 0) throw errorOf("VALUE_OUT_OF_RANGE", { file, errors: limits });
+    return canonicalizeJson(value);
+  };
   const files = await listJsonFiles(args.paths);
   if (args.stdout) {
     if (files.length !== 1) throw new UsageError("--stdout takes exactly one file");
-    writeOut(canonicalizeJson(await readJsonFile(files[0] as string)));
+    const file = files[0] as string;
+    writeOut(canonicalOf(await readJsonFile(file), file));
     return EXIT_OK;
   }
   const changed: string[] = [];
@@ -35,7 +43,7 @@ async function runFmt(args: FmtArgs): Promise<number> {
     const text = await readTextFile(file);
     const json = parseJsonText(text, { file });
     if (!json.ok) throw new WorkflowSeederError(json.issues);
-    const canonical = canonicalizeJson(json.value);
+    const canonical = canonicalOf(json.value, file);
     if (canonical === text) continue;
     changed.push(file);
     if (!args.check)

@@ -49,9 +49,11 @@ async function runImport(args: ImportArgs): Promise<number> {
     const { isUuidString } = await import("../../src/format/portable-id.js");
     if (!isUuidString(args.actor)) throw invalidArgument("--actor", args.actor, "a UUID");
   }
-  const sources: { bundle: unknown; file: string }[] = [];
-  for (const file of args.files) sources.push({ bundle: await readJsonFile(file), file });
   const options = { tenant, onConflict, catalog, actor: args.actor ?? null };
+  // Without --each every file must be readable before anything is written; with --each a file
+  // that cannot be read fails alone, like one that cannot be imported.
+  const sources: { bundle: unknown; file: string }[] = [];
+  if (!args.each) for (const file of args.files) sources.push({ bundle: await readJsonFile(file), file });
   return withDatabase(args, async (db) => {
     if (!args.each) {
       const result = await importBundles(db.knex, sources, options);
@@ -60,14 +62,14 @@ async function runImport(args: ImportArgs): Promise<number> {
       return EXIT_OK;
     }
     const files = [];
-    for (const source of sources) {
+    for (const file of args.files) {
       try {
-        const result = await importBundles(db.knex, [source], options);
-        files.push({ file: source.file, ok: true as const, result });
-        if (!args.json) printImportSummary(result, tenant, source.file);
+        const result = await importBundles(db.knex, [{ bundle: await readJsonFile(file), file }], options);
+        files.push({ file, ok: true as const, result });
+        if (!args.json) printImportSummary(result, tenant, file);
       } catch (error) {
         if (!isWorkflowSeederError(error)) throw error;
-        files.push({ file: source.file, ok: false as const, error: error.toJSON().error });
+        files.push({ file, ok: false as const, error: error.toJSON().error });
         if (!args.json) say(`FAIL  [${error.code}] ${error.message}`);
       }
     }

@@ -46,3 +46,54 @@ export function parseJsonText(text: string, options: SourceOptions = {}): Valida
     return { ok: false, issues: [issue("INVALID_JSON", withFile({ line, column, position, reason }, options))] };
   }
 }
+
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+const LENIENT_UTF8 = new TextDecoder("utf-8");
+
+/**
+ * Decodes bytes as UTF-8, refusing malformed sequences (they would otherwise turn silently into
+ * U+FFFD and be stored that way): `INVALID_JSON` at the line and column of the first bad bytes.
+ */
+export function decodeUtf8(bytes: Uint8Array, options: SourceOptions = {}): ValidationResult<string> {
+  try {
+    return { ok: true, value: STRICT_UTF8.decode(bytes) };
+  } catch {
+    const text = LENIENT_UTF8.decode(bytes);
+    const strictPrefix = findValidPrefixLength(text, bytes);
+    const { line, column } = locateOffset(text, strictPrefix);
+    return {
+      ok: false,
+      issues: [
+        issue(
+          "INVALID_JSON",
+          withFile(
+            {
+              line,
+              column,
+              position: strictPrefix,
+              reason: "the file is not valid UTF-8 (malformed bytes); save it as UTF-8",
+            },
+            options,
+          ),
+        ),
+      ],
+    };
+  }
+}
+
+/** The offset in `text` (the lenient decoding of `bytes`) of the first replacement character the bytes did not spell. */
+function findValidPrefixLength(text: string, bytes: Uint8Array): number {
+  let from = 0;
+  for (;;) {
+    const at = text.indexOf("\ufffd", from);
+    if (at === -1) return text.length;
+    // A U+FFFD written in the file (EF BF BD) decodes strictly; a malformed one does not.
+    const prefixBytes = new TextEncoder().encode(text.slice(0, at + 1)).length;
+    try {
+      STRICT_UTF8.decode(bytes.subarray(0, prefixBytes));
+      from = at + 1;
+    } catch {
+      return at;
+    }
+  }
+}

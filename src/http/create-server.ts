@@ -9,6 +9,7 @@ import { exportBundle } from "../export/export-bundle.js";
 import { canonicalizeJson } from "../format/canonical-json.js";
 import { isRfc3339DateTime } from "../format/date-time.js";
 import { parseJsonText } from "../format/parse-bundle.js";
+import { decodeUtf8 } from "../format/parse-json.js";
 import { isUuidString } from "../format/portable-id.js";
 import { CONFLICT_POLICIES, DEFAULT_ON_CONFLICT, importBundle } from "../import/import-bundle.js";
 import { type ApiToken, createTokenMatcher, isTenantAllowed, validateApiTokens } from "./api-tokens.js";
@@ -224,8 +225,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
   // Bodies are parsed here, from the raw text, so invalid JSON gets a line and a column; every
   // other media type is refused with 415 by fastify (no parser left for it).
   server.removeAllContentTypeParsers();
-  server.addContentTypeParser("application/json", { parseAs: "string" }, (_request, body, done) => {
-    const parsed = parseJsonText(body as string);
+  server.addContentTypeParser("application/json", { parseAs: "buffer" }, (_request, body, done) => {
+    // Malformed UTF-8 is refused, not replaced by U+FFFD and stored.
+    const text = decodeUtf8(body as Buffer);
+    const parsed = text.ok ? parseJsonText(text.value) : text;
     if (parsed.ok) done(null, parsed.value);
     else done(new WorkflowSeederError(parsed.issues), undefined);
   });

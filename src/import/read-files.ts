@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { fail } from "../errors.js";
+import { fail, WorkflowSeederError } from "../errors.js";
+import { decodeUtf8 } from "../format/parse-json.js";
 
 /** The largest bundle file read by default (bytes). Bigger files are refused with a clear error. */
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
@@ -15,8 +16,11 @@ export async function readTextFile(path: string, maxBytes = DEFAULT_MAX_FILE_BYT
         file: path,
         reason: `it is ${info.size} bytes, more than the limit of ${maxBytes} bytes`,
       });
-    return await readFile(path, "utf8");
+    const decoded = decodeUtf8(await readFile(path), { file: path });
+    if (!decoded.ok) throw new WorkflowSeederError(decoded.issues);
+    return decoded.value;
   } catch (error) {
+    if (error instanceof WorkflowSeederError) throw error;
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") fail("FILE_NOT_FOUND", { file: path }, error);
     if (code !== undefined) fail("FILE_READ_ERROR", { file: path, reason: (error as Error).message }, error);

@@ -99,7 +99,15 @@ export function hashSeedText(text: string): string {
 
 /** Reads a seed file's text and the hash of its bytes. */
 export async function readSeedText(seed: SeedFile): Promise<{ text: string; fileHash: string }> {
-  const text = await readTextFile(seed.path);
+  let text: string;
+  try {
+    text = await readTextFile(seed.path);
+  } catch (error) {
+    // Bytes that are not UTF-8 are a problem of the seed, named like any other.
+    if (error instanceof WorkflowSeederError && error.code === "INVALID_JSON")
+      throw new WorkflowSeederError(issue("INVALID_SEED_BUNDLE", { seed: seed.name, issue: error.issue }));
+    throw error;
+  }
   return { text, fileHash: hashSeedText(text) };
 }
 
