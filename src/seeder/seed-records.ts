@@ -31,11 +31,17 @@ export interface SeedRecord {
 }
 
 /** Every applied seed of a tenant, in name order. */
-export async function selectSeedRecords(knex: Knex, tenant: string): Promise<SeedRecord[]> {
+export async function selectSeedRecords(
+  knex: Knex,
+  tenant: string,
+  options: { withWorkflows?: boolean } = {},
+): Promise<SeedRecord[]> {
+  // Without workflows (status, drift): the per-workflow history can be large and is not needed.
+  const workflows = options.withWorkflows === false ? "'[]'::jsonb" : "workflows";
   const result = await knex.raw(
     `select coalesce(json_agg(json_build_object(
         'name', name, 'checksum', checksum, 'checksumAlgorithm', checksum_algorithm, 'fileHash', file_sha256,
-        'appliedAt', applied_at, 'toolVersion', tool_version, 'baseline', baseline, 'workflows', workflows
+        'appliedAt', applied_at, 'toolVersion', tool_version, 'baseline', baseline, 'workflows', ${workflows}
       ) order by name), '[]'::json) as records
      from ${SEEDS_TABLE} where tenant = ?`,
     [tenant],

@@ -122,11 +122,25 @@ async function takeInventory(db: Knex, options: SeederOptions): Promise<Inventor
   const listing = await listSeedFiles(options.dir, { mustExist: true });
   let records: SeedRecord[];
   try {
-    records = await selectSeedRecords(db, options.tenant);
+    records = await selectSeedRecords(db, options.tenant, { withWorkflows: false });
   } catch (error) {
     rethrowAsDatabaseError(error);
   }
   const recordByName = new Map(records.map((r) => [r.name, r]));
+  // Read the applied seeds' files concurrently: the drift check is I/O, and usually all of it.
+  const checksums = new Map<string, string>();
+  const applied = listing.seeds.filter((s) => recordByName.has(s.name));
+  for (let i = 0; i < applied.length; i += 32)
+    await Promise.all(
+      applied.slice(i, i + 32).map(async (seed) => {
+        const record = recordByName.get(seed.name) as SeedRecord;
+        // Unchanged bytes need no parsing; changed bytes may still be the same canonical content.
+        const read = await readSeedText(seed);
+        const unchanged =
+          record.fileHash && record.fileHash === read.fileHash && record.checksumAlgorithm === CHECKSUM_ALGORITHM;
+        checksums.set(seed.name, unchanged ? record.checksum : (await readSeedChecksum(seed, read)).checksum);
+      }),
+    );
   const entries: SeedStatusEntry[] = [];
   for (const seed of listing.seeds) {
     const record = recordByName.get(seed.name);
@@ -142,12 +156,7 @@ async function takeInventory(db: Knex, options: SeederOptions): Promise<Inventor
       });
       continue;
     }
-    // Unchanged bytes need no parsing; changed bytes may still be the same canonical content.
-    const read = await readSeedText(seed);
-    const checksum =
-      record.fileHash && record.fileHash === read.fileHash && record.checksumAlgorithm === CHECKSUM_ALGORITHM
-        ? record.checksum
-        : (await readSeedChecksum(seed, read)).checksum;
+    const checksum = checksums.get(seed.name) as string;
     entries.push({
       name: seed.name,
       file: seed.file,
@@ -424,7 +433,10 @@ export async function applySeeds(
   if (failures.length > 0) throw new WorkflowSeederError(failures);
 
   const lockTimeoutMs = options.lockTimeoutMs ?? DEFAULT_SEED_LOCK_TIMEOUT_MS;
-  const recordByName = new Map(inventory.records.map((r) => [r.name, r]));
+  // The full records (with what each seed did) matter only when a seed is re-applied.
+  const recordByName = new Map(
+    (reapplyFiles.length > 0 ? await selectSeedRecords(db, options.tenant) : inventory.records).map((r) => [r.name, r]),
+  );
   for (const [index, seedFile] of reapplyFiles.entries()) {
     const seed = loaded.get(seedFile.name) as LoadedSeed;
     options.onProgress?.({

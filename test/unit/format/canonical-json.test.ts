@@ -84,6 +84,24 @@ describe("canonicalizeJson", () => {
     );
   });
 
+  it("writes large documents (the sorted-copy path) exactly like small ones (fast-check)", () => {
+    // 64+ items at the top level take the native-serializer path; compare with the independent form.
+    fc.assert(
+      fc.property(fc.array(fc.jsonValue(), { minLength: 64, maxLength: 80 }), fc.jsonValue(), (items, extra) => {
+        for (const value of [items, { extra, items }]) {
+          expect(canonicalizeJson(value)).to.equal(independentCanonical(value));
+          expect(JSON.parse(canonicalizeJsonCompact(value))).to.deep.equal(JSON.parse(canonicalizeJson(value)));
+        }
+      }),
+      { numRuns: 200 },
+    );
+    const large = { items: Array.from({ length: 64 }, (_, i) => ({ "10": i, "2": i, __proto__x: 1 })) };
+    expect(canonicalizeJson(large)).to.equal(independentCanonical(large));
+    const withProto = { items: Array.from({ length: 64 }, () => JSON.parse('{"b": 1, "__proto__": {"a": 1}}')) };
+    expect(canonicalizeJson(withProto)).to.equal(independentCanonical(withProto));
+    expect(() => canonicalizeJson({ items: Array.from({ length: 64 }, () => Number.NaN) })).to.throw();
+  });
+
   it("gives every corpus bundle a canonical form that parses back to the same value", function () {
     requireCorpus(this);
     for (const file of listCorpusFiles().filter((f) => f !== BROKEN_JSON_FILE)) {
