@@ -49,6 +49,31 @@ export async function selectSeedRecords(
   return result.rows[0].records as SeedRecord[];
 }
 
+/** What an applied seed says about some keys: enough to tell ownership and newer versions. */
+export interface SeedClaims {
+  name: string;
+  workflows: Pick<SeededWorkflow, "key" | "workflowId" | "action">[];
+}
+
+/**
+ * The entries of applied seeds that name one of `keys` (one query; what a seed about to write
+ * those keys needs to know, whatever the number of seeds applied before).
+ */
+export async function selectSeedClaims(knex: Knex, tenant: string, keys: readonly string[]): Promise<SeedClaims[]> {
+  if (keys.length === 0) return [];
+  const result = await knex.raw(
+    `select coalesce(json_agg(json_build_object('name', c.name, 'workflows', c.workflows) order by c.name), '[]'::json) as claims
+     from (
+       select s.name, jsonb_agg(jsonb_build_object('key', e->>'key', 'workflowId', e->>'workflowId', 'action', e->>'action')) as workflows
+       from ${SEEDS_TABLE} s cross join lateral jsonb_array_elements(s.workflows) as e
+       where s.tenant = ? and e->>'key' = any(?::text[])
+       group by s.name
+     ) c`,
+    [tenant, [...keys]],
+  );
+  return result.rows[0].claims as SeedClaims[];
+}
+
 /** Records a seed as applied (in the caller's transaction). */
 export async function insertSeedRecord(trx: Knex.Transaction, tenant: string, record: SeedRecord): Promise<void> {
   await trx.raw(

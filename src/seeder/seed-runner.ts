@@ -25,8 +25,10 @@ import {
   insertSeedRecord,
   isSeedRecorded,
   replaceSeedRecord,
+  type SeedClaims,
   type SeededWorkflow,
   type SeedRecord,
+  selectSeedClaims,
   selectSeedRecords,
 } from "./seed-records.js";
 
@@ -234,7 +236,7 @@ function selectUpTo<T extends SeedFile>(
 }
 
 /** Keys the seeder owns in a tenant: created (or adopted) by an applied seed, with the id it had. */
-export function collectOwnership(records: readonly SeedRecord[]): Map<string, Set<string>> {
+export function collectOwnership(records: readonly SeedClaims[]): Map<string, Set<string>> {
   const owned = new Map<string, Set<string>>();
   for (const record of records)
     for (const w of record.workflows)
@@ -247,7 +249,7 @@ export function collectOwnership(records: readonly SeedRecord[]): Map<string, Se
  * A seed applied out of order (re-applied after an edit, or merged from a branch with an older
  * prefix) leaves them alone, so the result is what applying every seed in name order gives.
  */
-export function collectSupersededKeys(records: readonly SeedRecord[], name: string): Set<string> {
+export function collectSupersededKeys(records: readonly SeedClaims[], name: string): Set<string> {
   const keys = new Set<string>();
   for (const record of records)
     if (record.name > name) for (const w of record.workflows) if (w.action !== "skipped") keys.add(w.key);
@@ -277,10 +279,11 @@ async function writeSeed(
   previousRecord: SeedRecord | null,
 ): Promise<{ record: SeedRecord; done: AppliedSeed["workflows"]; result: ImportResult }> {
   const tenant = options.tenant;
-  const records = await selectSeedRecords(trx, tenant);
-  const owned = collectOwnership(records);
-  const superseded = collectSupersededKeys(records, seed.name);
   const keys = seed.bundle.workflows.map((w) => w.key);
+  // Only the entries about this seed's keys: reading every record per seed grows with the square.
+  const claims = await selectSeedClaims(trx, tenant, keys);
+  const owned = collectOwnership(claims);
+  const superseded = collectSupersededKeys(claims, seed.name);
   const existingKeys = [...new Set((await selectWorkflowIdsByKeys(trx, tenant, keys)).map((r) => r.key))];
   const before = await exportWorkflowsByKey(trx, tenant, existingKeys);
   const { applyWorkflows } = await import("../import/import-bundle.js");
