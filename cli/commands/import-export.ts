@@ -1,4 +1,5 @@
 import { hideBin } from "yargs/helpers";
+import { isWorkflowSeederError } from "../../src/errors.js";
 import type { ImportResult } from "../../src/import/import-bundle.js";
 import {
   type CommandModule,
@@ -41,7 +42,6 @@ async function runImport(args: ImportArgs): Promise<number> {
   const remote = await import("./remote-import-export.js");
   if (remote.isRemote(args)) return remote.runRemoteImport(args);
   const { importBundles } = await import("../../src/import/import-bundle.js");
-  const { isWorkflowSeederError } = await import("../../src/errors.js");
   const tenant = await tenantOf(args);
   const catalog = await loadCatalog(args);
   const onConflict = (args.force ? "replace" : args.onConflict) as "fail" | "replace" | "update" | "skip";
@@ -61,25 +61,41 @@ async function runImport(args: ImportArgs): Promise<number> {
       else printImportSummary(result, tenant);
       return EXIT_OK;
     }
-    const files = [];
-    for (const file of args.files) {
-      try {
-        const result = await importBundles(db.knex, [{ bundle: await readJsonFile(file), file }], options);
-        files.push({ file, ok: true as const, result });
-        if (!args.json) printImportSummary(result, tenant, file);
-      } catch (error) {
-        if (!isWorkflowSeederError(error)) throw error;
-        files.push({ file, ok: false as const, error: error.toJSON().error });
-        if (!args.json) say(`FAIL  [${error.code}] ${error.message}`);
-      }
-    }
-    const failed = files.filter((f) => !f.ok);
-    if (args.json) {
-      const first = failed[0];
-      printJson(first && !first.ok ? { error: first.error, files } : { ok: true, files });
-    }
-    return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
+    return importEachFile(args, tenant, async (file) =>
+      importBundles(db.knex, [{ bundle: await readJsonFile(file), file }], options),
+    );
   });
+}
+
+/**
+ * `import --each`: one import per file, each reported; a file that fails (to read or to import)
+ * fails alone. Errors for which `isFatal` holds (not an expected error, a lost server) end the
+ * command instead. Exit 1 when any file failed.
+ */
+export async function importEachFile(
+  args: { files: string[]; json: boolean },
+  tenant: string,
+  importOne: (file: string) => Promise<ImportResult>,
+  isFatal: (error: unknown) => boolean = (error) => !isWorkflowSeederError(error),
+): Promise<number> {
+  const files = [];
+  for (const file of args.files) {
+    try {
+      const result = await importOne(file);
+      files.push({ file, ok: true as const, result });
+      if (!args.json) printImportSummary(result, tenant, file);
+    } catch (error) {
+      if (isFatal(error) || !isWorkflowSeederError(error)) throw error;
+      files.push({ file, ok: false as const, error: error.toJSON().error });
+      if (!args.json) say(`FAIL  [${error.code}] ${error.message}`);
+    }
+  }
+  const failed = files.filter((f) => !f.ok);
+  if (args.json) {
+    const first = failed[0];
+    printJson(first && !first.ok ? { error: first.error, files } : { ok: true, files });
+  }
+  return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
 interface ExportArgs extends GlobalArgs {

@@ -7,7 +7,6 @@ import { WorkflowSeederError } from "../../src/errors.js";
 import type { RemoteServer } from "../../src/http/remote-client.js";
 import type { ConflictPolicy, ImportResult } from "../../src/import/import-bundle.js";
 import {
-  EXIT_FAILURE,
   EXIT_OK,
   errorOf,
   type GlobalArgs,
@@ -19,7 +18,7 @@ import {
   tenantOf,
   writeOut,
 } from "../context.js";
-import { printImportSummary } from "./import-export.js";
+import { importEachFile, printImportSummary } from "./import-export.js";
 
 /** The options that select remote mode. */
 export interface RemoteArgs {
@@ -88,36 +87,22 @@ export async function runRemoteImport(args: RemoteImportArgs & { server: string 
       args.server,
       "one bundle file per request: pass one file, or --each to import the files one by one",
     );
-  const sources: { bundle: unknown; file: string }[] = [];
-  for (const file of args.files) sources.push({ bundle: await readJsonFile(file), file });
-  const importOne = (source: { bundle: unknown; file: string }): Promise<ImportResult> =>
-    importBundleOverHttp(server, source.bundle, { tenant, onConflict, actor: args.actor ?? null, file: source.file });
-  const first = sources[0];
+  const importOne = async (file: string): Promise<ImportResult> =>
+    importBundleOverHttp(server, await readJsonFile(file), { tenant, onConflict, actor: args.actor ?? null, file });
+  const first = args.files[0];
   if (!args.each && first !== undefined) {
     const result = await importOne(first);
     if (args.json) printJson(result);
     else printImportSummary(result, tenant);
     return EXIT_OK;
   }
-  const files = [];
-  for (const source of sources) {
-    try {
-      const result = await importOne(source);
-      files.push({ file: source.file, ok: true as const, result });
-      if (!args.json) printImportSummary(result, tenant, source.file);
-    } catch (error) {
-      // An unreachable server fails the whole command, as a lost database connection does.
-      if (!(error instanceof WorkflowSeederError) || error.code === "REMOTE_UNAVAILABLE") throw error;
-      files.push({ file: source.file, ok: false as const, error: error.toJSON().error });
-      if (!args.json) say(`FAIL  [${error.code}] ${error.message}`);
-    }
-  }
-  const failed = files.filter((f) => !f.ok);
-  if (args.json) {
-    const firstFailure = failed[0];
-    printJson(firstFailure && !firstFailure.ok ? { error: firstFailure.error, files } : { ok: true, files });
-  }
-  return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
+  // An unreachable server fails the whole command, as a lost database connection does.
+  return importEachFile(
+    args,
+    tenant,
+    importOne,
+    (error) => !(error instanceof WorkflowSeederError) || error.code === "REMOTE_UNAVAILABLE",
+  );
 }
 
 /** `export --server`: the canonical bytes the server sends, written as a local export writes them. */
