@@ -44,12 +44,13 @@ await import("../src/db/tenant.js");
 await import("../src/catalog/runtime-catalog.js");
 mark("import the tenant and catalog modules (loadCatalog)");
 const { selectSeedRecords } = await import("../src/seeder/seed-records.js");
-await selectSeedRecords(db.knex, tenant);
-mark("select the seed records (one query)");
-const { listSeedFiles, readSeedChecksum } = await import("../src/seeder/seed-files.js");
-const listing = await listSeedFiles(seedsDir);
-for (const seed of listing.seeds) await readSeedChecksum(seed);
-mark(`drift check: read + parse + canonical-hash ${listing.seeds.length} seed files`);
+await selectSeedRecords(db.knex, tenant, { withWorkflows: false });
+mark("select the seed records, without their per-workflow history (one query)");
+const { readSeedStatus } = await import("../src/seeder/seed-runner.js");
+const status = await readSeedStatus(db.knex, { dir: seedsDir, tenant });
+mark(
+  `drift check as up does it: ${status.seeds.length} seeds (read concurrently, bytes hashed, parsed only if changed)`,
+);
 const result = await applySeeds(db.knex, { dir: seedsDir, tenant });
 if (result.applied.length > 0) throw new Error("the probe expects every seed to be applied");
 mark("applySeeds, the whole no-op again (warm)");
