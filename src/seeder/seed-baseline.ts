@@ -7,7 +7,6 @@ import { assertTenant } from "../db/tenant.js";
 import { selectWorkflowIdsByKeys } from "../db/workflow-store.js";
 import { fail, WorkflowSeederError } from "../errors.js";
 import { type ExportOptions, exportBundle } from "../export/export-bundle.js";
-import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type WorkflowBundle } from "../format/bundle-schema.js";
 import { canonicalizeJson } from "../format/canonical-json.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
 import { type ImportWarning, toWarning } from "../import/import-bundle.js";
@@ -33,6 +32,7 @@ import {
   selectSeedRecords,
 } from "./seed-records.js";
 import type { SeederOptions } from "./seed-runner.js";
+import { createSeedTemplate } from "./seed-template.js";
 
 async function adoptWorkflows(
   trx: Knex.Transaction,
@@ -184,51 +184,6 @@ async function writeSeedFile(path: string, text: string, dir: string): Promise<v
     if ((error as { code?: string }).code === "EEXIST") fail("SEED_ALREADY_EXISTS", { name: path, file: path });
     fail("FILE_WRITE_ERROR", { file: path, reason: (error as Error).message }, error);
   }
-}
-
-/** The bundle of a new seed: one draft workflow to edit, valid with the default catalog. */
-export function createSeedTemplate(key: string, exportedAt: string): WorkflowBundle {
-  const definition = {
-    id: "00000000-0000-0000-0000-000000000000",
-    version: 1,
-    name: key,
-    description: "Describe what this workflow does.",
-    payloadSchemaRef: "payload.TicketCreated.v1",
-    trigger: { type: "event", eventName: "TICKET_CREATED" },
-    steps: [
-      { id: "set-state", type: "state.set", config: { state: "STARTED" } },
-      { id: "done", type: "control.return" },
-    ],
-  };
-  return {
-    format: BUNDLE_FORMAT,
-    formatVersion: BUNDLE_FORMAT_VERSION,
-    exportedAt,
-    workflows: [
-      {
-        key,
-        metadata: {
-          name: key,
-          description: "Describe what this workflow does.",
-          payloadSchemaRef: "payload.TicketCreated.v1",
-          payloadSchemaMode: "pinned",
-          pinnedPayloadSchemaRef: "payload.TicketCreated.v1",
-          trigger: { type: "event", eventName: "TICKET_CREATED" },
-          isSystem: false,
-          isVisible: true,
-          isPaused: false,
-          concurrencyLimit: null,
-          autoPauseOnFailure: false,
-          failureRateThreshold: null,
-          failureRateMinRuns: null,
-          retentionPolicyOverride: null,
-        },
-        dependencies: { actions: [], nodeTypes: ["state.set"], schemaRefs: ["payload.TicketCreated.v1"] },
-        draft: { draftVersion: 1, definition },
-        publishedVersions: [],
-      },
-    ],
-  };
 }
 
 /**

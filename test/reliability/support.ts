@@ -2,6 +2,7 @@
  * Helpers of the reliability suite: generated bundles, CLI processes that can be killed at a
  * chosen moment, peak memory of a child, and reads of what the database holds.
  */
+
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -11,8 +12,8 @@ import type { Knex } from "knex";
 import { ADVISORY_LOCK_CLASS } from "../../src/db/migrations.js";
 import type { BundleWorkflow, WorkflowBundle } from "../../src/format/bundle-schema.js";
 import { canonicalizeJson } from "../../src/format/canonical-json.js";
-import { computePortableWorkflowId } from "../../src/format/portable-id.js";
 import { type RunningServer, type StartServerOptions, startServer } from "../../src/http/index.js";
+import { createTemplateWorkflow } from "../../src/seeder/seed-template.js";
 import { CLI_PATH } from "../support/cli.js";
 
 /** The preload that prints a child's peak RSS on exit (see rss-probe.ts). */
@@ -46,44 +47,21 @@ export interface GeneratedWorkflowSpec {
 
 /** A workflow valid under the default catalog, published `versions` times. */
 export function generateWorkflow(spec: GeneratedWorkflowSpec): BundleWorkflow {
-  const description = spec.description ?? `Generated workflow ${spec.key}.`;
-  const definition: Record<string, unknown> = {
-    id: computePortableWorkflowId(spec.key),
-    version: 1,
-    name: spec.key,
-    description: spec.padding ? `${description} ${"n".repeat(spec.padding)}` : description,
-    payloadSchemaRef: "payload.TicketCreated.v1",
-    trigger: { type: "event", eventName: "TICKET_CREATED" },
-    steps: [
-      { id: "set-state", type: "state.set", config: { state: "STARTED" } },
-      { id: "done", type: "control.return" },
-    ],
+  const workflow = createTemplateWorkflow({
+    key: spec.key,
+    description: spec.description ?? `Generated workflow ${spec.key}.`,
+    publishedVersions: spec.versions ?? 1,
+  });
+  if (!spec.padding) return workflow;
+  // The padding goes into the definitions only (what makes a bundle big), the same in every version.
+  const definition = {
+    ...workflow.draft.definition,
+    description: `${workflow.metadata.description} ${"n".repeat(spec.padding)}`,
   };
   return {
-    key: spec.key,
-    metadata: {
-      name: spec.key,
-      description,
-      payloadSchemaRef: "payload.TicketCreated.v1",
-      payloadSchemaMode: "pinned",
-      pinnedPayloadSchemaRef: "payload.TicketCreated.v1",
-      trigger: { type: "event", eventName: "TICKET_CREATED" },
-      isSystem: false,
-      isVisible: true,
-      isPaused: false,
-      concurrencyLimit: null,
-      autoPauseOnFailure: false,
-      failureRateThreshold: null,
-      failureRateMinRuns: null,
-      retentionPolicyOverride: null,
-    },
-    dependencies: { actions: [], nodeTypes: ["state.set"], schemaRefs: ["payload.TicketCreated.v1"] },
-    draft: { draftVersion: 1, definition },
-    publishedVersions: Array.from({ length: spec.versions ?? 1 }, (_, i) => ({
-      version: i + 1,
-      definition,
-      payloadSchemaJson: null,
-    })),
+    ...workflow,
+    draft: { ...workflow.draft, definition },
+    publishedVersions: workflow.publishedVersions.map((v) => ({ ...v, definition })),
   };
 }
 

@@ -1,7 +1,6 @@
 import { expect } from "chai";
 import { checkBundle } from "../../../src/catalog/check-bundle.js";
 import { canonicalizeJson } from "../../../src/format/canonical-json.js";
-import { createSeedTemplate } from "../../../src/seeder/seed-baseline.js";
 import {
   formatSeedVersion,
   parseSeedFileName,
@@ -9,6 +8,7 @@ import {
   type SeedFile,
   slugifySeedName,
 } from "../../../src/seeder/seed-files.js";
+import { createSeedTemplate } from "../../../src/seeder/seed-template.js";
 
 function seedFile(file: string): SeedFile {
   const parsed = parseSeedFileName(file);
