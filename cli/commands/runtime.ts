@@ -1,3 +1,4 @@
+import type { RuntimeCatalog } from "../../src/catalog/runtime-catalog.js";
 import type { RunWorkflowResult } from "../../src/runtime/run-workflow.js";
 import type { VerifyBundlesResult } from "../../src/runtime/verify-bundles.js";
 import {
@@ -139,46 +140,45 @@ async function runRun(args: RunArgs): Promise<number> {
   const locator = workflowLocator(args);
   if (args.version !== undefined && (!Number.isInteger(args.version) || args.version < 1))
     throw invalidArgument("--version", String(args.version), "a positive integer");
-  const tenant = await tenantOf(args);
-  const catalog = await loadCatalog(args);
-  const payload = await readPayload(args.payload);
-  const secrets = readSecrets(args.secret);
   const { runWorkflow } = await import("../../src/runtime/run-workflow.js");
-  const result = await withDatabase(args, (db) =>
-    runWorkflow(db.knex, {
-      tenant,
-      ...locator,
-      ...(args.version === undefined ? {} : { version: args.version }),
-      payload,
-      secrets,
-      catalog,
-    }),
+  return executeRun(args, (knex, common) =>
+    runWorkflow(knex, { ...common, ...locator, ...(args.version === undefined ? {} : { version: args.version }) }),
   );
+}
+
+/**
+ * What `run` and `resume` share: tenant, catalog, payload and secrets from the options, the run in
+ * the project's database, its report, and an exit code from its status.
+ */
+async function executeRun(
+  args: GlobalArgs & { payload?: string; secret: string[] },
+  start: (
+    knex: import("knex").Knex,
+    common: { tenant: string; payload: unknown; secrets: Record<string, string>; catalog: RuntimeCatalog },
+  ) => Promise<RunWorkflowResult>,
+): Promise<number> {
+  const common = {
+    tenant: await tenantOf(args),
+    catalog: await loadCatalog(args),
+    payload: await readPayload(args.payload),
+    secrets: readSecrets(args.secret),
+  };
+  const result = await withDatabase(args, (db) => start(db.knex, common));
   if (args.json) printJson(result);
   else printRun(result);
   return exitCodeOf(result);
 }
 
 async function runResume(args: ResumeArgs): Promise<number> {
-  const tenant = await tenantOf(args);
-  const catalog = await loadCatalog(args);
-  const payload = await readPayload(args.payload);
-  const secrets = readSecrets(args.secret);
   const { resumeRun } = await import("../../src/runtime/run-workflow.js");
-  const result = await withDatabase(args, (db) =>
-    resumeRun(db.knex, {
-      tenant,
+  return executeRun(args, (knex, common) =>
+    resumeRun(knex, {
+      ...common,
       runId: args.run,
       ...(args.event === undefined ? {} : { eventName: args.event }),
       ...(args.correlationKey === undefined ? {} : { correlationKey: args.correlationKey }),
-      payload,
-      secrets,
-      catalog,
     }),
   );
-  if (args.json) printJson(result);
-  else printRun(result);
-  return exitCodeOf(result);
 }
 
 function printVerify(result: VerifyBundlesResult): void {
