@@ -24,8 +24,6 @@ export const CatalogFileSchema = z.strictObject({
   nodeTypes: z.array(z.string().min(1)).default([]),
   schemaRefs: z.array(z.string().min(1)).default([]),
 });
-/** What callers may pass for a catalog: the file's shape before defaults are applied. */
-export type CatalogInput = z.input<typeof CatalogFileSchema>;
 
 /** Validates a parsed catalog file. */
 export function parseCatalog(value: unknown, options: SourceOptions = {}): ValidationResult<CatalogFile> {
