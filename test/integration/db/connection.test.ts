@@ -1,0 +1,174 @@
+/**
+ * Which database a command uses (flag > DATABASE_URL > knexfile environment > embedded), knexfiles
+ * in JavaScript and TypeScript, and the embedded database's process lock.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { expect } from "chai";
+import { openDatabase, resolveDatabaseTarget } from "../../../src/db/connection.js";
+import { findKnexfile, loadKnexfileEnvironment } from "../../../src/db/knexfile.js";
+import { isWorkflowSeederError } from "../../../src/errors.js";
+import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
+import { cli, jsonOf } from "../cli/helpers.js";
+
+const DEFAULT_DIR = "/project/.workflow-seeder/pglite";
+
+describe("database selection", function () {
+  this.timeout(180_000);
+
+  describe("resolveDatabaseTarget (precedence)", () => {
+    const knexfilePg = { client: "pg", connection: "postgres://from-knexfile/db" };
+    const knexfileEmbedded = { client: "pglite", connection: { dataDir: "/elsewhere" } };
+
+    it("--database-url wins over everything", () => {
+      const target = resolveDatabaseTarget({
+        flagUrl: "postgres://flag/db",
+        envUrl: "postgres://env/db",
+        knexfileEnvironment: knexfilePg,
+        defaultDataDir: DEFAULT_DIR,
+      });
+      expect(target).to.deep.equal({ kind: "postgres", connection: "postgres://flag/db", source: "flag" });
+    });
+
+    it("then DATABASE_URL, then the knexfile environment, then the embedded default", () => {
+      expect(
+        resolveDatabaseTarget({
+          envUrl: "postgres://env/db",
+          knexfileEnvironment: knexfilePg,
+          defaultDataDir: DEFAULT_DIR,
+        }),
+      ).to.deep.equal({ kind: "postgres", connection: "postgres://env/db", source: "env" });
+      expect(resolveDatabaseTarget({ knexfileEnvironment: knexfilePg, defaultDataDir: DEFAULT_DIR })).to.deep.equal({
+        kind: "postgres",
+        connection: "postgres://from-knexfile/db",
+        source: "knexfile",
+      });
+      expect(
+        resolveDatabaseTarget({ knexfileEnvironment: knexfileEmbedded, defaultDataDir: DEFAULT_DIR }),
+      ).to.deep.equal({
+        kind: "embedded",
+        dataDir: "/elsewhere",
+        source: "knexfile",
+      });
+      expect(resolveDatabaseTarget({ defaultDataDir: DEFAULT_DIR })).to.deep.equal({
+        kind: "embedded",
+        dataDir: DEFAULT_DIR,
+        source: "default",
+      });
+    });
+
+    it("a knexfile environment without a connection falls through to the embedded default", () => {
+      expect(
+        resolveDatabaseTarget({ knexfileEnvironment: { client: "pg" }, defaultDataDir: DEFAULT_DIR }).source,
+      ).to.equal("default");
+    });
+  });
+
+  describe("knexfiles", () => {
+    let dir: string;
+    let db: TestDatabase;
+
+    before(async () => {
+      dir = mkdtempSync(join(tmpdir(), "wfs-knexfile-"));
+      db = await createPostgresDatabase();
+    });
+
+    after(async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await db?.close();
+    });
+
+    it("loads an environment from knexfile.mjs, and nothing for an environment it lacks", async () => {
+      const project = mkdtempSync(join(dir, "mjs-"));
+      writeFileSync(
+        join(project, "knexfile.mjs"),
+        'export default { staging: { client: "pg", connection: "postgres://s/db" } };\n',
+      );
+      const file = await findKnexfile(project);
+      expect(file).to.equal(join(project, "knexfile.mjs"));
+      expect(await loadKnexfileEnvironment(file as string, project, "staging")).to.deep.equal({
+        client: "pg",
+        connection: "postgres://s/db",
+      });
+      expect(await loadKnexfileEnvironment(file as string, project, "production")).to.equal(undefined);
+    });
+
+    it("loads a knexfile.ts that has no compiled copy (through tsx)", async () => {
+      const project = mkdtempSync(join(dir, "ts-"));
+      writeFileSync(
+        join(project, "knexfile.ts"),
+        'const url: string = "postgres://ts/db";\nexport default { development: { client: "pg", connection: url } };\n',
+      );
+      expect(await loadKnexfileEnvironment(join(project, "knexfile.ts"), project, "development")).to.deep.equal({
+        client: "pg",
+        connection: "postgres://ts/db",
+      });
+    });
+
+    it("reports a knexfile that cannot be loaded as INVALID_KNEXFILE", async () => {
+      const project = mkdtempSync(join(dir, "bad-"));
+      writeFileSync(join(project, "knexfile.mjs"), "export default 42;\n");
+      const broken = mkdtempSync(join(dir, "broken-"));
+      writeFileSync(join(broken, "knexfile.mjs"), "export default {;\n");
+      for (const p of [project, broken]) {
+        try {
+          await loadKnexfileEnvironment(join(p, "knexfile.mjs"), p, "development");
+          expect.fail("expected INVALID_KNEXFILE");
+        } catch (error) {
+          expect(isWorkflowSeederError(error, "INVALID_KNEXFILE"), String(error)).to.equal(true);
+        }
+      }
+    });
+
+    it("the CLI uses the knexfile environment chosen by --env (else NODE_ENV, else development)", async () => {
+      const project = mkdtempSync(join(dir, "cli-"));
+      writeFileSync(
+        join(project, "knexfile.mjs"),
+        `export default {\n  development: { client: "pg", connection: "postgres://postgres@127.0.0.1:1/nowhere" },\n  ci: { client: "pg", connection: ${JSON.stringify(db.url)} },\n};\n`,
+      );
+      const chosen = jsonOf(await cli(["migrate", "--env", "ci", "--json"], { cwd: project }));
+      expect(chosen.database).to.equal(new URL(db.url as string).toString());
+      const fallback = await cli(["migrate", "--json"], { cwd: project });
+      expect(fallback.code).to.equal(1);
+      expect((jsonOf(fallback).error as { code: string }).code).to.equal("DATABASE_UNAVAILABLE");
+    });
+  });
+
+  describe("the embedded database", () => {
+    it("is used by one process at a time: a second opener waits, then gets EMBEDDED_DATABASE_BUSY", async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "wfs-busy-"));
+      const first = await openDatabase({ kind: "embedded", dataDir, source: "api" });
+      try {
+        const started = Date.now();
+        try {
+          await openDatabase({ kind: "embedded", dataDir, source: "api" }, { embeddedLockWaitMs: 800 });
+          expect.fail("expected EMBEDDED_DATABASE_BUSY");
+        } catch (error) {
+          expect(isWorkflowSeederError(error, "EMBEDDED_DATABASE_BUSY"), String(error)).to.equal(true);
+          expect(Date.now() - started).to.be.at.least(700);
+        }
+      } finally {
+        await first.close();
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+
+    it("is free again once the first process closes it", async () => {
+      const dataDir = mkdtempSync(join(tmpdir(), "wfs-free-"));
+      try {
+        const first = await openDatabase({ kind: "embedded", dataDir, source: "api" });
+        await first.knex.raw("create table kept (n int); insert into kept values (7)");
+        await first.close();
+        const second = await openDatabase({ kind: "embedded", dataDir, source: "api" }, { embeddedLockWaitMs: 2_000 });
+        try {
+          expect((await second.knex.raw("select n from kept")).rows).to.deep.equal([{ n: 7 }]);
+        } finally {
+          await second.close();
+        }
+      } finally {
+        rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+  });
+});
