@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
-import { makeBundle } from "../../unit/format/fixtures/bundles.js";
+import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
 import { cli, jsonErrorOf } from "./helpers.js";
 
 describe("CLI: edge cases of the output contract", function () {
@@ -47,6 +47,21 @@ describe("CLI: edge cases of the output contract", function () {
     jsonErrorOf(imported, "INVALID_JSON");
     const rows = await db.knex.raw("select count(*)::int as n from workflow_definitions");
     expect(rows.rows[0].n).to.equal(0);
+  });
+
+  it("import --actor writes the actor to the audit columns; an actor that is not a UUID is a usage error", async () => {
+    const file = join(dir, "actor.json");
+    writeFileSync(file, JSON.stringify(makeBundle({ workflows: [makeWorkflow({ key: "edge.actor" })] })));
+    const actor = "11111111-2222-3333-4444-555555555555";
+    const url = db.url as string;
+    jsonErrorOf(await cli(["import", file, "--database-url", url, "--actor", "me", "--json"]), "INVALID_ARGUMENT", 2);
+    const ok = await cli(["import", file, "--database-url", url, "--actor", actor, "--json"]);
+    expect(ok.code, ok.stderr).to.equal(0);
+    const rows = await db.knex.raw(
+      `select d.created_by::text as c, d.updated_by::text as u, v.published_by::text as p
+       from workflow_definitions d join workflow_definition_versions v using (tenant, workflow_id) where d.key = 'edge.actor'`,
+    );
+    expect(rows.rows).to.deep.equal([{ c: actor, u: actor, p: actor }]);
   });
 
   it("a seeds folder that does not exist is FILE_NOT_FOUND, not 'nothing to do'", async () => {
