@@ -33,10 +33,6 @@ const BRANCH = STEP_BRANCHES.join("|");
 const FIRST = new RegExp(`^${ROOT_STEP_LIST}\\.steps\\[(\\d+)\\]`);
 const SEGMENT = new RegExp(`\\.(${BRANCH})\\.steps\\[(\\d+)\\]`, "y");
 
-function isStepBranch(value: string | undefined): value is StepBranch {
-  return (STEP_BRANCHES as readonly (string | undefined)[]).includes(value);
-}
-
 /**
  * Parses a step path; `null` when it is not one.
  *
@@ -49,8 +45,9 @@ export function parseStepPath(path: string): StepPathSegment[] | null {
   SEGMENT.lastIndex = first[0].length;
   while (SEGMENT.lastIndex < path.length) {
     const m = SEGMENT.exec(path);
-    if (!m || !isStepBranch(m[1])) return null;
-    segments.push({ branch: m[1], index: Number(m[2]) });
+    const branch = STEP_BRANCHES.find((b) => b === m?.[1]);
+    if (!m || !branch) return null;
+    segments.push({ branch, index: Number(m[2]) });
   }
   return segments;
 }
