@@ -62,7 +62,7 @@ export function bindNodeStep(step: NodeStep): BoundStep {
       };
     case "action.call": {
       const call = config as ActionCallConfig;
-      // action.call also takes its onError from its config (Alga's designer writes it there).
+      // action.call can also set onError in its config; the step's own onError wins.
       return {
         retry,
         onError: step.onError?.policy ?? call.onError?.policy ?? "fail",
