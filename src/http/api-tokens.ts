@@ -139,3 +139,11 @@ export function createTokenMatcher(tokens: readonly ApiToken[]): (presented: str
 export function isTenantAllowed(token: ApiToken, tenant: string): boolean {
   return token.tenants === undefined || token.tenants.includes(tenant.toLowerCase());
 }
+
+/**
+ * The tenant a token stands for when a request names none: its only tenant when it is restricted
+ * to exactly one (as Alga falls back to the tenant of the session), else `undefined`.
+ */
+export function impliedTenantOf(token: ApiToken): string | undefined {
+  return token.tenants?.length === 1 ? token.tenants[0] : undefined;
+}
