@@ -3,8 +3,8 @@ import { type Issue, issue, type ValidationResult } from "../errors.js";
 import { isUuidString } from "../format/portable-id.js";
 
 /**
- * A bearer token the HTTP API accepts. `tenants` restricts it to those tenants (UUIDs, compared
- * case-insensitively); without it the token may act on every tenant.
+ * A token the HTTP API accepts (as a bearer header or a cookie). `tenants` restricts it to those
+ * tenants (UUIDs, compared case-insensitively); without it the token may act on every tenant.
  */
 export interface ApiToken {
   token: string;
