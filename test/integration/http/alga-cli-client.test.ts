@@ -5,9 +5,14 @@
  * `HTTP <status>: <body.error>`, so `error` must be a string for the message to be readable.
  *
  * The client below is written from those facts for this test; it does not import anything of ours.
+ * The last suite checks the other direction: our remote client reading other servers' error bodies.
  */
+import { createServer as createHttpServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { expect } from "chai";
 import knexFactory, { type Knex } from "knex";
+import { issue, isWorkflowSeederError, WorkflowSeederError } from "../../../src/errors.js";
+import { importBundleOverHttp } from "../../../src/http/index.js";
 import { readCorpusBundle, readCorpusText, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 import {
@@ -486,5 +491,54 @@ describe("Alga's workflow-bundle CLI against the HTTP API [postgres]", function 
     } finally {
       await open.close();
     }
+  });
+});
+
+describe("the CLI's remote client against other servers' error bodies", () => {
+  let fake: Server;
+  let url: string;
+  let answer: { status: number; body: string };
+
+  before(async () => {
+    fake = createHttpServer((_request, response) => {
+      response.writeHead(answer.status, { "content-type": "application/json" });
+      response.end(answer.body);
+    });
+    await new Promise<void>((resolve) => fake.listen(0, "127.0.0.1", resolve));
+    url = `http://127.0.0.1:${(fake.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    await new Promise((resolve) => fake?.close(resolve));
+  });
+
+  async function failureOf(): Promise<WorkflowSeederError> {
+    const error = await importBundleOverHttp({ url }, draftBundle("x"), { tenant: TENANT_A }).then(
+      () => expect.fail("the import succeeded"),
+      (e: unknown) => e,
+    );
+    expect(isWorkflowSeederError(error), String(error)).to.equal(true);
+    return error as WorkflowSeederError;
+  }
+
+  it("Alga's server ({error: <message>}, no code): REMOTE_ERROR carrying that message", async () => {
+    answer = {
+      status: 400,
+      body: JSON.stringify({ error: "Workflow bundle has missing runtime dependencies.", details: {} }),
+    };
+    const error = await failureOf();
+    expect(error.code).to.equal("REMOTE_ERROR");
+    expect(error.details).to.include({
+      status: 400,
+      code: null,
+      message: "Workflow bundle has missing runtime dependencies.",
+    });
+  });
+
+  it("a workflow-seeder server of the previous version ({error: {code, message, details}}): the same error", async () => {
+    const raised = new WorkflowSeederError(issue("FORBIDDEN", { tenant: TENANT_B }));
+    answer = { status: 403, body: JSON.stringify(raised.toJSON()) };
+    const error = await failureOf();
+    expect(error.issues).to.deep.equal(raised.issues);
   });
 });
