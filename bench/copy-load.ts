@@ -7,8 +7,8 @@ import { pipeline } from "node:stream/promises";
 import type { Knex } from "knex";
 import type { ClientBase } from "pg";
 import { from as copyFrom } from "pg-copy-streams";
+import type { SeedRecord } from "../src/db/seed-store.js";
 import type { VersionRow, WorkflowRow } from "../src/db/workflow-store.js";
-import type { SeedRecord } from "../src/seeder/seed-records.js";
 
 const WORKFLOW_COPY_COLUMNS = [
   "workflow_id",

@@ -43,10 +43,10 @@ mark("migrateToLatest (nothing to migrate)");
 await import("../src/db/tenant.js");
 await import("../src/catalog/runtime-catalog.js");
 mark("import the tenant and catalog modules (loadCatalog)");
-const { selectSeedRecords } = await import("../src/seeder/seed-records.js");
+const { selectSeedRecords } = await import("../src/db/seed-store.js");
 await selectSeedRecords(db.knex, tenant, { withWorkflows: false });
 mark("select the seed records, without their per-workflow history (one query)");
-const { readSeedStatus } = await import("../src/seeder/seed-runner.js");
+const { readSeedStatus } = await import("../src/seeder/seed-status.js");
 const status = await readSeedStatus(db.knex, { dir: seedsDir, tenant });
 mark(
   `drift check as up does it: ${status.seeds.length} seeds (read concurrently, bytes hashed, parsed only if changed)`,

@@ -52,8 +52,11 @@ export {
 export { baselineSeeds, createSeedFile, exportToSeed } from "./seeder/seed-baseline.js";
 export { planSeeds } from "./seeder/seed-plan.js";
 export { revertSeeds } from "./seeder/seed-revert.js";
-export type { ApplySeedsResult, SeederOptions, SeedStatusResult } from "./seeder/seed-runner.js";
-export { applySeeds, readSeedStatus } from "./seeder/seed-runner.js";
+export type { ApplySeedsResult } from "./seeder/seed-runner.js";
+export { applySeeds } from "./seeder/seed-runner.js";
+export type { SeedStatusResult } from "./seeder/seed-status.js";
+export { readSeedStatus } from "./seeder/seed-status.js";
+export type { SeederOptions } from "./seeder/seeder-options.js";
 export type { FixtureTransaction, WorkflowFixtures } from "./seeder/workflow-fixtures.js";
 export {
   computeFixtureWorkflowId,

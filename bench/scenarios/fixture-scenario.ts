@@ -5,7 +5,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { SEEDS_TABLE } from "../../src/db/migrations.js";
-import type { SeedRecord } from "../../src/seeder/seed-records.js";
+import type { SeedRecord } from "../../src/db/seed-store.js";
 import {
   computeFixtureWorkflowId,
   loadWorkflowFixtures,

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import type { Knex } from "knex";
-import type { SeederOptions, SeedProgress } from "../../src/seeder/seed-runner.js";
+import type { SeederOptions, SeedProgress } from "../../src/seeder/seeder-options.js";
 import {
   type CommandModule,
   EXIT_FAILURE,
@@ -32,7 +32,7 @@ async function tenantsOf(args: SeedArgs, knex: Knex): Promise<string[]> {
   for (const t of given) assertTenant(t);
   if (args.allTenants) {
     if (given.length > 0) return [...new Set(given)];
-    const { selectSeededTenants } = await import("../../src/seeder/seed-records.js");
+    const { selectSeededTenants } = await import("../../src/db/seed-store.js");
     const tenants = await selectSeededTenants(knex);
     return tenants.length > 0 ? tenants : [process.env.WORKFLOW_SEEDER_TENANT ?? DEFAULT_DEV_TENANT];
   }
@@ -130,7 +130,7 @@ interface StatusArgs extends SeedArgs {
 }
 
 async function runStatus(args: StatusArgs): Promise<number> {
-  const { readSeedStatus } = await import("../../src/seeder/seed-runner.js");
+  const { readSeedStatus } = await import("../../src/seeder/seed-status.js");
   return withDatabase(args, async (db) => {
     const results = [];
     for (const tenant of await tenantsOf(args, db.knex)) {

@@ -1,9 +1,14 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Knex } from "knex";
-import { DEFAULT_CATALOG } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
-import { assertTenant } from "../db/tenant.js";
+import {
+  acquireSeedLock,
+  insertSeedRecord,
+  isSeedRecorded,
+  type SeededWorkflow,
+  selectSeedRecords,
+} from "../db/seed-store.js";
 import { selectWorkflowIdsByKeys } from "../db/workflow-store.js";
 import { fail, WorkflowSeederError } from "../errors.js";
 import { type ExportOptions, exportBundle } from "../export/export-bundle.js";
@@ -11,11 +16,11 @@ import { canonicalizeJson } from "../format/canonical-json.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
 import { type ImportWarning, toWarning } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
+import { exportWorkflowsByKey } from "./export-workflows-by-key.js";
 import {
   hashSeedText,
-  type LoadedSeed,
   listSeedFiles,
-  loadSeed,
+  loadSeeds,
   misnamedIssue,
   parseSeedFileName,
   planNextSeedVersion,
@@ -23,35 +28,27 @@ import {
   SEED_SUFFIX,
   slugifySeedName,
 } from "./seed-files.js";
-import {
-  acquireSeedLock,
-  DEFAULT_SEED_LOCK_TIMEOUT_MS,
-  insertSeedRecord,
-  isSeedRecorded,
-  type SeededWorkflow,
-  selectSeedRecords,
-} from "./seed-records.js";
-import type { SeederOptions } from "./seed-runner.js";
+import { selectSeedsUpTo } from "./seed-run.js";
 import { createSeedTemplate } from "./seed-template.js";
+import { resolveSeederOptions, type SeederOptions } from "./seeder-options.js";
 
+/** The seeder takes the existing workflows of `keys` as its own, with their content as they are. */
 async function adoptWorkflows(
   trx: Knex.Transaction,
   tenant: string,
   keys: readonly string[],
 ): Promise<SeededWorkflow[]> {
   const rows = await selectWorkflowIdsByKeys(trx, tenant, keys);
-  if (rows.length === 0) return [];
-  const exported = await exportBundle(trx, {
+  const snapshots = await exportWorkflowsByKey(
+    trx,
     tenant,
-    keys: [...new Set(rows.map((r) => r.key))],
-    exportedAt: "1970-01-01T00:00:00.000Z",
-  });
-  const hashByKey = new Map(exported.workflows.map((w) => [w.key, hashCanonicalJson(w)]));
+    rows.map((r) => r.key),
+  );
   return rows.map((r) => ({
     key: r.key,
     workflowId: r.workflow_id,
     action: "adopted" as const,
-    contentHash: hashByKey.get(r.key) ?? null,
+    contentHash: snapshots.get(r.key)?.contentHash ?? null,
     previous: null,
   }));
 }
@@ -69,26 +66,25 @@ export interface BaselineSeedsResult {
  * holds their workflows. The workflows of those seeds that exist become the seeder's (later seeds
  * may update them).
  */
-export async function baselineSeeds(db: Knex, options: SeederOptions & { to?: string }): Promise<BaselineSeedsResult> {
-  assertTenant(options.tenant);
+export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: string }): Promise<BaselineSeedsResult> {
+  const options = resolveSeederOptions(given);
   const tenant = options.tenant;
   const listing = await listSeedFiles(options.dir, { mustExist: true });
+  // Names only: a baseline records seeds without running them, so it neither reads the applied
+  // seeds' files nor judges their drift.
   const recorded = new Set((await selectSeedRecords(db, tenant)).map((r) => r.name));
-  let seeds = listing.seeds.filter((s) => !recorded.has(s.name));
-  if (options.to !== undefined) {
-    const to = options.to;
-    const target = listing.seeds.find((s) => s.name === to || s.file === to || s.version === to);
-    if (!target) fail("SEED_NOT_FOUND", { name: to, dir: options.dir });
-    seeds = seeds.filter((s) => s.name <= target.name);
-  }
-  const catalog = options.catalog ?? DEFAULT_CATALOG;
-  const loaded: LoadedSeed[] = [];
-  for (const seed of seeds) loaded.push(await loadSeed(seed, catalog));
+  const seeds = selectSeedsUpTo(
+    listing.seeds.filter((s) => !recorded.has(s.name)),
+    options.to,
+    listing.seeds,
+    options.dir,
+  );
+  const loaded = await loadSeeds(seeds, options.catalog);
   const misnamed = misnamedIssue(listing);
   const result: BaselineSeedsResult = { tenant, recorded: [], warnings: misnamed ? [toWarning(misnamed)] : [] };
   try {
     await db.transaction(async (trx) => {
-      await acquireSeedLock(trx, tenant, options.lockTimeoutMs ?? DEFAULT_SEED_LOCK_TIMEOUT_MS);
+      await acquireSeedLock(trx, tenant, options.lockTimeoutMs);
       for (const seed of loaded) {
         if (await isSeedRecorded(trx, tenant, seed.name)) continue;
         const workflows = await adoptWorkflows(
@@ -101,7 +97,7 @@ export async function baselineSeeds(db: Knex, options: SeederOptions & { to?: st
           checksum: seed.checksum,
           checksumAlgorithm: seed.checksumAlgorithm,
           fileHash: seed.fileHash,
-          appliedAt: (options.now?.() ?? new Date()).toISOString(),
+          appliedAt: options.now().toISOString(),
           toolVersion: TOOL_VERSION,
           baseline: true,
           workflows,
@@ -138,8 +134,8 @@ export interface ExportToSeedResult {
  * exported workflows become the seeder's.
  */
 export async function exportToSeed(db: Knex, options: ExportToSeedOptions): Promise<ExportToSeedResult> {
-  assertTenant(options.tenant);
-  const now = options.now?.() ?? new Date();
+  const { lockTimeoutMs, now: clock } = resolveSeederOptions(options);
+  const now = clock();
   const slug = slugifySeedName(options.name);
   if (slug === "")
     fail("INVALID_ARGUMENT", { option: "--seed", received: options.name, expected: "a name with letters or digits" });
@@ -149,7 +145,7 @@ export async function exportToSeed(db: Knex, options: ExportToSeedOptions): Prom
   const name = file.slice(0, -SEED_SUFFIX.length);
   try {
     return await db.transaction(async (trx) => {
-      await acquireSeedLock(trx, options.tenant, options.lockTimeoutMs ?? DEFAULT_SEED_LOCK_TIMEOUT_MS);
+      await acquireSeedLock(trx, options.tenant, lockTimeoutMs);
       const bundle = await exportBundle(trx, { ...options, exportedAt: now.toISOString() });
       const workflows = await adoptWorkflows(
         trx,

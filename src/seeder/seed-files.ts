@@ -156,6 +156,34 @@ export async function loadSeed(seed: SeedFile, catalog: RuntimeCatalog): Promise
   };
 }
 
+/**
+ * Loads seeds in order, checking every one before failing: one error carries the issues of every
+ * bad seed, so a run that writes nothing names all of them at once.
+ */
+export async function loadSeeds(seeds: readonly SeedFile[], catalog: RuntimeCatalog): Promise<LoadedSeed[]> {
+  const loaded: LoadedSeed[] = [];
+  const failures: Issue[] = [];
+  for (const seed of seeds) {
+    try {
+      loaded.push(await loadSeed(seed, catalog));
+    } catch (error) {
+      if (!(error instanceof WorkflowSeederError)) throw error;
+      failures.push(...error.issues);
+    }
+  }
+  if (failures.length > 0) throw new WorkflowSeederError(failures);
+  return loaded;
+}
+
+/**
+ * True when `target` (a `--to` value) names the seed called `name`: its name, its file name, or
+ * its version prefix.
+ */
+export function isSeedTarget(name: string, target: string): boolean {
+  const file = `${name}${SEED_SUFFIX}`;
+  return name === target || file === target || parseSeedFileName(file)?.version === target;
+}
+
 /** A version prefix for a seed created at `now` (UTC, `YYYY-MM-DDTHH.MM.SS`). */
 export function formatSeedVersion(now: Date): string {
   return now.toISOString().slice(0, 19).replace(/:/g, ".");

@@ -1,21 +1,12 @@
 import type { Knex } from "knex";
-import { DEFAULT_CATALOG } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
-import { assertTenant } from "../db/tenant.js";
+import { acquireSeedLock, deleteSeedRecord, type SeedRecord, selectSeedRecords } from "../db/seed-store.js";
 import { deleteWorkflows, selectWorkflowIdsByKeys } from "../db/workflow-store.js";
 import { fail } from "../errors.js";
-import { exportBundle } from "../export/export-bundle.js";
-import { hashCanonicalJson } from "../format/checksum.js";
 import { applyWorkflows } from "../import/import-bundle.js";
-import { parseSeedFileName, SEED_SUFFIX } from "./seed-files.js";
-import {
-  acquireSeedLock,
-  DEFAULT_SEED_LOCK_TIMEOUT_MS,
-  deleteSeedRecord,
-  type SeedRecord,
-  selectSeedRecords,
-} from "./seed-records.js";
-import type { SeederOptions } from "./seed-runner.js";
+import { exportWorkflowsByKey } from "./export-workflows-by-key.js";
+import { isSeedTarget } from "./seed-files.js";
+import { type ResolvedSeederOptions, resolveSeederOptions, type SeederOptions } from "./seeder-options.js";
 
 /** Options of {@link revertSeeds}. */
 export interface RevertSeedsOptions extends Omit<SeederOptions, "dir" | "onConflict" | "beforeRecord"> {
@@ -44,12 +35,7 @@ function choose(records: readonly SeedRecord[], options: RevertSeedsOptions): Se
   const newestFirst = [...records].reverse();
   if (options.to !== undefined) {
     const to = options.to;
-    const target = records.find(
-      (r) =>
-        r.name === to ||
-        `${r.name}${SEED_SUFFIX}` === to ||
-        parseSeedFileName(`${r.name}${SEED_SUFFIX}`)?.version === to,
-    );
+    const target = records.find((r) => isSeedTarget(r.name, to));
     if (!target) fail("SEED_NOT_FOUND", { name: to, dir: "(applied seeds)" });
     return newestFirst.filter((r) => r.name >= target.name);
   }
@@ -62,8 +48,8 @@ function choose(records: readonly SeedRecord[], options: RevertSeedsOptions): Se
  * record is removed. Each seed in its own transaction under the seed lock. A workflow changed in
  * the database after seeding blocks the revert (`SEED_REVERT_BLOCKED`) unless `force`.
  */
-export async function revertSeeds(db: Knex, options: RevertSeedsOptions): Promise<RevertSeedsResult> {
-  assertTenant(options.tenant);
+export async function revertSeeds(db: Knex, given: RevertSeedsOptions): Promise<RevertSeedsResult> {
+  const options = resolveSeederOptions(given);
   const tenant = options.tenant;
   const records = await selectSeedRecords(db, tenant);
   const chosen = choose(records, options);
@@ -72,7 +58,7 @@ export async function revertSeeds(db: Knex, options: RevertSeedsOptions): Promis
     options.onProgress?.({ tenant, seed: chosenRecord.name, index, total: chosen.length, phase: "reverting" });
     try {
       await db.transaction(async (trx) => {
-        await acquireSeedLock(trx, tenant, options.lockTimeoutMs ?? DEFAULT_SEED_LOCK_TIMEOUT_MS);
+        await acquireSeedLock(trx, tenant, options.lockTimeoutMs);
         // Re-read under the lock: another process may have reverted it meanwhile.
         const record = (await selectSeedRecords(trx, tenant)).find((r) => r.name === chosenRecord.name);
         if (!record) return;
@@ -93,7 +79,7 @@ async function revertRecord(
   trx: Knex.Transaction,
   tenant: string,
   record: SeedRecord,
-  options: RevertSeedsOptions,
+  options: ResolvedSeederOptions<RevertSeedsOptions>,
 ): Promise<RevertedWorkflow[]> {
   const seeded = record.workflows.filter((w) => w.action !== "skipped" && w.action !== "adopted");
   const current = new Map<string, string>();
@@ -104,14 +90,13 @@ async function revertRecord(
   ))
     current.set(row.key, row.workflow_id);
   const present = seeded.filter((w) => current.get(w.key) === w.workflowId);
-  const exported =
-    present.length === 0
-      ? []
-      : (await exportBundle(trx, { tenant, keys: present.map((w) => w.key), exportedAt: "1970-01-01T00:00:00.000Z" }))
-          .workflows;
-  const hashByKey = new Map(exported.map((w) => [w.key, hashCanonicalJson(w)]));
+  const snapshots = await exportWorkflowsByKey(
+    trx,
+    tenant,
+    present.map((w) => w.key),
+  );
   const changed = present
-    .filter((w) => w.contentHash !== null && hashByKey.get(w.key) !== w.contentHash)
+    .filter((w) => w.contentHash !== null && snapshots.get(w.key)?.contentHash !== w.contentHash)
     .map((w) => w.key);
   if (changed.length > 0 && !options.force)
     fail("SEED_REVERT_BLOCKED", { seed: record.name, changedWorkflows: changed });
@@ -131,8 +116,8 @@ async function revertRecord(
     await applyWorkflows(trx, [...updates, ...restoredPrevious], {
       tenant,
       onConflict: "update",
-      catalog: options.catalog ?? DEFAULT_CATALOG,
-      actor: options.actor ?? null,
+      catalog: options.catalog,
+      actor: options.actor,
     });
   return [
     ...toDelete.map((w) => ({ key: w.key, workflowId: w.workflowId, action: "deleted" as const })),

@@ -2,14 +2,13 @@ import type { Knex } from "knex";
 import { v5 as uuidv5 } from "uuid";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
-import { SEEDS_TABLE } from "../db/migrations.js";
-import { assertTenant } from "../db/tenant.js";
+import { acquireSeedLock, deleteSeedRecords, insertSeedRecords, type SeedRecord } from "../db/seed-store.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
 import { PORTABLE_WORKFLOW_ID_NAMESPACE } from "../format/portable-id.js";
 import { applyWorkflows, checkSources } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import { listSeedFiles, loadSeed } from "./seed-files.js";
-import { acquireSeedLock, type SeedRecord } from "./seed-records.js";
+import { resolveSeederOptions } from "./seeder-options.js";
 
 /** Checked fixtures, ready to be written again and again (load once, reset many times). */
 export interface WorkflowFixtures {
@@ -91,23 +90,23 @@ export interface ResetFixturesResult {
  * const fixtures = await loadWorkflowFixtures({ dir: "seeds/workflows" });
  * beforeEach(() => resetWorkflowFixtures(knex, { tenant, fixtures }));
  */
-export async function resetWorkflowFixtures(db: Knex, options: ResetFixturesOptions): Promise<ResetFixturesResult> {
-  assertTenant(options.tenant);
+export async function resetWorkflowFixtures(db: Knex, given: ResetFixturesOptions): Promise<ResetFixturesResult> {
+  const options = resolveSeederOptions(given);
   const fixtures = options.fixtures ?? (await loadWorkflowFixtures(options));
   const tenant = options.tenant;
   try {
     return await db.transaction(async (trx) => {
-      await acquireSeedLock(trx, tenant);
+      await acquireSeedLock(trx, tenant, options.lockTimeoutMs);
       await trx.raw("delete from workflow_definitions where tenant = ?", [tenant]);
-      await trx.raw(`delete from ${SEEDS_TABLE} where tenant = ?`, [tenant]);
+      await deleteSeedRecords(trx, tenant);
       const result = await applyWorkflows(trx, fixtures.workflows, {
         tenant,
         onConflict: "fail",
-        catalog: options.catalog ?? DEFAULT_CATALOG,
+        catalog: options.catalog,
         generateId: (key) => computeFixtureWorkflowId(tenant, key),
       });
       const idByKey = new Map(result.createdWorkflows.map((w) => [w.key, w.workflowId]));
-      const appliedAt = (options.now?.() ?? new Date()).toISOString();
+      const appliedAt = options.now().toISOString();
       const claimed = new Set<string>();
       const records: SeedRecord[] = [];
       // Newest seed first: a key belongs (as "created") to the seed that wrote it last.
@@ -137,31 +136,6 @@ export async function resetWorkflowFixtures(db: Knex, options: ResetFixturesOpti
   } catch (error) {
     rethrowAsDatabaseError(error);
   }
-}
-
-/**
- * Records seeds as applied in one statement (what `insertSeedRecord` writes for each record, in
- * the same order): a reset of a folder of N seeds costs one round trip, not N.
- */
-async function insertSeedRecords(trx: Knex.Transaction, tenant: string, records: readonly SeedRecord[]): Promise<void> {
-  if (records.length === 0) return;
-  const rows = records.map((r) => ({
-    name: r.name,
-    checksum: r.checksum,
-    checksum_algorithm: r.checksumAlgorithm,
-    file_sha256: r.fileHash ?? null,
-    applied_at: r.appliedAt,
-    tool_version: r.toolVersion,
-    baseline: r.baseline,
-    workflows: r.workflows,
-  }));
-  await trx.raw(
-    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows, file_sha256)
-     select ?::uuid, r.name, r.checksum, r.checksum_algorithm, r.applied_at, r.tool_version, r.baseline, r.workflows, r.file_sha256
-     from jsonb_to_recordset(?::jsonb) as r(name text, checksum text, checksum_algorithm text, applied_at timestamptz,
-                                            tool_version text, baseline boolean, workflows jsonb, file_sha256 text)`,
-    [tenant, JSON.stringify(rows)],
-  );
 }
 
 /** A transaction holding the fixtures, with a savepoint per test (the fast mode). */

@@ -1,12 +1,9 @@
 import { expect } from "chai";
+import type { SeededWorkflow, SeedRecord } from "../../../src/db/seed-store.js";
 import { isWorkflowSeederError } from "../../../src/errors.js";
-import type { SeededWorkflow, SeedRecord } from "../../../src/seeder/seed-records.js";
-import {
-  applyOnChangePolicy,
-  collectOwnership,
-  collectSupersededKeys,
-  type SeedStatusEntry,
-} from "../../../src/seeder/seed-runner.js";
+import { applyOnChangePolicy } from "../../../src/seeder/seed-run.js";
+import type { SeedStatusEntry } from "../../../src/seeder/seed-status.js";
+import { collectOwnership, collectSupersededKeys } from "../../../src/seeder/write-seed.js";
 
 function record(name: string, workflows: [string, string, SeededWorkflow["action"]][]): SeedRecord {
   return {

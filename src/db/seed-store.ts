@@ -1,7 +1,7 @@
 import type { Knex } from "knex";
-import { ADVISORY_LOCK_CLASS, SEEDS_TABLE } from "../db/migrations.js";
 import { fail } from "../errors.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
+import { ADVISORY_LOCK_CLASS, SEEDS_TABLE } from "./migrations.js";
 
 /** What a seed did to one workflow key. `adopted`: it existed and the seed took ownership (baseline, export --seed). */
 export type SeededAction = "created" | "updated" | "replaced" | "skipped" | "adopted";
@@ -97,6 +97,40 @@ export async function insertSeedRecord(trx: Knex.Transaction, tenant: string, re
 export async function replaceSeedRecord(trx: Knex.Transaction, tenant: string, record: SeedRecord): Promise<void> {
   await deleteSeedRecord(trx, tenant, record.name);
   await insertSeedRecord(trx, tenant, record);
+}
+
+/**
+ * Records seeds as applied in one statement (what {@link insertSeedRecord} writes for each record,
+ * in the same order): a fixture reset of a folder of N seeds costs one round trip, not N.
+ */
+export async function insertSeedRecords(
+  trx: Knex.Transaction,
+  tenant: string,
+  records: readonly SeedRecord[],
+): Promise<void> {
+  if (records.length === 0) return;
+  const rows = records.map((r) => ({
+    name: r.name,
+    checksum: r.checksum,
+    checksum_algorithm: r.checksumAlgorithm,
+    file_sha256: r.fileHash ?? null,
+    applied_at: r.appliedAt,
+    tool_version: r.toolVersion,
+    baseline: r.baseline,
+    workflows: r.workflows,
+  }));
+  await trx.raw(
+    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows, file_sha256)
+     select ?::uuid, r.name, r.checksum, r.checksum_algorithm, r.applied_at, r.tool_version, r.baseline, r.workflows, r.file_sha256
+     from jsonb_to_recordset(?::jsonb) as r(name text, checksum text, checksum_algorithm text, applied_at timestamptz,
+                                            tool_version text, baseline boolean, workflows jsonb, file_sha256 text)`,
+    [tenant, JSON.stringify(rows)],
+  );
+}
+
+/** Removes every seed record of a tenant (a fixture reset). */
+export async function deleteSeedRecords(trx: Knex.Transaction, tenant: string): Promise<void> {
+  await trx.raw(`delete from ${SEEDS_TABLE} where tenant = ?`, [tenant]);
 }
 
 /** Removes a seed's record. */
