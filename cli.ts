@@ -103,7 +103,23 @@ async function main(): Promise<void> {
     // `status --detailed-exitcode` reserves 2 for "pending": every error is 1 there.
     if (exitCode === EXIT_USAGE && argv.includes("--detailed-exitcode")) exitCode = EXIT_FAILURE;
   }
-  process.exitCode = exitCode;
+  exitWhenFlushed(exitCode);
+}
+
+/**
+ * Ends the process once stdout and stderr are flushed. A finished command must not wait for a
+ * socket or timer that a library failed to release (seen with knex after a failed connection
+ * probe): the command's work, and its output, are complete here.
+ */
+function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const flushed = () => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write("", flushed);
+  process.stderr.write("", flushed);
 }
 
 await main();

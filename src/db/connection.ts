@@ -102,6 +102,9 @@ export function describeDatabaseTarget(target: DatabaseTarget): string {
   return `postgres://${c.user ?? ""}@${c.host ?? "localhost"}:${c.port ?? 5432}/${c.database ?? ""}`;
 }
 
+/** The server version knex is told instead of asking for it (see {@link openDatabase}). */
+const KNEX_PG_VERSION = "15.0";
+
 /** Options of {@link openDatabase}. */
 export interface OpenDatabaseOptions {
   /** Pool size for a PostgreSQL server (the embedded database always has one connection). Default 4. */
@@ -125,6 +128,11 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
       connection: target.connection,
       pool: { min: 0, max: options.poolMax ?? 4 },
       acquireConnectionTimeout: 30_000,
+      // Given, knex skips its own `select version()` on every new connection: when that probe fails
+      // (a statement_timeout of 1 ms, a server cancelling it) knex leaves the connection's socket open
+      // and the process never exits. knex reads the version only to create json columns (>= 9.2),
+      // which the migrations write in plain SQL.
+      version: KNEX_PG_VERSION,
       log: QUIET_KNEX_LOG,
     });
     try {
@@ -194,6 +202,7 @@ async function openEmbeddedDatabase(
     // PGlite is one backend: a second pooled connection would interleave transactions.
     pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 600_000,
+    version: KNEX_PG_VERSION,
     log: QUIET_KNEX_LOG,
   });
   let closed = false;

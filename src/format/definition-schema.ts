@@ -154,6 +154,15 @@ export const CallWorkflowStepSchema = z.strictObject({
 });
 export const ReturnStepSchema = z.strictObject({ id: stepId, type: z.literal("control.return") });
 
+/** A `control.if` step as its schema validated it. */
+export type IfStep = z.infer<typeof IfStepSchema>;
+/** A `control.forEach` step as its schema validated it. */
+export type ForEachStep = z.infer<typeof ForEachStepSchema>;
+/** A `control.tryCatch` step as its schema validated it. */
+export type TryCatchStep = z.infer<typeof TryCatchStepSchema>;
+/** A `control.callWorkflow` step as its schema validated it. */
+export type CallWorkflowStep = z.infer<typeof CallWorkflowStepSchema>;
+
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 /** What is wrong with an `event.wait` filter's value for its operator, or `null`. */
@@ -202,6 +211,7 @@ export const EventWaitConfigSchema = z.strictObject({
   timeoutMs: z.int().positive().optional(),
   assign: z.record(z.string(), ExprSchema).optional(),
 });
+export type EventWaitConfig = z.infer<typeof EventWaitConfigSchema>;
 
 /** `time.wait` config: wait a duration or until a time. */
 export const TimeWaitConfigSchema = z
@@ -217,6 +227,7 @@ export const TimeWaitConfigSchema = z
     if (c.mode === "until" && c.until === undefined)
       ctx.addIssue({ code: "custom", path: ["until"], message: "until mode requires an until expression" });
   });
+export type TimeWaitConfig = z.infer<typeof TimeWaitConfigSchema>;
 
 /** `action.call` config (strict, with the designer fields Alga's editor writes). */
 export const ActionCallConfigSchema = z.strictObject({
@@ -235,6 +246,25 @@ export const ActionCallConfigSchema = z.strictObject({
   onError: z.looseObject({ policy: z.enum(["fail", "continue"]) }).optional(),
   idempotencyKey: ExprSchema.optional(),
 });
+export type ActionCallConfig = z.infer<typeof ActionCallConfigSchema>;
+
+/** `state.set` config: the workflow state name written to `meta.state`. */
+export const StateSetConfigSchema = z.strictObject({ state: z.string().min(1) });
+export type StateSetConfig = z.infer<typeof StateSetConfigSchema>;
+
+/** `transform.assign` config: expressions written to assignment paths. */
+export const TransformAssignConfigSchema = z.strictObject({ assign: exprMap });
+export type TransformAssignConfig = z.infer<typeof TransformAssignConfigSchema>;
+
+/** `human.task` config: a task to create, and what to assign from its response. */
+export const HumanTaskConfigSchema = z.strictObject({
+  taskType: z.string().min(1),
+  title: ExprSchema,
+  description: ExprSchema.optional(),
+  contextData: exprMap.optional(),
+  assign: exprMap.optional(),
+});
+export type HumanTaskConfig = z.infer<typeof HumanTaskConfigSchema>;
 
 /**
  * A frozen lookup table keyed by step type, without a prototype: a step typed "toString" or
@@ -246,8 +276,8 @@ function lookupTable<T>(entries: Record<string, T>): Readonly<Record<string, T>>
 
 /** Config schemas of the node types Workflow Runtime V2 registers. Unknown types are left to the catalog check. */
 export const NODE_CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = lookupTable({
-  "state.set": z.strictObject({ state: z.string().min(1) }),
-  "transform.assign": z.strictObject({ assign: exprMap }),
+  "state.set": StateSetConfigSchema,
+  "transform.assign": TransformAssignConfigSchema,
   "action.call": ActionCallConfigSchema,
   "event.wait": EventWaitConfigSchema,
   "time.wait": TimeWaitConfigSchema,
@@ -261,13 +291,7 @@ export const NODE_CONFIG_SCHEMAS: Readonly<Record<string, z.ZodType>> = lookupTa
     text: ExprSchema.optional(),
     saveAs: z.string().optional(),
   }),
-  "human.task": z.strictObject({
-    taskType: z.string().min(1),
-    title: ExprSchema,
-    description: ExprSchema.optional(),
-    contextData: exprMap.optional(),
-    assign: exprMap.optional(),
-  }),
+  "human.task": HumanTaskConfigSchema,
 });
 
 /** Any node step (a type that is not `control.*`); a registered node type's config is checked too. */
@@ -284,6 +308,8 @@ export const NodeStepSchema = z.strictObject({
   retry: RetryPolicySchema.optional(),
   onError: OnErrorSchema.optional(),
 });
+/** A node step (any type that is not `control.*`); its config is checked by {@link NODE_CONFIG_SCHEMAS}. */
+export type NodeStep = z.infer<typeof NodeStepSchema>;
 
 const CONTROL_STEP_SCHEMAS: Readonly<Record<string, z.ZodType>> = lookupTable({
   "control.if": IfStepSchema,

@@ -3,8 +3,8 @@ import { type Issue, issue, type ValidationResult } from "../errors.js";
 import { isUuidString } from "../format/portable-id.js";
 
 /**
- * A bearer token the HTTP API accepts. `tenants` restricts it to those tenants (UUIDs, compared
- * case-insensitively); without it the token may act on every tenant.
+ * A token the HTTP API accepts (as a bearer header or a cookie). `tenants` restricts it to those
+ * tenants (UUIDs, compared case-insensitively); without it the token may act on every tenant.
  */
 export interface ApiToken {
   token: string;
@@ -138,4 +138,12 @@ export function createTokenMatcher(tokens: readonly ApiToken[]): (presented: str
 /** True when `token` may act on `tenant`. */
 export function isTenantAllowed(token: ApiToken, tenant: string): boolean {
   return token.tenants === undefined || token.tenants.includes(tenant.toLowerCase());
+}
+
+/**
+ * The tenant a token stands for when a request names none: its only tenant when it is restricted
+ * to exactly one (as Alga falls back to the tenant of the session), else `undefined`.
+ */
+export function impliedTenantOf(token: ApiToken): string | undefined {
+  return token.tenants?.length === 1 ? token.tenants[0] : undefined;
 }

@@ -12,7 +12,15 @@ import { parseJsonText } from "../format/parse-bundle.js";
 import { decodeUtf8 } from "../format/parse-json.js";
 import { isUuidString } from "../format/portable-id.js";
 import { CONFLICT_POLICIES, DEFAULT_ON_CONFLICT, importBundle } from "../import/import-bundle.js";
-import { type ApiToken, createTokenMatcher, isTenantAllowed, validateApiTokens } from "./api-tokens.js";
+import {
+  type ApiToken,
+  createTokenMatcher,
+  impliedTenantOf,
+  isTenantAllowed,
+  validateApiTokens,
+} from "./api-tokens.js";
+import { authenticateRequest } from "./authenticate-request.js";
+import { toHttpErrorBody } from "./error-body.js";
 import { statusOfCode } from "./error-status.js";
 import {
   assertKnownParams,
@@ -35,7 +43,7 @@ export const EXPORT_FILE_NAME = "workflow-bundle.json";
 
 /** Settings of the server, shared by {@link createServer} and `startServer`. */
 export interface ServerSettings {
-  /** Accepted bearer tokens. Required unless `insecureLocal`. */
+  /** Accepted tokens (bearer header or `workflow_seeder_token` cookie). Required unless `insecureLocal`. */
   tokens?: readonly ApiToken[];
   /**
    * Serve without tokens, to loopback clients only (local development). Ignored when tokens are
@@ -136,9 +144,11 @@ function toExpectedError(error: unknown, request: FastifyRequest, bodyLimit: num
  * - `POST /api/workflow-definitions/import?onConflict=fail|replace|update|skip&force=true|false`
  * - `GET /healthz` 200 when the database answers, else 503
  *
- * Every `/api` route needs `Authorization: Bearer <token>` and an `x-tenant-id` header. Errors
- * answer `{error: {code, message, details}}` with the status of {@link statusOfCode}; a fault of
- * the server answers 500 `INTERNAL_ERROR` with the request id only, and is logged.
+ * Every `/api` route needs a token, as `Authorization: Bearer <token>` or the
+ * `workflow_seeder_token` cookie (see `authenticateRequest`), and an `x-tenant-id` header, which a
+ * token restricted to exactly one tenant implies when absent. Errors answer `toHttpErrorBody`
+ * (`{error: "<message>", code, message, details}`) with the status of {@link statusOfCode}; a fault
+ * of the server answers 500 `INTERNAL_ERROR` with the request id only, and is logged.
  *
  * Throws `SERVER_CONFIG_INVALID` when no token is configured and `insecureLocal` is not set.
  *
@@ -185,7 +195,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     if (expected && status < 500) {
       state.code = expected.code;
       if (status === 401) reply.header("www-authenticate", 'Bearer realm="workflow-seeder"');
-      return reply.code(status).type(JSON_CONTENT_TYPE).send(expected.toJSON());
+      return reply.code(status).type(JSON_CONTENT_TYPE).send(toHttpErrorBody(expected));
     }
     // The body of a 5xx never carries internals (messages of the driver, hosts, stacks): the log does.
     const original = error instanceof Error ? error : new Error(String(error));
@@ -208,7 +218,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
     return reply
       .code(status === 503 ? 503 : 500)
       .type(JSON_CONTENT_TYPE)
-      .send(new WorkflowSeederError(answer).toJSON());
+      .send(toHttpErrorBody(new WorkflowSeederError(answer)));
   }
 
   server.setErrorHandler((error, request, reply) => sendError(request, reply, error));
@@ -278,8 +288,10 @@ export function createServer(options: ServerOptions): FastifyInstance {
     async (api) => {
       api.addHook("onRequest", async (request) => {
         const state = stateOf(request);
-        if (requireToken) state.token = authenticate(request.headers.authorization);
-        const tenant = request.headers["x-tenant-id"];
+        if (requireToken) state.token = authenticateRequest(request.headers, matchToken);
+        const header = request.headers["x-tenant-id"];
+        // Alga's CLI sends x-tenant-id only when asked to: Alga then acts on the session's tenant.
+        const tenant = header === undefined && state.token ? impliedTenantOf(state.token) : header;
         if (typeof tenant !== "string" || !isUuidString(tenant))
           fail("INVALID_TENANT", { received: truncate(Array.isArray(tenant) ? tenant.join(",") : (tenant ?? "")) });
         if (state.token && !isTenantAllowed(state.token, tenant)) fail("FORBIDDEN", { tenant: tenant.toLowerCase() });
@@ -347,15 +359,6 @@ export function createServer(options: ServerOptions): FastifyInstance {
     },
     { prefix: "/api" },
   );
-
-  function authenticate(header: string | undefined): ApiToken {
-    if (header === undefined) fail("UNAUTHORIZED", { reason: "the request has no Authorization header" });
-    const m = /^Bearer +(\S+) *$/i.exec(header);
-    if (!m) fail("UNAUTHORIZED", { reason: 'the Authorization header is not of the form "Bearer <token>"' });
-    const token = matchToken(m[1] as string);
-    if (!token) fail("UNAUTHORIZED", { reason: "the token is not valid" });
-    return token;
-  }
 
   function tenantOf(request: FastifyRequest): string {
     const tenant = stateOf(request).tenant;

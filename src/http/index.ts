@@ -1,16 +1,20 @@
 /**
- * The public API of the HTTP layer: the server (`createServer`, `startServer`), its tokens, the
- * status of each error code, and the client used by the CLI's remote mode.
+ * The public API of the HTTP layer: the server (`createServer`, `startServer`), its tokens and how
+ * a request presents one, the status and body of each error, and the client used by the CLI's
+ * remote mode.
  */
 export type { ApiToken } from "./api-tokens.js";
 export {
   createTokenMatcher,
+  impliedTenantOf,
   isTenantAllowed,
   MIN_TOKEN_LENGTH,
   parseTokenFileText,
   parseTokenList,
   validateApiTokens,
 } from "./api-tokens.js";
+export type { CredentialHeaders } from "./authenticate-request.js";
+export { authenticateRequest, TOKEN_COOKIE_NAME } from "./authenticate-request.js";
 export { parseByteSize } from "./byte-size.js";
 export type { ServerOptions, ServerSettings } from "./create-server.js";
 export {
@@ -21,6 +25,8 @@ export {
   JSON_CONTENT_TYPE,
   validateServerSettings,
 } from "./create-server.js";
+export type { HttpErrorBody, HttpIssueBody } from "./error-body.js";
+export { parseHttpErrorBody, toHttpErrorBody } from "./error-body.js";
 export { HTTP_STATUS_BY_CODE, statusOfCode } from "./error-status.js";
 export type { RemoteImportOptions, RemoteServer } from "./remote-client.js";
 export { DEFAULT_REMOTE_TIMEOUT_MS, exportBundleOverHttp, importBundleOverHttp } from "./remote-client.js";

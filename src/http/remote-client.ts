@@ -1,6 +1,7 @@
-import { fail, type Issue, isIssueCode, WorkflowSeederError } from "../errors.js";
+import { fail, type Issue, WorkflowSeederError } from "../errors.js";
 import type { ExportOptions } from "../export/export-bundle.js";
 import type { ConflictPolicy, ImportResult } from "../import/import-bundle.js";
+import { parseHttpErrorBody } from "./error-body.js";
 
 /** A workflow-seeder API to talk to. */
 export interface RemoteServer {
@@ -77,16 +78,19 @@ function toRemoteError(url: URL, status: number, text: string, file: string | un
   } catch {
     body = undefined;
   }
-  const error = (body as { error?: { code?: unknown; message?: unknown; details?: unknown; issues?: unknown } })?.error;
-  const listed = Array.isArray(error?.issues) ? (error.issues as { code?: unknown; details?: unknown }[]) : [error];
-  if (error && listed.every((i) => isIssueCode(i?.code) && typeof i?.details === "object" && i.details !== null))
-    return new WorkflowSeederError(listed.map((i) => withFile({ code: i?.code, details: i?.details } as Issue, file)));
+  const issues = parseHttpErrorBody(body);
+  if (issues) return new WorkflowSeederError(issues.map((i) => withFile(i, file)));
   const shown = `${url.origin}${url.pathname}`;
-  const code = typeof error?.code === "string" ? error.code : null;
+  // Not ours, or from a newer server: keep what it says. Alga's server answers {"error": "<message>"}.
+  const fields = (body ?? {}) as { error?: unknown; code?: unknown; message?: unknown };
+  const nested = typeof fields.error === "object" && fields.error !== null ? (fields.error as typeof fields) : fields;
+  const code = typeof nested.code === "string" ? nested.code : null;
   const message =
-    typeof error?.message === "string"
-      ? error.message
-      : `not a workflow-seeder API answer: ${JSON.stringify(text.slice(0, 200))}`;
+    typeof nested.message === "string"
+      ? nested.message
+      : typeof fields.error === "string"
+        ? fields.error
+        : `not a workflow-seeder API answer: ${JSON.stringify(text.slice(0, 200))}`;
   return new WorkflowSeederError({ code: "REMOTE_ERROR", details: { url: shown, status, code, message } });
 }
 

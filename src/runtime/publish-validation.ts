@@ -4,6 +4,8 @@ import { isExpr, validateWorkflowDefinition, walkSteps } from "../format/definit
 import { isJsonObject, type JsonObject, toJsonPointer } from "../format/json-value.js";
 import { FORBIDDEN_PATH_SEGMENTS, isScopedAssignmentPath, parseAssignmentPath } from "./assignment-paths.js";
 import { validateExpressionSource } from "./expression-engine.js";
+import { UNSUPPORTED_NODE_TYPES } from "./nodes/unsupported-node-types.js";
+import { toStepPointer } from "./step-paths.js";
 
 /**
  * What publishing checks, as Alga's publish does: structure, unique step ids, known node types
@@ -30,19 +32,8 @@ export interface PublishValidationResult {
   warnings: DefinitionProblem[];
 }
 
-/** Node types the reference runtime registers but cannot execute: publishing warns about them. */
-const NOT_EXECUTED_BY_REFERENCE_RUNTIME = new Set(["email.parseBody", "email.renderCommentBlocks"]);
-
 /** Alga's secret name rule. */
 const SECRET_NAME = /^[A-Z][A-Z0-9_]*$/;
-
-/** `root.steps[2].then.steps[0]` → `["steps", "2", "then", "0"]` (branches hold their step list directly). */
-function stepPointer(stepPath: string): string[] {
-  const segments: string[] = [];
-  for (const m of stepPath.matchAll(/(?:^root|\.(then|else|body|try|catch))\.steps\[(\d+)\]/g))
-    segments.push(m[1] ?? "steps", m[2] as string);
-  return segments;
-}
 
 /**
  * Validates a draft definition for publishing and returns every error and warning, each with
@@ -161,7 +152,7 @@ export function validateWorkflowForPublish(
 
   const seenIds = new Set<string>();
   for (const { step, stepPath } of walkSteps(definition)) {
-    const pointer = stepPointer(stepPath);
+    const pointer = toStepPointer(stepPath);
     const type = step.type;
     if (typeof step.id === "string") {
       if (seenIds.has(step.id))
@@ -220,7 +211,7 @@ export function validateWorkflowForPublish(
       add(errors, "UNKNOWN_NODE_TYPE", stepPath, [...pointer, "type"], `Unknown node type: ${type}`);
       return;
     }
-    if (NOT_EXECUTED_BY_REFERENCE_RUNTIME.has(type))
+    if (UNSUPPORTED_NODE_TYPES.has(type))
       add(
         warnings,
         "NODE_TYPE_NOT_EXECUTED",

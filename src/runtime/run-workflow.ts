@@ -18,17 +18,15 @@ import { validateWorkflowDefinition, type WorkflowDefinition, walkSteps } from "
 import { describeJsonType, isJsonObject } from "../format/json-value.js";
 import { type ActionRegistry, createActionRegistry } from "./action-registry.js";
 import { matchesEventFilters } from "./event-filters.js";
+import type { CallTarget } from "./nodes/step-context.js";
+import type { InterpreterStore } from "./nodes/step-services.js";
 import { assertLocator, requireWorkflow } from "./publish-workflow.js";
+import type { RunEnvelope } from "./run-envelope.js";
 import { adoptPersistedRow, createRunClock, createRunRecording, type RunClock, type WaitRow } from "./run-recording.js";
 import type { RuntimeError } from "./runtime-error.js";
 import { parseStepPath } from "./step-paths.js";
-import {
-  type CallTarget,
-  type InterpreterStore,
-  type RunEnvelope,
-  type WaitDelivery,
-  WorkflowInterpreter,
-} from "./workflow-interpreter.js";
+import type { WaitDelivery } from "./wait-delivery.js";
+import { WorkflowInterpreter } from "./workflow-interpreter.js";
 
 /** Options shared by {@link runWorkflow} and {@link resumeRun}. */
 export interface RunExecutionOptions {

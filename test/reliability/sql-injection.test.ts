@@ -194,9 +194,7 @@ describe("reliability: SQL injection", function () {
       const answer = await apiRequest(api.url, "/api/workflow-definitions/export?all=true", { tenant: payload });
       expect(answer.status, answer.text).to.equal(400);
       expect(answer.code).to.equal("INVALID_TENANT");
-      expect((answer.json as { error: { details: { received: string } } }).error.details.received).to.equal(
-        payload.trim(),
-      );
+      expect((answer.json as { details: { received: string } }).details.received).to.equal(payload.trim());
       probes++;
     }
   });
@@ -234,9 +232,7 @@ describe("reliability: SQL injection", function () {
       }
       if (payload === "\u0000" || payload === "\ud800") continue;
       const keyAnswer = await apiRequest(api.url, `/api/workflow-definitions/export?key=${q}`, { tenant });
-      expect((keyAnswer.json as { error: { details: { keys: string[] } } }).error.details.keys).to.deep.equal([
-        payload,
-      ]);
+      expect((keyAnswer.json as { details: { keys: string[] } }).details.keys).to.deep.equal([payload]);
       for (const param of ["onConflict", "actor", "force"]) {
         const answer = await apiRequest(api.url, `/api/workflow-definitions/import?${param}=${q}`, {
           tenant,

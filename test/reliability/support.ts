@@ -376,7 +376,7 @@ export async function startApi(knex: Knex, options: Partial<StartServerOptions> 
 export interface ApiAnswer {
   status: number;
   text: string;
-  /** The `error.code` of an error answer. */
+  /** The `code` of an error answer. */
   code: string | undefined;
   json: unknown;
 }
@@ -410,7 +410,7 @@ export async function apiRequest(
   } catch {
     json = undefined;
   }
-  const code = (json as { error?: { code?: string } } | undefined)?.error?.code;
+  const code = (json as { code?: string } | undefined)?.code;
   return { status: response.status, text, code, json };
 }
 

@@ -33,7 +33,10 @@ export async function createPostgresDatabase(options: { migrate?: boolean } = {}
   }
   const url = new URL(TEST_POSTGRES_URL);
   url.pathname = `/${name}`;
-  const db = await openDatabase({ kind: "postgres", connection: url.toString(), source: "api" }, { poolMax: 10 });
+  // The harness's own sessions ignore timeouts that a fault test sets on the database (`alter
+  // database ... set statement_timeout`): a check made after the fault must not be cancelled by it.
+  const connection = { connectionString: url.toString(), statement_timeout: 0, idle_in_transaction_session_timeout: 0 };
+  const db = await openDatabase({ kind: "postgres", connection, source: "api" }, { poolMax: 10 });
   if (options.migrate !== false) await migrateToLatest(db.knex, { advisoryLock: true });
   return {
     ...db,

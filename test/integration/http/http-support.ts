@@ -108,20 +108,25 @@ export async function request(baseUrl: string, path: string, options: RequestOpt
   return { status: response.status, headers: response.headers, text, json };
 }
 
-/** The `{error: {code, message, details}}` body of an error answer. */
+/** The `{error: "<message>", code, message, details}` body of an error answer. */
 export interface ErrorAnswer {
-  error: { code: string; message: string; details: Record<string, unknown>; issues?: { code: string }[] };
+  error: string;
+  code: string;
+  message: string;
+  details: Record<string, unknown>;
+  issues?: { code: string }[];
 }
 
 /** Asserts an error answer: status, code, JSON content type and the documented body shape. */
-export function expectError(response: ApiResponse, status: number, code: string): ErrorAnswer["error"] {
+export function expectError(response: ApiResponse, status: number, code: string): ErrorAnswer {
   expect(response.status, response.text).to.equal(status);
   expect(response.headers.get("content-type")).to.equal("application/json; charset=utf-8");
   const body = response.json as ErrorAnswer;
-  expect(body.error.code, response.text).to.equal(code);
-  expect(body.error.message).to.be.a("string").and.not.equal("");
-  expect(body.error.details).to.be.an("object");
-  return body.error;
+  expect(body.code, response.text).to.equal(code);
+  expect(body.message).to.be.a("string").and.not.equal("");
+  expect(body.error, "error repeats the message, as a string").to.equal(body.message);
+  expect(body.details).to.be.an("object");
+  return body;
 }
 
 /** Row counts of the workflow tables (all tenants). */

@@ -1,5 +1,13 @@
 import { expect } from "chai";
-import { parseStepPath } from "../../../src/runtime/step-paths.js";
+import {
+  branchListPath,
+  parseStepPath,
+  ROOT_STEP_LIST,
+  STEP_BRANCHES,
+  type StepPathSegment,
+  stepPathAt,
+  toStepPointer,
+} from "../../../src/runtime/step-paths.js";
 
 describe("parseStepPath", () => {
   it("parses Alga's step paths into positions", () => {
@@ -15,4 +23,35 @@ describe("parseStepPath", () => {
     it(`rejects ${JSON.stringify(bad)}`, () => {
       expect(parseStepPath(bad)).to.equal(null);
     });
+});
+
+describe("stepPathAt and branchListPath", () => {
+  it("build the paths parseStepPath reads back, through every branch", () => {
+    let path = stepPathAt(ROOT_STEP_LIST, 3);
+    const expected: StepPathSegment[] = [{ branch: null, index: 3 }];
+    for (const [i, branch] of STEP_BRANCHES.entries()) {
+      path = stepPathAt(branchListPath(path, branch), i);
+      expected.push({ branch, index: i });
+    }
+    expect(path).to.equal("root.steps[3].then.steps[0].else.steps[1].body.steps[2].try.steps[3].catch.steps[4]");
+    expect(parseStepPath(path)).to.deep.equal(expected);
+  });
+});
+
+describe("toStepPointer", () => {
+  it("gives the JSON pointer segments of a step inside its definition", () => {
+    expect(toStepPointer("root.steps[2]")).to.deep.equal(["steps", "2"]);
+    expect(toStepPointer("root.steps[2].then.steps[0].catch.steps[5]")).to.deep.equal([
+      "steps",
+      "2",
+      "then",
+      "0",
+      "catch",
+      "5",
+    ]);
+  });
+
+  it("is empty for what is not a step path", () => {
+    expect(toStepPointer("root")).to.deep.equal([]);
+  });
 });

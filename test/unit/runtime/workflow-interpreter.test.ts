@@ -7,6 +7,10 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import { type WorkflowDefinition, WorkflowDefinitionSchema } from "../../../src/format/definition-schema.js";
 import { type ActionHandler, createActionRegistry } from "../../../src/runtime/action-registry.js";
+import { computeIdempotencyKey, hashIdempotencyInput } from "../../../src/runtime/nodes/action-call.js";
+import type { CallTarget, RunOutcome } from "../../../src/runtime/nodes/step-context.js";
+import { computeRetryDelayMs, shouldRetry } from "../../../src/runtime/retry-policy.js";
+import type { RunEnvelope } from "../../../src/runtime/run-envelope.js";
 import {
   createRunClock,
   createRunRecording,
@@ -16,17 +20,8 @@ import {
 } from "../../../src/runtime/run-recording.js";
 import { createActionFailure } from "../../../src/runtime/runtime-error.js";
 import { parseStepPath } from "../../../src/runtime/step-paths.js";
-import {
-  type CallTarget,
-  computeIdempotencyKey,
-  computeRetryDelayMs,
-  hashIdempotencyInput,
-  type RunEnvelope,
-  type RunOutcome,
-  shouldRetry,
-  type WaitDelivery,
-  WorkflowInterpreter,
-} from "../../../src/runtime/workflow-interpreter.js";
+import type { WaitDelivery } from "../../../src/runtime/wait-delivery.js";
+import { WorkflowInterpreter } from "../../../src/runtime/workflow-interpreter.js";
 
 const TENANT = "00000000-0000-0000-0000-0000000000a1";
 const NOW = new Date("2026-03-01T12:00:00.000Z");
