@@ -1,5 +1,6 @@
 import type { Knex } from "knex";
 import { ADVISORY_LOCK_CLASS } from "./migrations.js";
+import { insertRows, qualifiedColumns, type Relation, selectJson, updateRows } from "./sql-toolkit.js";
 
 /**
  * Tenant-scoped SQL over Alga's workflow tables. Every statement takes the tenant and filters on
@@ -48,37 +49,44 @@ export interface VersionInsertRow extends VersionRow {
   same_as_draft?: boolean;
 }
 
-const WORKFLOW_COLUMNS = [
-  ["workflow_id", "uuid"],
-  ["key", "text"],
-  ["name", "text"],
-  ["description", "text"],
-  ["payload_schema_ref", "text"],
-  ["payload_schema_mode", "text"],
-  ["pinned_payload_schema_ref", "text"],
-  ["trigger", "jsonb"],
-  ["draft_definition", "jsonb"],
-  ["draft_version", "integer"],
-  ["status", "text"],
-  ["is_system", "boolean"],
-  ["is_visible", "boolean"],
-  ["is_paused", "boolean"],
-  ["concurrency_limit", "integer"],
-  ["auto_pause_on_failure", "boolean"],
-  ["failure_rate_threshold", "numeric"],
-  ["failure_rate_min_runs", "integer"],
-  ["retention_policy_override", "jsonb"],
-] as const;
+const WORKFLOWS: Relation<WorkflowRow> = {
+  table: "workflow_definitions",
+  key: ["workflow_id"],
+  columns: [
+    ["workflow_id", "uuid"],
+    ["key", "text"],
+    ["name", "text"],
+    ["description", "text"],
+    ["payload_schema_ref", "text"],
+    ["payload_schema_mode", "text"],
+    ["pinned_payload_schema_ref", "text"],
+    ["trigger", "jsonb"],
+    ["draft_definition", "jsonb"],
+    ["draft_version", "integer"],
+    ["status", "text"],
+    ["is_system", "boolean"],
+    ["is_visible", "boolean"],
+    ["is_paused", "boolean"],
+    ["concurrency_limit", "integer"],
+    ["auto_pause_on_failure", "boolean"],
+    ["failure_rate_threshold", "numeric"],
+    ["failure_rate_min_runs", "integer"],
+    ["retention_policy_override", "jsonb"],
+  ],
+};
 
-const WORKFLOW_COLUMN_NAMES = WORKFLOW_COLUMNS.map(([name]) => name);
-const WORKFLOW_RECORD = WORKFLOW_COLUMNS.map(([name, type]) => `"${name}" ${type}`).join(", ");
-const SELECT_WORKFLOW_COLUMNS = WORKFLOW_COLUMN_NAMES.map((c) => `d."${c}"`).join(", ");
+const VERSIONS: Relation<VersionRow> = {
+  table: "workflow_definition_versions",
+  key: ["workflow_id", "version"],
+  columns: [
+    ["workflow_id", "uuid"],
+    ["version", "integer"],
+    ["definition_json", "jsonb"],
+    ["payload_schema_json", "jsonb"],
+  ],
+};
 
-/** Reads rows as a JSON array text in one round trip (the driver parses jsonb, not records). */
-async function selectJson<T>(knex: Knex, sql: string, bindings: readonly unknown[]): Promise<T[]> {
-  const result = await knex.raw(`select coalesce(json_agg(q), '[]'::json) as rows from (${sql}) q`, bindings as never);
-  return result.rows[0].rows as T[];
-}
+const SELECT_WORKFLOW_COLUMNS = qualifiedColumns(WORKFLOWS, "d");
 
 /**
  * How many key locks a tenant has: keys hash into this many buckets, one advisory lock each, so an
@@ -139,14 +147,14 @@ export async function insertWorkflows(
   rows: readonly WorkflowRow[],
   actor: string | null,
 ): Promise<void> {
-  if (rows.length === 0) return;
-  const columns = WORKFLOW_COLUMN_NAMES.map((c) => `"${c}"`).join(", ");
-  await trx.raw(
-    `insert into workflow_definitions (tenant, ${columns}, created_by, updated_by, created_at, updated_at)
-     select ?::uuid, ${WORKFLOW_COLUMN_NAMES.map((c) => `r."${c}"`).join(", ")}, ?::uuid, ?::uuid, now(), now()
-     from jsonb_to_recordset(?::jsonb) as r(${WORKFLOW_RECORD})`,
-    [tenant, actor, actor, JSON.stringify(rows)],
-  );
+  await insertRows(trx, tenant, WORKFLOWS, rows, {
+    computed: [
+      { column: "created_by", sql: "?::uuid", bindings: [actor] },
+      { column: "updated_by", sql: "?::uuid", bindings: [actor] },
+      { column: "created_at", sql: "now()" },
+      { column: "updated_at", sql: "now()" },
+    ],
+  });
 }
 
 /** Overwrites workflows in place, keeping their ids and creation audit fields (one statement). */
@@ -156,16 +164,12 @@ export async function updateWorkflows(
   rows: readonly WorkflowRow[],
   actor: string | null,
 ): Promise<void> {
-  if (rows.length === 0) return;
-  const assignments = WORKFLOW_COLUMN_NAMES.filter((c) => c !== "workflow_id")
-    .map((c) => `"${c}" = r."${c}"`)
-    .join(", ");
-  await trx.raw(
-    `update workflow_definitions as d set ${assignments}, updated_by = ?::uuid, updated_at = now()
-     from jsonb_to_recordset(?::jsonb) as r(${WORKFLOW_RECORD})
-     where d.tenant = ? and d.workflow_id = r.workflow_id`,
-    [actor, JSON.stringify(rows), tenant],
-  );
+  await updateRows(trx, tenant, WORKFLOWS, rows, {
+    computed: [
+      { column: "updated_by", sql: "?::uuid", bindings: [actor] },
+      { column: "updated_at", sql: "now()" },
+    ],
+  });
 }
 
 /** Deletes workflows; their versions and runs go with them (ON DELETE CASCADE). */
@@ -201,21 +205,26 @@ export async function insertVersions(
   rows: readonly VersionInsertRow[],
   actor: string | null,
 ): Promise<void> {
-  if (rows.length === 0) return;
   // A version equal to its draft (every version of most real bundles) is not sent twice: the
   // server copies the draft it has just stored, which halves what it parses.
-  await trx.raw(
-    `insert into workflow_definition_versions
-       (tenant, version_id, workflow_id, version, definition_json, payload_schema_json, published_by, published_at, created_at, updated_at)
-     select ?::uuid, gen_random_uuid(), r.workflow_id, r.version,
-            case when r.same_as_draft then d.draft_definition else r.definition_json end,
-            r.payload_schema_json, ?::uuid, now(), now(), now()
-     from jsonb_to_recordset(?::jsonb)
-          as r(workflow_id uuid, version integer, definition_json jsonb, payload_schema_json jsonb, same_as_draft boolean)
-     left join workflow_definitions d
-       on r.same_as_draft and d.tenant = ?::uuid and d.workflow_id = r.workflow_id`,
-    [tenant, actor, JSON.stringify(rows), tenant],
-  );
+  await insertRows(trx, tenant, VERSIONS, rows, {
+    inputs: [["same_as_draft", "boolean"]],
+    computed: [
+      {
+        column: "definition_json",
+        sql: "case when r.same_as_draft then d.draft_definition else r.definition_json end",
+      },
+      { column: "version_id", sql: "gen_random_uuid()" },
+      { column: "published_by", sql: "?::uuid", bindings: [actor] },
+      { column: "published_at", sql: "now()" },
+      { column: "created_at", sql: "now()" },
+      { column: "updated_at", sql: "now()" },
+    ],
+    join: {
+      sql: "left join workflow_definitions d on r.same_as_draft and d.tenant = ?::uuid and d.workflow_id = r.workflow_id",
+      bindings: [tenant],
+    },
+  });
 }
 
 /** What to read: workflow ids, keys, or every workflow of the tenant. */
@@ -286,7 +295,7 @@ export async function selectVersions(
   if (workflowIds.length === 0) return [];
   return selectJson<VersionRow>(
     knex,
-    `select v.workflow_id, v.version, v.definition_json, v.payload_schema_json
+    `select ${qualifiedColumns(VERSIONS, "v")}
      from workflow_definition_versions v
      where v.tenant = ? and v.workflow_id = any(?::uuid[])
      order by v.workflow_id, v.version`,

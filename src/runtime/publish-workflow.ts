@@ -1,11 +1,6 @@
 import type { Knex } from "knex";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
-import { assertTenant } from "../db/tenant.js";
-import { type DefinitionProblem, fail } from "../errors.js";
-import { isJsonObject } from "../format/json-value.js";
-import { collectCallReferences } from "../format/workflow-references.js";
-import { validateWorkflowForPublish } from "./publish-validation.js";
 import {
   selectMaxVersion,
   selectPublishedVersionNumbers,
@@ -13,7 +8,12 @@ import {
   type WorkflowHead,
   type WorkflowLocator,
   writePublishedVersion,
-} from "./runtime-store.js";
+} from "../db/publish-store.js";
+import { assertTenant } from "../db/tenant.js";
+import { type DefinitionProblem, fail } from "../errors.js";
+import { isJsonObject } from "../format/json-value.js";
+import { collectCallReferences } from "../format/workflow-references.js";
+import { validateWorkflowForPublish } from "./publish-validation.js";
 
 /** Options of {@link publishWorkflow}: the workflow by `key` or `workflowId`. */
 export interface PublishWorkflowOptions {

@@ -2,6 +2,16 @@ import { createHash, randomUUID } from "node:crypto";
 import type { Knex } from "knex";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
+import { selectCallTarget, selectPublishedVersion, selectWorkflowForUpdate } from "../db/publish-store.js";
+import {
+  countActiveRuns,
+  type RunReportRow,
+  selectInvocation,
+  selectRunForUpdate,
+  selectRunReport,
+  selectWaitingRunState,
+  writeRunRecording,
+} from "../db/run-store.js";
 import { assertTenant } from "../db/tenant.js";
 import { fail } from "../errors.js";
 import { validateWorkflowDefinition, type WorkflowDefinition, walkSteps } from "../format/definition-schema.js";
@@ -14,18 +24,6 @@ import { assertLocator, requireWorkflow } from "./publish-workflow.js";
 import type { RunEnvelope } from "./run-envelope.js";
 import { adoptPersistedRow, createRunClock, createRunRecording, type RunClock, type WaitRow } from "./run-recording.js";
 import type { RuntimeError } from "./runtime-error.js";
-import {
-  countActiveRuns,
-  type RunReportRow,
-  selectCallTarget,
-  selectInvocation,
-  selectPublishedVersion,
-  selectRunForUpdate,
-  selectRunReport,
-  selectWaitingRunState,
-  selectWorkflowForUpdate,
-  writeRunRecording,
-} from "./runtime-store.js";
 import { parseStepPath } from "./step-paths.js";
 import type { WaitDelivery } from "./wait-delivery.js";
 import { WorkflowInterpreter } from "./workflow-interpreter.js";

@@ -1,0 +1,123 @@
+/**
+ * The statements the SQL toolkit builds, on a recording stand-in for a knex transaction: one
+ * statement for N rows, none for none, the tenant on every statement, bindings in the order of
+ * their placeholders. The integration tests run the same statements on PostgreSQL and PGlite.
+ */
+import { expect } from "chai";
+import type { Knex } from "knex";
+import { insertRows, qualifiedColumns, type Relation, selectJson, updateRows } from "../../../src/db/sql-toolkit.js";
+
+interface ItemRow {
+  item_id: string;
+  label: string | null;
+  payload: unknown;
+  extra?: boolean;
+}
+
+const ITEMS: Relation<ItemRow> = {
+  table: "items",
+  key: ["item_id"],
+  columns: [
+    ["item_id", "uuid"],
+    ["label", "text"],
+    ["payload", "jsonb"],
+  ],
+};
+
+interface RecordedStatement {
+  sql: string;
+  bindings: unknown[];
+}
+
+function recordingTransaction(result: unknown = { rows: [{ rows: [] }] }) {
+  const statements: RecordedStatement[] = [];
+  const trx = {
+    raw: async (sql: string, bindings: unknown[]) => {
+      statements.push({ sql, bindings });
+      return result;
+    },
+  } as unknown as Knex.Transaction;
+  return { trx, statements };
+}
+
+const placeholders = (sql: string) => sql.match(/\?/g)?.length ?? 0;
+const TENANT = "00000000-0000-0000-0000-0000000000aa";
+const rows: ItemRow[] = [
+  { item_id: "00000000-0000-0000-0000-000000000001", label: "a", payload: { n: 1 } },
+  { item_id: "00000000-0000-0000-0000-000000000002", label: null, payload: [] },
+];
+
+describe("sql-toolkit", () => {
+  it("writes nothing for no rows", async () => {
+    const { trx, statements } = recordingTransaction();
+    await insertRows(trx, TENANT, ITEMS, []);
+    await updateRows(trx, TENANT, ITEMS, []);
+    expect(statements).to.deep.equal([]);
+  });
+
+  it("inserts N rows in one statement over one jsonb_to_recordset document, with the tenant", async () => {
+    const { trx, statements } = recordingTransaction();
+    await insertRows(trx, TENANT, ITEMS, rows);
+    expect(statements).to.have.length(1);
+    const [statement] = statements as [RecordedStatement];
+    expect(statement.sql).to.include('insert into items (tenant, "item_id", "label", "payload")');
+    expect(statement.sql).to.include('select ?::uuid, r."item_id", r."label", r."payload"');
+    expect(statement.sql).to.include(
+      'jsonb_to_recordset(?::jsonb) as r("item_id" uuid, "label" text, "payload" jsonb)',
+    );
+    expect(statement.bindings).to.deep.equal([TENANT, JSON.stringify(rows)]);
+    expect(placeholders(statement.sql)).to.equal(statement.bindings.length);
+  });
+
+  it("orders the bindings of computed columns, the document and the join as their placeholders", async () => {
+    const { trx, statements } = recordingTransaction();
+    await insertRows(trx, TENANT, ITEMS, rows, {
+      inputs: [["extra", "boolean"]],
+      computed: [
+        { column: "label", sql: "case when r.extra then o.label else r.label end" },
+        { column: "created_by", sql: "?::uuid", bindings: ["actor"] },
+        { column: "created_at", sql: "now()" },
+      ],
+      join: { sql: "left join others o on r.extra and o.tenant = ?::uuid", bindings: ["join-tenant"] },
+      onConflict: "do nothing",
+    });
+    const [statement] = statements as [RecordedStatement];
+    expect(statement.sql).to.include('(tenant, "item_id", "label", "payload", "created_by", "created_at")');
+    expect(statement.sql).to.include(
+      'select ?::uuid, r."item_id", case when r.extra then o.label else r.label end, r."payload", ?::uuid, now()',
+    );
+    expect(statement.sql).to.include('"extra" boolean)');
+    expect(statement.sql).to.match(/left join others o on r\.extra and o\.tenant = \?::uuid\s+on conflict do nothing$/);
+    expect(statement.bindings).to.deep.equal([TENANT, "actor", JSON.stringify(rows), "join-tenant"]);
+    expect(placeholders(statement.sql)).to.equal(statement.bindings.length);
+  });
+
+  it("updates N rows in one statement matched on the tenant and the key, never assigning the key", async () => {
+    const { trx, statements } = recordingTransaction();
+    await updateRows(trx, TENANT, ITEMS, rows, {
+      computed: [{ column: "updated_by", sql: "?::uuid", bindings: ["a"] }],
+    });
+    expect(statements).to.have.length(1);
+    const [statement] = statements as [RecordedStatement];
+    expect(statement.sql).to.include(
+      'update items as t set "label" = r."label", "payload" = r."payload", "updated_by" = ?::uuid',
+    );
+    expect(statement.sql).to.not.include('"item_id" = r."item_id",');
+    expect(statement.sql).to.match(/where t\.tenant = \? and t\."item_id" = r\."item_id"$/);
+    expect(statement.bindings).to.deep.equal(["a", JSON.stringify(rows), TENANT]);
+    expect(placeholders(statement.sql)).to.equal(statement.bindings.length);
+  });
+
+  it("reads rows through one json_agg document", async () => {
+    const { trx, statements } = recordingTransaction({ rows: [{ rows: [{ item_id: "x" }] }] });
+    const read = await selectJson<{ item_id: string }>(
+      trx,
+      `select ${qualifiedColumns(ITEMS, "i")} from items i where i.tenant = ?`,
+      [TENANT],
+    );
+    expect(read).to.deep.equal([{ item_id: "x" }]);
+    expect(statements[0]?.sql).to.equal(
+      `select coalesce(json_agg(q), '[]'::json) as rows from (select i."item_id", i."label", i."payload" from items i where i.tenant = ?) q`,
+    );
+  });
+});
