@@ -18,9 +18,18 @@ import {
 import type { ExportOptionSource, ParsedExportOptions } from "../src/export/export-options.js";
 import type { ImportOptionSource, ParsedImportOptions } from "../src/import/import-options.js";
 
+/** Exit code of a command that did what it was asked. */
 export const EXIT_OK = 0;
+/** Exit code of a command that failed (an expected error, or a failure it reports). */
 export const EXIT_FAILURE = 1;
+/** Exit code of a usage error: an unknown option, a bad value, a missing argument. */
 export const EXIT_USAGE = 2;
+
+/**
+ * The seeds folder when no `--dir` is given (the seeder's own default, named here so that
+ * starting the CLI loads no seeder code).
+ */
+export const DEFAULT_SEEDS_DIR = "seeds/workflows";
 
 /** Options every command accepts. */
 export interface GlobalArgs {

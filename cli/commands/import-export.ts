@@ -10,6 +10,7 @@ import type { ImportResult } from "../../src/import/import-bundle.js";
 import type { ParsedImportOptions } from "../../src/import/import-options.js";
 import {
   type CommandModule,
+  DEFAULT_SEEDS_DIR,
   EXIT_FAILURE,
   EXIT_OK,
   exportOptionsOf,
@@ -302,7 +303,7 @@ export const importExportCommand: CommandModule = (argv, run) =>
             type: "string",
             describe: "Write a new versioned seed file with this name (and record it as applied here)",
           })
-          .option("dir", { type: "string", default: "seeds/workflows", describe: "Seeds folder for --seed" })
+          .option("dir", { type: "string", default: DEFAULT_SEEDS_DIR, describe: "Seeds folder for --seed" })
           .options(remoteOptions),
       run(runExport),
     );

@@ -3,6 +3,7 @@ import type { Knex } from "knex";
 import type { SeederOptions, SeedProgress } from "../../src/seeder/seed-runner.js";
 import {
   type CommandModule,
+  DEFAULT_SEEDS_DIR,
   defaultTenant,
   EXIT_FAILURE,
   EXIT_OK,
@@ -289,7 +290,7 @@ async function runNew(args: NewArgs): Promise<number> {
 
 const dirOption = {
   type: "string",
-  default: "seeds/workflows",
+  default: DEFAULT_SEEDS_DIR,
   describe: "Seeds folder",
 } as const;
 
