@@ -7,6 +7,7 @@ import { resolve } from "node:path";
 import type { Argv } from "yargs";
 import type { RuntimeCatalog } from "../src/catalog/runtime-catalog.js";
 import type { Database } from "../src/db/connection.js";
+import { DEFAULT_DEV_TENANT } from "../src/db/tenant.js";
 import {
   type ErrorBody,
   type Issue,
@@ -14,10 +15,21 @@ import {
   type IssueDetailsByCode,
   WorkflowSeederError,
 } from "../src/errors.js";
+import type { ExportOptionSource, ParsedExportOptions } from "../src/export/export-options.js";
+import type { ImportOptionSource, ParsedImportOptions } from "../src/import/import-options.js";
 
+/** Exit code of a command that did what it was asked. */
 export const EXIT_OK = 0;
+/** Exit code of a command that failed (an expected error, or a failure it reports). */
 export const EXIT_FAILURE = 1;
+/** Exit code of a usage error: an unknown option, a bad value, a missing argument. */
 export const EXIT_USAGE = 2;
+
+/**
+ * The seeds folder when no `--dir` is given (the seeder's own default, named here so that
+ * starting the CLI loads no seeder code).
+ */
+export const DEFAULT_SEEDS_DIR = "seeds/workflows";
 
 /** Options every command accepts. */
 export interface GlobalArgs {
@@ -47,6 +59,16 @@ export function say(text: string): void {
   process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
 }
 
+/** Writes a text file; `FILE_WRITE_ERROR` when it cannot. */
+export async function writeTextFile(file: string, text: string): Promise<void> {
+  const { writeFile } = await import("node:fs/promises");
+  try {
+    await writeFile(file, text);
+  } catch (error) {
+    throw errorOf("FILE_WRITE_ERROR", { file, reason: (error as Error).message });
+  }
+}
+
 /** Prints the one JSON document of `--json`. */
 export function printJson(value: unknown): void {
   writeOut(`${JSON.stringify(value, null, 2)}\n`);
@@ -72,12 +94,72 @@ export function wire(issue: Issue): ErrorBody {
   return new WorkflowSeederError(issue).toJSON().error;
 }
 
-/** The tenant: `--tenant`, else `WORKFLOW_SEEDER_TENANT`, else the development tenant. */
+/** The tenant when no `--tenant` is given: `WORKFLOW_SEEDER_TENANT`, else the development tenant. Not checked. */
+export function defaultTenant(): string {
+  return process.env.WORKFLOW_SEEDER_TENANT ?? DEFAULT_DEV_TENANT;
+}
+
+/** The tenant: `--tenant`, else {@link defaultTenant}; `INVALID_TENANT` when it is not a UUID. */
 export async function tenantOf(args: GlobalArgs): Promise<string> {
-  const { DEFAULT_DEV_TENANT, assertTenant } = await import("../src/db/tenant.js");
-  const tenant = args.tenant ?? process.env.WORKFLOW_SEEDER_TENANT ?? DEFAULT_DEV_TENANT;
+  const { assertTenant } = await import("../src/db/tenant.js");
+  const tenant = args.tenant ?? defaultTenant();
   assertTenant(tenant);
   return tenant;
+}
+
+/** The CLI's names of the import and export options, for errors. */
+const OPTION_FLAGS: ImportOptionSource & ExportOptionSource = {
+  names: {
+    onConflict: "--on-conflict",
+    force: "--force",
+    actor: "--actor",
+    keys: "--key",
+    workflowIds: "--workflow-id",
+    all: "--all",
+    withCalledWorkflows: "--with-called-workflows",
+    exportedAt: "--exported-at",
+  },
+};
+
+/**
+ * The import options of a command (`--on-conflict`, `--force`, `--actor`), checked and defaulted.
+ * `--force` wins over `--on-conflict` (yargs always fills in the latter's default).
+ */
+export async function importOptionsOf(args: {
+  onConflict?: string;
+  force?: boolean;
+  actor?: string;
+}): Promise<ParsedImportOptions> {
+  const { parseImportOptions } = await import("../src/import/import-options.js");
+  const parsed = parseImportOptions(
+    { onConflict: args.force ? "replace" : args.onConflict, actor: args.actor },
+    OPTION_FLAGS,
+  );
+  if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+  return parsed.value;
+}
+
+/** The export options of a command (`--key`, `--workflow-id`, `--all`, ...), checked and defaulted. */
+export async function exportOptionsOf(args: {
+  key?: string[];
+  workflowId?: string[];
+  all?: boolean;
+  withCalledWorkflows?: boolean;
+  exportedAt?: string;
+}): Promise<ParsedExportOptions> {
+  const { parseExportOptions } = await import("../src/export/export-options.js");
+  const parsed = parseExportOptions(
+    {
+      keys: args.key,
+      workflowIds: args.workflowId,
+      all: args.all,
+      withCalledWorkflows: args.withCalledWorkflows,
+      exportedAt: args.exportedAt,
+    },
+    OPTION_FLAGS,
+  );
+  if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+  return parsed.value;
 }
 
 /** Opens the database chosen by flag > env > knexfile > embedded default, and migrates it. */

@@ -10,6 +10,7 @@ import {
   say,
   UsageError,
   writeOut,
+  writeTextFile,
 } from "../context.js";
 
 interface FmtArgs extends GlobalArgs {
@@ -38,7 +39,6 @@ async function runFmt(args: FmtArgs): Promise<number> {
     return EXIT_OK;
   }
   const changed: string[] = [];
-  const { writeFile } = await import("node:fs/promises");
   for (const file of files) {
     const text = await readTextFile(file);
     const json = parseJsonText(text, { file });
@@ -46,10 +46,7 @@ async function runFmt(args: FmtArgs): Promise<number> {
     const canonical = canonicalOf(json.value, file);
     if (canonical === text) continue;
     changed.push(file);
-    if (!args.check)
-      await writeFile(file, canonical).catch((error: Error) => {
-        throw errorOf("FILE_WRITE_ERROR", { file, reason: error.message });
-      });
+    if (!args.check) await writeTextFile(file, canonical);
   }
   if (args.check && changed.length > 0) throw errorOf("NOT_CANONICAL", { files: changed });
   if (args.json) printJson({ files: files.length, [args.check ? "notCanonical" : "rewritten"]: changed });
@@ -69,10 +66,7 @@ async function runSchema(args: SchemaArgs): Promise<number> {
   const text = canonicalizeJson(generateBundleJsonSchema());
   const path = resolve(process.cwd(), BUNDLE_JSON_SCHEMA_PATH);
   if (args.write) {
-    const { writeFile } = await import("node:fs/promises");
-    await writeFile(path, text).catch((error: Error) => {
-      throw errorOf("FILE_WRITE_ERROR", { file: path, reason: error.message });
-    });
+    await writeTextFile(path, text);
     say(`wrote ${BUNDLE_JSON_SCHEMA_PATH}`);
   } else if (args.check) {
     const { readTextFile } = await import("../../src/import/read-files.js");

@@ -1,12 +1,21 @@
+/**
+ * `import` and `export`, against the project's database or, with `--server <url>`, through a
+ * workflow-seeder API (remote mode): the same options, output and exit codes either way.
+ */
 import { hideBin } from "yargs/helpers";
-import { isWorkflowSeederError } from "../../src/errors.js";
+import { isWorkflowSeederError, WorkflowSeederError } from "../../src/errors.js";
+import type { ParsedExportOptions } from "../../src/export/export-options.js";
+import type { RemoteServer } from "../../src/http/remote-client.js";
 import type { ImportResult } from "../../src/import/import-bundle.js";
+import type { ParsedImportOptions } from "../../src/import/import-options.js";
 import {
   type CommandModule,
+  DEFAULT_SEEDS_DIR,
   EXIT_FAILURE,
   EXIT_OK,
-  errorOf,
+  exportOptionsOf,
   type GlobalArgs,
+  importOptionsOf,
   invalidArgument,
   loadCatalog,
   plural,
@@ -17,9 +26,16 @@ import {
   UsageError,
   withDatabase,
   writeOut,
+  writeTextFile,
 } from "../context.js";
 
-interface ImportArgs extends GlobalArgs {
+/** The options of remote mode. */
+interface RemoteArgs {
+  server?: string;
+  tokenFile?: string;
+}
+
+interface ImportArgs extends GlobalArgs, RemoteArgs {
   files: string[];
   onConflict: string;
   force: boolean;
@@ -27,8 +43,46 @@ interface ImportArgs extends GlobalArgs {
   actor?: string;
 }
 
+interface ExportArgs extends GlobalArgs, RemoteArgs {
+  seed?: string;
+  dir: string;
+  workflowId: string[];
+  key: string[];
+  all: boolean;
+  withCalledWorkflows: boolean;
+  out?: string;
+  exportedAt?: string;
+}
+
+/**
+ * The API of remote mode and its token (`--token-file`, its first token, else
+ * `WORKFLOW_SEEDER_TOKEN`); undefined without `--server`. The options of a local database are
+ * refused with it: the server has its own.
+ */
+async function remoteServerOf(args: GlobalArgs & RemoteArgs): Promise<RemoteServer | undefined> {
+  if (args.server === undefined) return undefined;
+  if (args.databaseUrl !== undefined)
+    throw invalidArgument(
+      "--database-url",
+      args.databaseUrl,
+      "no --database-url with --server (the server has its own)",
+    );
+  if (args.catalog !== undefined)
+    throw invalidArgument("--catalog", args.catalog, "no --catalog with --server (the server checks its own catalog)");
+  let token = process.env.WORKFLOW_SEEDER_TOKEN || undefined;
+  if (args.tokenFile !== undefined) {
+    const { readTextFile } = await import("../../src/import/read-files.js");
+    const { parseTokenFileText } = await import("../../src/http/api-tokens.js");
+    const parsed = parseTokenFileText(await readTextFile(args.tokenFile), { file: args.tokenFile });
+    if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+    token = parsed.value[0]?.token;
+    if (token === undefined) throw invalidArgument("--token-file", args.tokenFile, "a file holding a token");
+  }
+  return token === undefined ? { url: args.server } : { url: args.server, token };
+}
+
 /** Prints an import summary for humans (stderr). */
-export function printImportSummary(result: ImportResult, tenant: string, file?: string): void {
+function printImportSummary(result: ImportResult, tenant: string, file?: string): void {
   const lines = [`${file ? `${file}: ` : ""}import into tenant ${tenant}`];
   for (const w of result.deletedWorkflows) lines.push(`  deleted  ${w.key} (${w.workflowId})`);
   for (const w of result.createdWorkflows) lines.push(`  created  ${w.key} (${w.workflowId})`);
@@ -38,33 +92,11 @@ export function printImportSummary(result: ImportResult, tenant: string, file?: 
   say(lines.join("\n"));
 }
 
-async function runImport(args: ImportArgs): Promise<number> {
-  const remote = await import("./remote-import-export.js");
-  if (remote.isRemote(args)) return remote.runRemoteImport(args);
-  const { importBundles } = await import("../../src/import/import-bundle.js");
-  const tenant = await tenantOf(args);
-  const catalog = await loadCatalog(args);
-  const onConflict = (args.force ? "replace" : args.onConflict) as "fail" | "replace" | "update" | "skip";
-  if (args.actor !== undefined) {
-    const { isUuidString } = await import("../../src/format/portable-id.js");
-    if (!isUuidString(args.actor)) throw invalidArgument("--actor", args.actor, "a UUID");
-  }
-  const options = { tenant, onConflict, catalog, actor: args.actor ?? null };
-  // Without --each every file must be readable before anything is written; with --each a file
-  // that cannot be read fails alone, like one that cannot be imported.
-  const sources: { bundle: unknown; file: string }[] = [];
-  if (!args.each) for (const file of args.files) sources.push({ bundle: await readJsonFile(file), file });
-  return withDatabase(args, async (db) => {
-    if (!args.each) {
-      const result = await importBundles(db.knex, sources, options);
-      if (args.json) printJson(result);
-      else printImportSummary(result, tenant);
-      return EXIT_OK;
-    }
-    return importEachFile(args, tenant, async (file) =>
-      importBundles(db.knex, [{ bundle: await readJsonFile(file), file }], options),
-    );
-  });
+/** Reports the one import of a command without `--each`. */
+function reportImport(args: { json: boolean }, result: ImportResult, tenant: string): number {
+  if (args.json) printJson(result);
+  else printImportSummary(result, tenant);
+  return EXIT_OK;
 }
 
 /**
@@ -72,11 +104,11 @@ async function runImport(args: ImportArgs): Promise<number> {
  * fails alone. Errors for which `isFatal` holds (not an expected error, a lost server) end the
  * command instead. Exit 1 when any file failed.
  */
-export async function importEachFile(
+async function importEachFile(
   args: { files: string[]; json: boolean },
   tenant: string,
   importOne: (file: string) => Promise<ImportResult>,
-  isFatal: (error: unknown) => boolean = (error) => !isWorkflowSeederError(error),
+  isFatal: (error: unknown) => boolean,
 ): Promise<number> {
   const files = [];
   for (const file of args.files) {
@@ -98,71 +130,111 @@ export async function importEachFile(
   return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
-interface ExportArgs extends GlobalArgs {
-  seed?: string;
-  dir: string;
-  workflowId: string[];
-  key: string[];
-  all: boolean;
-  withCalledWorkflows: boolean;
-  out?: string;
-  exportedAt?: string;
+async function runImport(args: ImportArgs): Promise<number> {
+  const tenant = await tenantOf(args);
+  const server = await remoteServerOf(args);
+  const catalog = server === undefined ? await loadCatalog(args) : undefined;
+  const options = { tenant, ...(await importOptionsOf(args)) };
+  if (server !== undefined) return importRemotely(args, server, options);
+  const { importBundles } = await import("../../src/import/import-bundle.js");
+  const local = { ...options, catalog };
+  if (args.each)
+    return withDatabase(args, (db) =>
+      importEachFile(
+        args,
+        tenant,
+        async (file) => importBundles(db.knex, [{ bundle: await readJsonFile(file), file }], local),
+        (error) => !isWorkflowSeederError(error),
+      ),
+    );
+  // Without --each every file must be readable before anything is written; with --each a file
+  // that cannot be read fails alone, like one that cannot be imported.
+  const sources: { bundle: unknown; file: string }[] = [];
+  for (const file of args.files) sources.push({ bundle: await readJsonFile(file), file });
+  return reportImport(args, await withDatabase(args, (db) => importBundles(db.knex, sources, local)), tenant);
+}
+
+/** `import --server`: one request per file (one file, or `--each`). */
+async function importRemotely(
+  args: ImportArgs,
+  server: RemoteServer,
+  options: ParsedImportOptions & { tenant: string },
+): Promise<number> {
+  if (!args.each && args.files.length > 1)
+    throw invalidArgument(
+      "--server",
+      server.url,
+      "one bundle file per request: pass one file, or --each to import the files one by one",
+    );
+  const { importBundleOverHttp } = await import("../../src/http/remote-client.js");
+  const importOne = async (file: string): Promise<ImportResult> =>
+    importBundleOverHttp(server, await readJsonFile(file), { ...options, file });
+  const first = args.files[0];
+  if (!args.each && first !== undefined) return reportImport(args, await importOne(first), options.tenant);
+  // An unreachable server fails the whole command, as a lost database connection does.
+  return importEachFile(
+    args,
+    options.tenant,
+    importOne,
+    (error) => !(error instanceof WorkflowSeederError) || error.code === "REMOTE_UNAVAILABLE",
+  );
 }
 
 async function runExport(args: ExportArgs): Promise<number> {
   if (!args.all && args.workflowId.length === 0 && args.key.length === 0)
     throw new UsageError("choose what to export: --workflow-id <uuid>..., --key <key>... or --all");
-  if (args.exportedAt !== undefined) {
-    const { isRfc3339DateTime } = await import("../../src/format/date-time.js");
-    if (!isRfc3339DateTime(args.exportedAt))
-      throw invalidArgument("--exported-at", args.exportedAt, "an RFC 3339 date-time such as 2026-01-01T00:00:00.000Z");
-  }
-  const remote = await import("./remote-import-export.js");
-  if (remote.isRemote(args)) return remote.runRemoteExport(args);
+  const selection = await exportOptionsOf(args);
+  if (args.server !== undefined && args.seed !== undefined)
+    throw invalidArgument("--seed", args.seed, "no --seed with --server (seeds are written next to a database)");
   const tenant = await tenantOf(args);
-  if (args.seed !== undefined) return runExportToSeed(args, tenant);
+  const server = await remoteServerOf(args);
+  if (server !== undefined) {
+    const { exportBundleOverHttp } = await import("../../src/http/remote-client.js");
+    // The canonical bytes the server sends, written as a local export writes them.
+    const text = await exportBundleOverHttp(server, { tenant, ...selection });
+    return writeExport(args, text, () =>
+      (JSON.parse(text) as { workflows: { key: string }[] }).workflows.map((w) => w.key),
+    );
+  }
+  if (args.seed !== undefined) return runExportToSeed(args, args.seed, tenant, selection);
   const { exportBundle } = await import("../../src/export/export-bundle.js");
   const { canonicalizeJson } = await import("../../src/format/canonical-json.js");
-  const bundle = await withDatabase(args, (db) =>
-    exportBundle(db.knex, {
-      tenant,
-      workflowIds: args.workflowId,
-      keys: args.key,
-      all: args.all,
-      withCalledWorkflows: args.withCalledWorkflows,
-      ...(args.exportedAt === undefined ? {} : { exportedAt: args.exportedAt }),
-    }),
-  );
-  const text = canonicalizeJson(bundle);
+  const bundle = await withDatabase(args, (db) => exportBundle(db.knex, { tenant, ...selection }));
+  return writeExport(args, canonicalizeJson(bundle), () => bundle.workflows.map((w) => w.key));
+}
+
+/** Writes an exported bundle on stdout, or to `--out` with a report of what it holds. */
+async function writeExport(args: ExportArgs, text: string, keysOf: () => string[]): Promise<number> {
   if (args.out === undefined) {
     writeOut(text);
     return EXIT_OK;
   }
-  const { writeFile } = await import("node:fs/promises");
-  try {
-    await writeFile(args.out, text);
-  } catch (error) {
-    throw errorOf("FILE_WRITE_ERROR", { file: args.out, reason: (error as Error).message });
-  }
-  const keys = bundle.workflows.map((w) => w.key);
+  await writeTextFile(args.out, text);
+  const keys = keysOf();
   if (args.json) printJson({ file: args.out, workflows: keys });
   else say(`wrote ${plural(keys.length, "workflow")} to ${args.out}`);
   return EXIT_OK;
 }
 
-async function runExportToSeed(args: ExportArgs, tenant: string): Promise<number> {
+async function runExportToSeed(
+  args: ExportArgs,
+  name: string,
+  tenant: string,
+  selection: ParsedExportOptions,
+): Promise<number> {
   if (args.out !== undefined) throw new UsageError("--seed writes a seed file in --dir; do not combine it with --out");
   const { exportToSeed } = await import("../../src/seeder/seed-baseline.js");
   const { resolve } = await import("node:path");
+  const { keys, workflowIds, all, withCalledWorkflows } = selection;
   const result = await withDatabase(args, (db) =>
     exportToSeed(db.knex, {
       tenant,
       dir: resolve(process.cwd(), args.dir),
-      name: args.seed as string,
-      workflowIds: args.workflowId,
-      keys: args.key,
-      all: args.all,
-      withCalledWorkflows: args.withCalledWorkflows,
+      name,
+      workflowIds,
+      keys,
+      all,
+      withCalledWorkflows,
     }),
   );
   if (args.json) printJson(result);
@@ -172,6 +244,11 @@ async function runExportToSeed(args: ExportArgs, tenant: string): Promise<number
     );
   return EXIT_OK;
 }
+
+const remoteOptions = {
+  server: { type: "string", describe: "Go through this workflow-seeder API (URL), no database" },
+  "token-file": { type: "string", describe: "With --server: token file (else WORKFLOW_SEEDER_TOKEN)" },
+} as const;
 
 /** `workflow-seeder import <files..>` and `workflow-seeder export` */
 export const importExportCommand: CommandModule = (argv, run) =>
@@ -199,8 +276,7 @@ export const importExportCommand: CommandModule = (argv, run) =>
             describe: "One transaction per file instead of one for all",
           })
           .option("actor", { type: "string", describe: "User UUID written to created_by / updated_by / published_by" })
-          .option("server", { type: "string", describe: "Go through this workflow-seeder API (URL), no database" })
-          .option("token-file", { type: "string", describe: "With --server: token file (else WORKFLOW_SEEDER_TOKEN)" })
+          .options(remoteOptions)
           .middleware((argv) => {
             // yargs drops a lone "-" from a positional list; it means stdin, so put it back.
             const files = (argv.files ?? []) as string[];
@@ -227,8 +303,7 @@ export const importExportCommand: CommandModule = (argv, run) =>
             type: "string",
             describe: "Write a new versioned seed file with this name (and record it as applied here)",
           })
-          .option("dir", { type: "string", default: "seeds/workflows", describe: "Seeds folder for --seed" })
-          .option("server", { type: "string", describe: "Go through this workflow-seeder API (URL), no database" })
-          .option("token-file", { type: "string", describe: "With --server: token file (else WORKFLOW_SEEDER_TOKEN)" }),
+          .option("dir", { type: "string", default: DEFAULT_SEEDS_DIR, describe: "Seeds folder for --seed" })
+          .options(remoteOptions),
       run(runExport),
     );

@@ -3,6 +3,7 @@ import type { RunWorkflowResult } from "../../src/runtime/run-workflow.js";
 import type { VerifyBundlesResult } from "../../src/runtime/verify-bundles.js";
 import {
   type CommandModule,
+  DEFAULT_SEEDS_DIR,
   EXIT_FAILURE,
   EXIT_OK,
   errorOf,
@@ -47,9 +48,6 @@ interface VerifyArgs extends GlobalArgs {
   payloadDir?: string;
   secret: string[];
 }
-
-/** The default folder `verify` checks when no file is named. */
-const DEFAULT_SEEDS_DIR = "seeds/workflows";
 
 function workflowLocator(args: WorkflowArgs): { key: string } | { workflowId: string } {
   if ((args.key === undefined) === (args.workflowId === undefined))
@@ -224,6 +222,13 @@ async function runVerify(args: VerifyArgs): Promise<number> {
   return result.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
+const secretOption = {
+  type: "string",
+  array: true,
+  default: [],
+  describe: "A secret for $secret references: NAME=VALUE",
+} as const;
+
 /** `workflow-seeder publish | run | resume | verify`: the reference runtime. */
 export const runtimeCommand: CommandModule = (argv, run) =>
   argv
@@ -249,12 +254,7 @@ export const runtimeCommand: CommandModule = (argv, run) =>
             type: "string",
             describe: "The payload: '<json>', @file.json, or - for stdin (default {})",
           })
-          .option("secret", {
-            type: "string",
-            array: true,
-            default: [],
-            describe: "A secret for $secret references: NAME=VALUE",
-          }),
+          .option("secret", secretOption),
       run(runRun),
     )
     .command(
@@ -272,12 +272,7 @@ export const runtimeCommand: CommandModule = (argv, run) =>
             type: "string",
             describe: "The event's correlation key (must match the wait's)",
           })
-          .option("secret", {
-            type: "string",
-            array: true,
-            default: [],
-            describe: "A secret for $secret references: NAME=VALUE",
-          }),
+          .option("secret", secretOption),
       run(runResume),
     )
     .command(
@@ -288,11 +283,6 @@ export const runtimeCommand: CommandModule = (argv, run) =>
           .positional("files", { type: "string", array: true, default: [], describe: "Bundle files or folders" })
           .option("dir", { type: "string", describe: `A folder of bundles (default ${DEFAULT_SEEDS_DIR})` })
           .option("payload-dir", { type: "string", describe: "A folder of <workflow key>.json sample payloads" })
-          .option("secret", {
-            type: "string",
-            array: true,
-            default: [],
-            describe: "A secret for $secret references: NAME=VALUE",
-          }),
+          .option("secret", secretOption),
       run(runVerify),
     );

@@ -3,9 +3,12 @@ import type { Knex } from "knex";
 import type { SeederOptions, SeedProgress } from "../../src/seeder/seeder-options.js";
 import {
   type CommandModule,
+  DEFAULT_SEEDS_DIR,
+  defaultTenant,
   EXIT_FAILURE,
   EXIT_OK,
   type GlobalArgs,
+  importOptionsOf,
   invalidArgument,
   loadCatalog,
   plural,
@@ -26,28 +29,31 @@ interface SeedArgs extends GlobalArgs {
   actor?: string;
 }
 
+/**
+ * The tenants a seed command works on: every `--tenant` given; else, with `--all-tenants`, every
+ * tenant that has seed records or workflows (the default tenant when there is none); else the
+ * default tenant.
+ */
 async function tenantsOf(args: SeedArgs, knex: Knex): Promise<string[]> {
-  const { DEFAULT_DEV_TENANT, assertTenant } = await import("../../src/db/tenant.js");
+  const { assertTenant } = await import("../../src/db/tenant.js");
   const given = ([] as string[]).concat((args.tenant as string | string[] | undefined) ?? []);
   for (const t of given) assertTenant(t);
+  if (given.length > 0) return [...new Set(given)];
   if (args.allTenants) {
-    if (given.length > 0) return [...new Set(given)];
     const { selectSeededTenants } = await import("../../src/db/seed-store.js");
     const tenants = await selectSeededTenants(knex);
-    return tenants.length > 0 ? tenants : [process.env.WORKFLOW_SEEDER_TENANT ?? DEFAULT_DEV_TENANT];
+    return tenants.length > 0 ? tenants : [defaultTenant()];
   }
-  if (given.length > 0) return [...new Set(given)];
-  const tenant = process.env.WORKFLOW_SEEDER_TENANT ?? DEFAULT_DEV_TENANT;
+  const tenant = defaultTenant();
   assertTenant(tenant);
   return [tenant];
 }
 
-async function seederOptions(args: SeedArgs, tenant: string): Promise<SeederOptions> {
+/** The options of a seed command that do not depend on the tenant, resolved once. */
+async function seederOptions(args: SeedArgs): Promise<Omit<SeederOptions, "tenant">> {
   const catalog = await loadCatalog(args);
-  if (args.actor !== undefined) {
-    const { isUuidString } = await import("../../src/format/portable-id.js");
-    if (!isUuidString(args.actor)) throw invalidArgument("--actor", args.actor, "a UUID");
-  }
+  // Not `args` itself: `down --force` is not the import's --force.
+  const { onConflict, actor } = await importOptionsOf({ onConflict: args.onConflict, actor: args.actor });
   const lockTimeout = process.env.WORKFLOW_SEEDER_LOCK_TIMEOUT_MS;
   // Checked here: a non-number would reach the database as lock_timeout "NaNms" (DATABASE_ERROR).
   if (lockTimeout && !/^\d+$/.test(lockTimeout))
@@ -55,10 +61,9 @@ async function seederOptions(args: SeedArgs, tenant: string): Promise<SeederOpti
   const crashPause = process.env.WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS;
   return {
     dir: resolve(process.cwd(), args.dir),
-    tenant,
     catalog,
-    onConflict: (args.onConflict ?? "fail") as SeederOptions["onConflict"],
-    actor: args.actor ?? null,
+    onConflict,
+    actor,
     ...(lockTimeout ? { lockTimeoutMs: Number(lockTimeout) } : {}),
     ...(process.stderr.isTTY ? { onProgress: showProgress } : {}),
     // Crash tests only: hold the transaction open between the import and the record.
@@ -78,7 +83,46 @@ function showProgress(event: SeedProgress): void {
     say(`  [${event.index + 1}/${event.total}] ${event.phase} ${event.seed}`);
 }
 
-// ---------------------------------------------------------------- up
+/** How {@link forEachTenant} reports: each result for humans as it comes, all of them as one JSON document. */
+interface TenantReport<R> {
+  /** Prints one tenant's result on stderr (not in `--json` mode). */
+  human?: (result: R, options: SeederOptions) => void;
+  /** The JSON form of one result. Default: the result itself. */
+  json?: (result: R) => unknown;
+}
+
+/**
+ * Runs `apply` for each tenant of the command (see {@link tenantsOf}) in one database session,
+ * with the options resolved once. With `--json` it prints one document: the result for one
+ * tenant, `{tenants: [...]}` for several. Returns the results in tenant order.
+ */
+async function forEachTenant<R>(
+  args: SeedArgs,
+  apply: (knex: Knex, options: SeederOptions) => Promise<R>,
+  report: TenantReport<R> = {},
+): Promise<R[]> {
+  return withDatabase(args, async (db) => {
+    const tenants = await tenantsOf(args, db.knex);
+    const shared = await seederOptions(args);
+    const results: R[] = [];
+    for (const tenant of tenants) {
+      const options = { ...shared, tenant };
+      const result = await apply(db.knex, options);
+      results.push(result);
+      if (!args.json) report.human?.(result, options);
+    }
+    if (args.json) {
+      const json = results.map(report.json ?? ((r) => r));
+      printJson(json.length === 1 ? json[0] : { tenants: json });
+    }
+    return results;
+  });
+}
+
+/** `{to}` when `--to` was given, else nothing (the seeder's default: every seed). */
+function toOption(args: { to?: string }): { to?: string } {
+  return args.to === undefined ? {} : { to: args.to };
+}
 
 interface UpArgs extends SeedArgs {
   to?: string;
@@ -89,22 +133,15 @@ interface UpArgs extends SeedArgs {
 async function runUp(args: UpArgs): Promise<number> {
   if (args.dryRun) return runPlan(args);
   const { applySeeds } = await import("../../src/seeder/seed-runner.js");
-  return withDatabase(args, async (db) => {
-    const results = [];
-    for (const tenant of await tenantsOf(args, db.knex)) {
-      const options = await seederOptions(args, tenant);
-      const result = await applySeeds(db.knex, {
-        ...options,
-        onChange: args.onChange as "fail" | "reapply" | "warn",
-        ...(args.to === undefined ? {} : { to: args.to }),
-      });
-      results.push(result);
-      if (!args.json) printUp(result, options.dir);
-    }
-    if (args.json) printJson(results.length === 1 ? results[0] : { tenants: results });
-    return EXIT_OK;
-  });
+  await forEachTenant(
+    args,
+    (knex, options) => applySeeds(knex, { ...options, onChange: args.onChange as OnChange, ...toOption(args) }),
+    { human: (result, options) => printUp(result, options.dir) },
+  );
+  return EXIT_OK;
 }
+
+type OnChange = "fail" | "reapply" | "warn";
 
 function printUp(result: import("../../src/seeder/seed-runner.js").ApplySeedsResult, dir: string): void {
   for (const w of result.warnings) say(`warning [${w.code}] ${w.message}`);
@@ -123,89 +160,67 @@ function printUp(result: import("../../src/seeder/seed-runner.js").ApplySeedsRes
   say(lines.join("\n"));
 }
 
-// ---------------------------------------------------------------- status
-
 interface StatusArgs extends SeedArgs {
   detailedExitcode: boolean;
 }
 
 async function runStatus(args: StatusArgs): Promise<number> {
   const { readSeedStatus } = await import("../../src/seeder/seed-status.js");
-  return withDatabase(args, async (db) => {
-    const results = [];
-    for (const tenant of await tenantsOf(args, db.knex)) {
-      const options = await seederOptions(args, tenant);
-      results.push(await readSeedStatus(db.knex, options));
-    }
-    if (args.json)
-      printJson(
-        results.length === 1
-          ? { ...results[0], warnings: results[0]?.warnings.map(wire) }
-          : { tenants: results.map((r) => ({ ...r, warnings: r.warnings.map(wire) })) },
-      );
-    else
-      for (const r of results) {
-        const lines = [`tenant ${r.tenant}, seeds in ${r.dir}:`];
-        if (r.seeds.length === 0) lines.push("  (no seeds)");
-        for (const s of r.seeds) {
-          let line = `  ${s.state.padEnd(8)} ${s.name}`;
-          if (s.state === "modified")
-            line += `  (file ${s.file}: recorded ${s.recordedChecksum}, now ${s.currentChecksum})`;
-          if (s.state === "missing") line += "  (recorded, but the file is gone)";
-          if (s.baseline) line += "  [baseline]";
-          lines.push(line);
-        }
-        for (const w of r.warnings.map(wire)) lines.push(`warning [${w.code}] ${w.message}`);
-        say(lines.join("\n"));
-      }
-    if (args.detailedExitcode && results.some((r) => r.hasWork)) return EXIT_PENDING;
-    return EXIT_OK;
+  const results = await forEachTenant(args, readSeedStatus, {
+    json: (result) => ({ ...result, warnings: result.warnings.map(wire) }),
   });
+  // Printed once every tenant is read: a failure on a later tenant prints no partial status.
+  if (!args.json)
+    for (const r of results) {
+      const lines = [`tenant ${r.tenant}, seeds in ${r.dir}:`];
+      if (r.seeds.length === 0) lines.push("  (no seeds)");
+      for (const s of r.seeds) {
+        let line = `  ${s.state.padEnd(8)} ${s.name}`;
+        if (s.state === "modified")
+          line += `  (file ${s.file}: recorded ${s.recordedChecksum}, now ${s.currentChecksum})`;
+        if (s.state === "missing") line += "  (recorded, but the file is gone)";
+        if (s.baseline) line += "  [baseline]";
+        lines.push(line);
+      }
+      for (const w of r.warnings.map(wire)) lines.push(`warning [${w.code}] ${w.message}`);
+      say(lines.join("\n"));
+    }
+  if (args.detailedExitcode && results.some((r) => r.hasWork)) return EXIT_PENDING;
+  return EXIT_OK;
 }
-
-// ---------------------------------------------------------------- plan
 
 async function runPlan(args: UpArgs): Promise<number> {
   const { planSeeds } = await import("../../src/seeder/seed-plan.js");
-  return withDatabase(args, async (db) => {
-    const results = [];
-    for (const tenant of await tenantsOf(args, db.knex)) {
-      const options = await seederOptions(args, tenant);
-      const plan = await planSeeds(db.knex, {
-        ...options,
-        onChange: args.onChange as "fail" | "reapply" | "warn",
-        ...(args.to === undefined ? {} : { to: args.to }),
-      });
-      results.push(plan);
-      if (!args.json) {
-        const lines = [
-          `tenant ${plan.tenant}: ${plan.seeds.length === 0 ? "nothing to do" : `${plural(plan.seeds.length, "seed")} to apply`}`,
-        ];
-        for (const seed of plan.seeds) {
-          lines.push(
-            `  ${seed.name}${seed.mode === "reapply" ? " (re-apply)" : ""}${seed.outcome === "ok" ? "" : `  [${seed.outcome}]`}`,
-          );
-          for (const w of seed.workflows) {
-            lines.push(`    ${w.action.padEnd(9)} ${w.key}${w.existingWorkflowId ? ` (${w.existingWorkflowId})` : ""}`);
-            if (w.diff)
-              lines.push(
-                ...w.diff
-                  .trimEnd()
-                  .split("\n")
-                  .map((l) => `      ${l}`),
-              );
-          }
-        }
-        for (const w of plan.warnings) lines.push(`warning [${w.code}] ${w.message}`);
-        say(lines.join("\n"));
-      }
-    }
-    if (args.json) printJson(results.length === 1 ? results[0] : { tenants: results });
-    return results.some((p) => p.seeds.some((s) => s.outcome === "conflict")) ? EXIT_FAILURE : EXIT_OK;
-  });
+  const results = await forEachTenant(
+    args,
+    (knex, options) => planSeeds(knex, { ...options, onChange: args.onChange as OnChange, ...toOption(args) }),
+    { human: printPlan },
+  );
+  return results.some((p) => p.seeds.some((s) => s.outcome === "conflict")) ? EXIT_FAILURE : EXIT_OK;
 }
 
-// ---------------------------------------------------------------- down
+function printPlan(plan: import("../../src/seeder/seed-plan.js").SeedPlanResult): void {
+  const lines = [
+    `tenant ${plan.tenant}: ${plan.seeds.length === 0 ? "nothing to do" : `${plural(plan.seeds.length, "seed")} to apply`}`,
+  ];
+  for (const seed of plan.seeds) {
+    lines.push(
+      `  ${seed.name}${seed.mode === "reapply" ? " (re-apply)" : ""}${seed.outcome === "ok" ? "" : `  [${seed.outcome}]`}`,
+    );
+    for (const w of seed.workflows) {
+      lines.push(`    ${w.action.padEnd(9)} ${w.key}${w.existingWorkflowId ? ` (${w.existingWorkflowId})` : ""}`);
+      if (w.diff)
+        lines.push(
+          ...w.diff
+            .trimEnd()
+            .split("\n")
+            .map((l) => `      ${l}`),
+        );
+    }
+  }
+  for (const w of plan.warnings) lines.push(`warning [${w.code}] ${w.message}`);
+  say(lines.join("\n"));
+}
 
 interface DownArgs extends SeedArgs {
   to?: string;
@@ -218,32 +233,28 @@ async function runDown(args: DownArgs): Promise<number> {
   if (args.step !== undefined && (!Number.isInteger(args.step) || args.step < 1))
     throw invalidArgument("--step", String(args.step), "a positive integer");
   const { revertSeeds } = await import("../../src/seeder/seed-revert.js");
-  return withDatabase(args, async (db) => {
-    const results = [];
-    for (const tenant of await tenantsOf(args, db.knex)) {
-      const options = await seederOptions(args, tenant);
-      const result = await revertSeeds(db.knex, {
+  await forEachTenant(
+    args,
+    (knex, options) =>
+      revertSeeds(knex, {
         ...options,
         force: args.force,
-        ...(args.to === undefined ? {} : { to: args.to }),
+        ...toOption(args),
         ...(args.step === undefined ? {} : { step: args.step }),
-      });
-      results.push(result);
-      if (!args.json) {
+      }),
+    {
+      human: (result) => {
         const lines = [`tenant ${result.tenant}: reverted ${plural(result.reverted.length, "seed")}`];
         for (const seed of result.reverted) {
           lines.push(`  ${seed.name}`);
           for (const w of seed.workflows) lines.push(`    ${w.action.padEnd(8)} ${w.key}`);
         }
         say(lines.join("\n"));
-      }
-    }
-    if (args.json) printJson(results.length === 1 ? results[0] : { tenants: results });
-    return EXIT_OK;
-  });
+      },
+    },
+  );
+  return EXIT_OK;
 }
-
-// ---------------------------------------------------------------- baseline, new
 
 interface BaselineArgs extends SeedArgs {
   to?: string;
@@ -251,25 +262,18 @@ interface BaselineArgs extends SeedArgs {
 
 async function runBaseline(args: BaselineArgs): Promise<number> {
   const { baselineSeeds } = await import("../../src/seeder/seed-baseline.js");
-  return withDatabase(args, async (db) => {
-    const results = [];
-    for (const tenant of await tenantsOf(args, db.knex)) {
-      const options = await seederOptions(args, tenant);
-      const result = await baselineSeeds(db.knex, { ...options, ...(args.to === undefined ? {} : { to: args.to }) });
-      results.push(result);
-      if (!args.json) {
-        const lines = [
-          `tenant ${result.tenant}: recorded ${plural(result.recorded.length, "seed")} as applied (not run)`,
-        ];
-        for (const r of result.recorded)
-          lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
-        for (const w of result.warnings) lines.push(`warning [${w.code}] ${w.message}`);
-        say(lines.join("\n"));
-      }
-    }
-    if (args.json) printJson(results.length === 1 ? results[0] : { tenants: results });
-    return EXIT_OK;
+  await forEachTenant(args, (knex, options) => baselineSeeds(knex, { ...options, ...toOption(args) }), {
+    human: (result) => {
+      const lines = [
+        `tenant ${result.tenant}: recorded ${plural(result.recorded.length, "seed")} as applied (not run)`,
+      ];
+      for (const r of result.recorded)
+        lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
+      for (const w of result.warnings) lines.push(`warning [${w.code}] ${w.message}`);
+      say(lines.join("\n"));
+    },
   });
+  return EXIT_OK;
 }
 
 interface NewArgs extends SeedArgs {
@@ -284,11 +288,9 @@ async function runNew(args: NewArgs): Promise<number> {
   return EXIT_OK;
 }
 
-// ---------------------------------------------------------------- wiring
-
 const dirOption = {
   type: "string",
-  default: "seeds/workflows",
+  default: DEFAULT_SEEDS_DIR,
   describe: "Seeds folder",
 } as const;
 

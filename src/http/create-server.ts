@@ -6,12 +6,13 @@ import type { Database } from "../db/connection.js";
 import { toDatabaseIssue } from "../db/database-errors.js";
 import { fail, issue, type ValidationResult, WorkflowSeederError } from "../errors.js";
 import { exportBundle } from "../export/export-bundle.js";
+import { type ExportOptionSource, type ExportOptionsInput, parseExportOptions } from "../export/export-options.js";
 import { canonicalizeJson } from "../format/canonical-json.js";
-import { isRfc3339DateTime } from "../format/date-time.js";
 import { parseJsonText } from "../format/parse-bundle.js";
 import { decodeUtf8 } from "../format/parse-json.js";
 import { isUuidString } from "../format/portable-id.js";
-import { CONFLICT_POLICIES, DEFAULT_ON_CONFLICT, importBundle } from "../import/import-bundle.js";
+import { importBundle } from "../import/import-bundle.js";
+import { type ImportOptionSource, parseImportOptions } from "../import/import-options.js";
 import {
   type ApiToken,
   createTokenMatcher,
@@ -22,14 +23,7 @@ import {
 import { authenticateRequest } from "./authenticate-request.js";
 import { toHttpErrorBody } from "./error-body.js";
 import { statusOfCode } from "./error-status.js";
-import {
-  assertKnownParams,
-  parseBooleanParam,
-  parseChoiceParam,
-  parseListParam,
-  parseStringParam,
-  type QueryParams,
-} from "./query-params.js";
+import { assertKnownParams, type QueryParams, readExportQuery, readImportQuery } from "./query-params.js";
 import { type LogSink, writeLogEntry } from "./request-log.js";
 
 /** The largest request body accepted by default: 10 MiB. */
@@ -99,6 +93,21 @@ export function validateServerSettings(settings: ServerSettings): ValidationResu
 function truncate(value: string): string {
   return value.length > MAX_ECHOED ? `${value.slice(0, MAX_ECHOED)}...` : value;
 }
+
+/** How the API's errors name the import and export options: as the query parameters they are. */
+const QUERY_OPTIONS: ImportOptionSource & ExportOptionSource = {
+  names: {
+    onConflict: "query parameter onConflict",
+    force: "query parameter force",
+    actor: "query parameter actor",
+    keys: "query parameter key",
+    workflowIds: "query parameter workflowId",
+    all: "query parameter all",
+    withCalledWorkflows: "query parameter withCalledWorkflows",
+    exportedAt: "query parameter exportedAt",
+  },
+  echo: truncate,
+};
 
 function pathOf(url: string): string {
   const q = url.indexOf("?");
@@ -301,19 +310,18 @@ export function createServer(options: ServerOptions): FastifyInstance {
       api.get("/workflow-definitions/export", async (request, reply) => {
         const query = request.query as QueryParams;
         assertKnownParams(query, ["key", "workflowId", "all", "withCalledWorkflows", "exportedAt"]);
-        const keys = parseListParam(query, "key");
-        const workflowIds = parseListParam(query, "workflowId");
-        const all = parseBooleanParam(query, "all") ?? false;
-        if (!all && keys.length === 0 && workflowIds.length === 0)
+        const input = readExportQuery(query);
+        if (!input.all && input.keys?.length === 0 && input.workflowIds?.length === 0)
           fail("INVALID_ARGUMENT", {
             option: "query",
             received: request.url.slice(pathOf(request.url).length + 1),
             expected: "key=<key> (repeatable), workflowId=<uuid> (repeatable) or all=true",
           });
-        const invalidId = workflowIds.find((id) => !isUuidString(id));
+        // Ids are refused here, before the database; the CLI lets the export report them not found.
+        const invalidId = input.workflowIds?.find((id) => !isUuidString(id));
         if (invalidId !== undefined)
           fail("INVALID_ARGUMENT", { option: "query parameter workflowId", received: invalidId, expected: "a UUID" });
-        return sendBundle(reply, request, { keys, workflowIds, all, ...exportFlags(query) });
+        return sendBundle(reply, request, input);
       });
 
       api.get("/workflow-definitions/:workflowId/export", async (request, reply) => {
@@ -326,23 +334,14 @@ export function createServer(options: ServerOptions): FastifyInstance {
           });
         const query = request.query as QueryParams;
         assertKnownParams(query, ["withCalledWorkflows", "exportedAt"]);
-        return sendBundle(reply, request, { workflowIds: [workflowId], ...exportFlags(query) });
+        return sendBundle(reply, request, { ...readExportQuery(query), workflowIds: [workflowId] });
       });
 
       api.post("/workflow-definitions/import", async (request, reply) => {
         const query = request.query as QueryParams;
         assertKnownParams(query, ["force", "onConflict", "actor"]);
-        const force = parseBooleanParam(query, "force") ?? false;
-        const policy = parseChoiceParam(query, "onConflict", CONFLICT_POLICIES);
-        if (force && policy !== undefined && policy !== "replace")
-          fail("INVALID_ARGUMENT", {
-            option: "query parameter onConflict",
-            received: policy,
-            expected: "replace or nothing when force=true (force=true means onConflict=replace)",
-          });
-        const actor = parseStringParam(query, "actor");
-        if (actor !== undefined && !isUuidString(actor))
-          fail("INVALID_ARGUMENT", { option: "query parameter actor", received: truncate(actor), expected: "a UUID" });
+        const parsed = parseImportOptions(readImportQuery(query), QUERY_OPTIONS);
+        if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
         if (request.body === undefined)
           fail("UNSUPPORTED_MEDIA_TYPE", {
             received: request.headers["content-type"] ?? null,
@@ -350,8 +349,7 @@ export function createServer(options: ServerOptions): FastifyInstance {
           });
         const result = await importBundle(knex, request.body, {
           tenant: tenantOf(request),
-          onConflict: force ? "replace" : (policy ?? DEFAULT_ON_CONFLICT),
-          actor: actor ?? null,
+          ...parsed.value,
           ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
         });
         return reply.type(JSON_CONTENT_TYPE).send(result);
@@ -370,15 +368,11 @@ export function createServer(options: ServerOptions): FastifyInstance {
   async function sendBundle(
     reply: FastifyReply,
     request: FastifyRequest,
-    selection: {
-      keys?: string[];
-      workflowIds?: string[];
-      all?: boolean;
-      withCalledWorkflows: boolean;
-      exportedAt?: string;
-    },
+    input: ExportOptionsInput,
   ): Promise<FastifyReply> {
-    const bundle = await exportBundle(knex, { tenant: tenantOf(request), ...selection });
+    const parsed = parseExportOptions(input, QUERY_OPTIONS);
+    if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+    const bundle = await exportBundle(knex, { tenant: tenantOf(request), ...parsed.value });
     return reply
       .type(JSON_CONTENT_TYPE)
       .header("content-disposition", `attachment; filename="${EXPORT_FILE_NAME}"`)
@@ -386,17 +380,4 @@ export function createServer(options: ServerOptions): FastifyInstance {
   }
 
   return server;
-}
-
-function exportFlags(query: QueryParams): { withCalledWorkflows: boolean; exportedAt?: string } {
-  const withCalledWorkflows = parseBooleanParam(query, "withCalledWorkflows") ?? false;
-  const exportedAt = parseStringParam(query, "exportedAt");
-  if (exportedAt === undefined) return { withCalledWorkflows };
-  if (!isRfc3339DateTime(exportedAt))
-    fail("INVALID_ARGUMENT", {
-      option: "query parameter exportedAt",
-      received: truncate(exportedAt),
-      expected: "an RFC 3339 date-time such as 2026-01-01T00:00:00.000Z",
-    });
-  return { withCalledWorkflows, exportedAt };
 }

@@ -1,4 +1,6 @@
 import { fail } from "../errors.js";
+import type { ExportOptionsInput } from "../export/export-options.js";
+import type { ImportOptionsInput } from "../import/import-options.js";
 
 /** A parsed query string: repeated names arrive as arrays. */
 export type QueryParams = Readonly<Record<string, string | string[] | undefined>>;
@@ -44,23 +46,30 @@ export function parseBooleanParam(query: QueryParams, name: string): boolean | u
   return fail("INVALID_ARGUMENT", { option: `query parameter ${name}`, received: value, expected: "true or false" });
 }
 
-/** A parameter restricted to `choices` (`undefined` when absent). */
-export function parseChoiceParam<T extends string>(
-  query: QueryParams,
-  name: string,
-  choices: readonly T[],
-): T | undefined {
-  const value = parseStringParam(query, name);
-  if (value === undefined) return undefined;
-  if ((choices as readonly string[]).includes(value)) return value as T;
-  return fail("INVALID_ARGUMENT", {
-    option: `query parameter ${name}`,
-    received: value,
-    expected: `one of ${choices.join(", ")}`,
-  });
-}
-
 /** Every value of a repeatable parameter (`?key=a&key=b`), empty values dropped. */
 export function parseListParam(query: QueryParams, name: string): string[] {
   return values(query, name).filter((v) => v !== "");
+}
+
+/** The import options of a query string (`onConflict`, `force`, `actor`), for `parseImportOptions`. */
+export function readImportQuery(query: QueryParams): ImportOptionsInput {
+  return {
+    force: parseBooleanParam(query, "force"),
+    onConflict: parseStringParam(query, "onConflict"),
+    actor: parseStringParam(query, "actor"),
+  };
+}
+
+/**
+ * The export options of a query string (`key` and `workflowId` repeatable, `all`,
+ * `withCalledWorkflows`, `exportedAt`), for `parseExportOptions`.
+ */
+export function readExportQuery(query: QueryParams): ExportOptionsInput {
+  return {
+    keys: parseListParam(query, "key"),
+    workflowIds: parseListParam(query, "workflowId"),
+    all: parseBooleanParam(query, "all"),
+    withCalledWorkflows: parseBooleanParam(query, "withCalledWorkflows"),
+    exportedAt: parseStringParam(query, "exportedAt"),
+  };
 }

@@ -10,26 +10,22 @@ import { isWorkflowSeederError } from "../../src/errors.js";
 import { canonicalizeJson } from "../../src/format/canonical-json.js";
 import { importBundle } from "../../src/import/import-bundle.js";
 import { applySeeds } from "../../src/seeder/seed-runner.js";
+import { errorCodeOf, parseJsonOutput, runCli } from "../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../support/databases.js";
+import { request, startTestServer, type TestServer } from "../support/http.js";
 import { countFigure, recordFigure } from "./report.js";
 import { checkSeedStateAgrees, exportTenantText, SEEDS, writeSeedFolder } from "./seed-folder.js";
 import {
-  type ApiServer,
-  apiRequest,
   countAdvisoryLocks,
   countIdleInTransaction,
   countTenantRows,
   describeAdvisoryLocks,
-  errorCodeOf,
   generateBundle,
   generateKeys,
   makeTempDir,
   newTenant,
-  parseJsonOutput,
   readTenantWorkflows,
   removeTempDirs,
-  runCliProcess,
-  startApi,
   writeBundleFile,
 } from "./support.js";
 
@@ -44,13 +40,13 @@ describe("reliability: concurrency", function () {
   this.timeout(300_000);
   let db: TestDatabase;
   let url: string;
-  let api: ApiServer;
+  let api: TestServer;
   let seedsDir: string;
 
   before(async () => {
     db = await createPostgresDatabase();
     url = db.url as string;
-    api = await startApi(db.knex);
+    api = await startTestServer(db.knex);
     seedsDir = await writeSeedFolder();
   });
 
@@ -74,7 +70,7 @@ describe("reliability: concurrency", function () {
       const tenant = newTenant();
       const exits = await Promise.all(
         Array.from({ length: CONCURRENCY }, () =>
-          runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"]),
+          runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"]),
         ),
       );
       countFigure("concurrency.processes", CONCURRENCY);
@@ -115,7 +111,7 @@ describe("reliability: concurrency", function () {
       const file = await writeBundleFile(dir, `${key}.json`, generateBundle([{ key }]));
       const exits = await Promise.all(
         Array.from({ length: CONCURRENCY }, () =>
-          runCliProcess(["import", file, "--database-url", url, "--tenant", tenant, "--json"]),
+          runCli(["import", file, "--database-url", url, "--tenant", tenant, "--json"]),
         ),
       );
       countFigure("concurrency.processes", CONCURRENCY);
@@ -138,7 +134,7 @@ describe("reliability: concurrency", function () {
       const body = JSON.stringify(generateBundle([{ key }]));
       const answers = await Promise.all(
         Array.from({ length: CONCURRENCY }, () =>
-          apiRequest(api.url, "/api/workflow-definitions/import", { tenant, body }),
+          request(api.url, "/api/workflow-definitions/import", { tenant, body }),
         ),
       );
       countFigure("concurrency.requests", CONCURRENCY);
@@ -200,17 +196,15 @@ describe("reliability: concurrency", function () {
     const exportPath = `/api/workflow-definitions/export?all=true&exportedAt=${encodeURIComponent(EXPORTED_AT)}`;
     const [imported, exported, cliImported, cliExported] = await Promise.all([
       Promise.all(
-        httpImports.map((body) => apiRequest(api.url, "/api/workflow-definitions/import", { tenant: importer, body })),
+        httpImports.map((body) => request(api.url, "/api/workflow-definitions/import", { tenant: importer, body })),
       ),
-      Promise.all(Array.from({ length: 2 * CONCURRENCY }, () => apiRequest(api.url, exportPath, { tenant: exporter }))),
+      Promise.all(Array.from({ length: 2 * CONCURRENCY }, () => request(api.url, exportPath, { tenant: exporter }))),
       Promise.all(
-        cliImports.map((file) =>
-          runCliProcess(["import", file, "--database-url", url, "--tenant", importer, "--json"]),
-        ),
+        cliImports.map((file) => runCli(["import", file, "--database-url", url, "--tenant", importer, "--json"])),
       ),
       Promise.all(
         Array.from({ length: CONCURRENCY / 2 }, () =>
-          runCliProcess(["export", "--all", "--exported-at", EXPORTED_AT, "--database-url", url, "--tenant", exporter]),
+          runCli(["export", "--all", "--exported-at", EXPORTED_AT, "--database-url", url, "--tenant", exporter]),
         ),
       ),
     ]);

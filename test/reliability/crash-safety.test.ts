@@ -7,6 +7,7 @@
  */
 import { expect } from "chai";
 import { applySeeds } from "../../src/seeder/seed-runner.js";
+import { runCli, startCli } from "../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../support/databases.js";
 import { countFigure, recordFigure } from "./report.js";
 import { checkSeedStateAgrees, exportTenantText, SEEDS, writeSeedFolder } from "./seed-folder.js";
@@ -22,9 +23,7 @@ import {
   newTenant,
   pidsInsideWriteTransaction,
   removeTempDirs,
-  runCliProcess,
   sleep,
-  startCli,
   waitForBackendsGone,
   waitUntil,
   writeBundleFile,
@@ -149,7 +148,7 @@ describe("reliability: crash safety (kill -9)", function () {
       outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
       countFigure("crash.import.points");
 
-      const rerun = await runCliProcess(
+      const rerun = await runCli(
         ["import", ...files, ...mode, "--on-conflict", "skip", "--database-url", url, "--tenant", tenant, "--json"],
         { appName: `${appName}-rerun` },
       );
@@ -189,7 +188,7 @@ describe("reliability: crash safety (kill -9)", function () {
       expect(recorded, `killed while seed ${k} was paused`).to.equal(k - 1);
       countFigure("crash.seed.points");
 
-      const rerun = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"]);
+      const rerun = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"]);
       expect(rerun.code, rerun.stderr).to.equal(0);
       expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(SEEDS.length);
       expect(await exportTenantText(db.knex, tenant)).to.equal(referenceExport);
@@ -214,7 +213,7 @@ describe("reliability: crash safety (kill -9)", function () {
       recordedAt.push(await checkSeedStateAgrees(db.knex, tenant));
       countFigure("crash.seed.points");
 
-      const rerun = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"]);
+      const rerun = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"]);
       expect(rerun.code, rerun.stderr).to.equal(0);
       expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(SEEDS.length);
       expect(await exportTenantText(db.knex, tenant)).to.equal(referenceExport);

@@ -10,13 +10,12 @@ import type { Knex } from "knex";
 import { lockWorkflowKeys } from "../../src/db/workflow-store.js";
 import { isWorkflowSeederError } from "../../src/errors.js";
 import { importBundle } from "../../src/import/import-bundle.js";
+import { type CliResult, runCli, startCli } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
+import { request, startTestServer, type TestServer } from "../support/http.js";
 import { countFigure, recordFigure } from "./report.js";
 import { checkSeedStateAgrees, SEEDS, writeSeedFolder } from "./seed-folder.js";
 import {
-  type ApiServer,
-  apiRequest,
-  type CliExit,
   countAdvisoryLocks,
   countIdleInTransaction,
   countTenantRows,
@@ -26,9 +25,6 @@ import {
   newTenant,
   pidsInsideWriteTransaction,
   removeTempDirs,
-  runCliProcess,
-  startApi,
-  startCli,
   waitForBackendsGone,
   waitUntil,
   writeBundleFile,
@@ -40,7 +36,7 @@ const FAULT_CODES = ["DATABASE_UNAVAILABLE", "DATABASE_ERROR"];
 const observed: string[] = [];
 
 /** A CLI failure as the issue promises it: exit 1, a documented code, no stack trace. */
-function expectCleanCliFailure(exit: CliExit, label: string): string {
+function expectCleanCliFailure(exit: CliResult, label: string): string {
   expect(exit.code, `${label}: ${exit.stderr}`).to.equal(1);
   expect(exit.stderr, label).to.not.match(/unexpected error/);
   expect(exit.stderr + exit.stdout, `${label}: a stack trace`).to.not.match(/\n\s+at \S.*:\d+:\d+\)?\n/);
@@ -60,7 +56,7 @@ describe("reliability: database faults", function () {
   let dbName: string;
   let bigFile: string;
   let seedsDir: string;
-  let api: ApiServer;
+  let api: TestServer;
   const BIG = 2_500;
 
   before(async () => {
@@ -74,7 +70,7 @@ describe("reliability: database faults", function () {
       generateBundle(generateKeys("fault.big", BIG).map((key) => ({ key }))),
     );
     seedsDir = await writeSeedFolder();
-    api = await startApi(db.knex);
+    api = await startTestServer(db.knex);
   });
 
   afterEach(async () => {
@@ -164,7 +160,7 @@ describe("reliability: database faults", function () {
       await waitForBackendsGone(db.knex, appName);
       expect(await countTenantRows(db.knex, tenant)).to.deep.equal({ workflows: 0, versions: 0 });
 
-      const rerun = await runCliProcess(["import", bigFile, "--database-url", url, "--tenant", tenant]);
+      const rerun = await runCli(["import", bigFile, "--database-url", url, "--tenant", tenant]);
       expect(rerun.code, rerun.stderr).to.equal(0);
       expect(await countTenantRows(db.knex, tenant)).to.deep.equal({ workflows: BIG, versions: BIG });
     }
@@ -183,7 +179,7 @@ describe("reliability: database faults", function () {
     await terminate(pid as number);
     expectCleanCliFailure(await cli.exited, "terminated while paused");
     expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(1);
-    const rerun = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
+    const rerun = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
     expect(rerun.code, rerun.stderr).to.equal(0);
     expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(SEEDS.length);
   });
@@ -203,7 +199,7 @@ describe("reliability: database faults", function () {
     expect(isWorkflowSeederError(error) ? error.code : String(error)).to.equal("DATABASE_UNAVAILABLE");
     observed.push("API import terminated while waiting: DATABASE_UNAVAILABLE");
 
-    const httpPending = apiRequest(api.url, "/api/workflow-definitions/import", {
+    const httpPending = request(api.url, "/api/workflow-definitions/import", {
       tenant,
       body: JSON.stringify(bundle),
     });
@@ -216,7 +212,7 @@ describe("reliability: database faults", function () {
     await lock.release();
     expect(await fingerprint(db.knex)).to.deep.equal(before);
 
-    const next = await apiRequest(api.url, "/api/workflow-definitions/import", {
+    const next = await request(api.url, "/api/workflow-definitions/import", {
       tenant,
       body: JSON.stringify(bundle),
     });
@@ -227,7 +223,7 @@ describe("reliability: database faults", function () {
 
   it("every session of the database terminated between calls (a server restart, simulated): the next CLI run and HTTP request succeed", async () => {
     const tenant = newTenant();
-    await apiRequest(api.url, "/healthz");
+    await request(api.url, "/healthz");
     await importBundle(db.knex, generateBundle([{ key: "restart.before" }]), { tenant });
     const admin = await openAdmin();
     try {
@@ -239,12 +235,12 @@ describe("reliability: database faults", function () {
     } finally {
       await admin.destroy();
     }
-    const cli = await runCliProcess(["export", "--all", "--database-url", url, "--tenant", tenant]);
+    const cli = await runCli(["export", "--all", "--database-url", url, "--tenant", tenant]);
     expect(cli.code, cli.stderr).to.equal(0);
     // The pool of a long-running process may hold a dead connection: at most one call may fail, cleanly.
-    const first = await apiRequest(api.url, "/api/workflow-definitions/export?all=true", { tenant });
+    const first = await request(api.url, "/api/workflow-definitions/export?all=true", { tenant });
     if (first.status !== 200) expect(first.status, first.text).to.equal(503);
-    const second = await apiRequest(api.url, "/api/workflow-definitions/export?all=true", { tenant });
+    const second = await request(api.url, "/api/workflow-definitions/export?all=true", { tenant });
     expect(second.status, second.text).to.equal(200);
     observed.push(`HTTP after all sessions were terminated: ${first.status}, then ${second.status}`);
   });
@@ -254,7 +250,7 @@ describe("reliability: database faults", function () {
     for (const timeout of ["1ms", "25ms"]) {
       await db.knex.raw(`alter database ${dbName} set statement_timeout = '${timeout}'`);
       countFigure("faults.injected");
-      const exit = await runCliProcess(["import", bigFile, "--database-url", url, "--tenant", tenant, "--json"]);
+      const exit = await runCli(["import", bigFile, "--database-url", url, "--tenant", tenant, "--json"]);
       await db.knex.raw(`alter database ${dbName} reset statement_timeout`);
       if (exit.code === 0 && timeout !== "1ms") {
         observed.push(`statement_timeout ${timeout}: the import finished in time`);
@@ -265,9 +261,9 @@ describe("reliability: database faults", function () {
       expectCleanCliFailure(exit, `statement_timeout ${timeout}`);
       expect(await countTenantRows(db.knex, tenant)).to.deep.equal({ workflows: 0, versions: 0 });
     }
-    const up = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
+    const up = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
     expect(up.code, up.stderr).to.equal(0);
-    const rerun = await runCliProcess(["import", bigFile, "--database-url", url, "--tenant", tenant]);
+    const rerun = await runCli(["import", bigFile, "--database-url", url, "--tenant", tenant]);
     expect(rerun.code, rerun.stderr).to.equal(0);
   });
 
@@ -275,13 +271,13 @@ describe("reliability: database faults", function () {
     const tenant = newTenant();
     await db.knex.raw(`alter database ${dbName} set idle_in_transaction_session_timeout = '150ms'`);
     countFigure("faults.injected");
-    const exit = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"], {
+    const exit = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"], {
       env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "1000" },
     });
     await db.knex.raw(`alter database ${dbName} reset idle_in_transaction_session_timeout`);
     expectCleanCliFailure(exit, "idle in transaction timeout");
     expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(0);
-    const rerun = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
+    const rerun = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
     expect(rerun.code, rerun.stderr).to.equal(0);
     expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(SEEDS.length);
   });

@@ -19,25 +19,21 @@ import { parseJsonText, validateBundle } from "../../src/format/parse-bundle.js"
 import { importBundle } from "../../src/import/import-bundle.js";
 import { applySeeds } from "../../src/seeder/seed-runner.js";
 import { readSeedStatus } from "../../src/seeder/seed-status.js";
+import { errorCodeOf, parseJsonOutput, runCli } from "../support/cli.js";
 import { hasCorpus, listValidCorpusFiles, readCorpusBundle } from "../support/corpus.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
+import { request, startTestServer, type TestServer } from "../support/http.js";
 import { expectedRejection, type HostileCase, hostileCase, type RenderedCase, renderCase } from "./hostile-input.js";
 import { countFigure, recordFigure } from "./report.js";
 import {
-  type ApiServer,
-  apiRequest,
-  errorCodeOf,
   generateBundle,
   generateKeys,
   makeTempDir,
   markWrites,
   newTenant,
-  parseJsonOutput,
   readSeedRecords,
   readTenantWorkflows,
   removeTempDirs,
-  runCliProcess,
-  startApi,
   writesSince,
 } from "./support.js";
 
@@ -147,7 +143,7 @@ describe("reliability: hostile bundles", function () {
   this.timeout(300_000);
   let bases: unknown[] = [];
   let db: TestDatabase;
-  let api: ApiServer;
+  let api: TestServer;
 
   before(async () => {
     bases = [
@@ -158,7 +154,7 @@ describe("reliability: hostile bundles", function () {
     else console.warn("hostile bundles: the Alga corpus is missing; mutating generated bundles only");
     recordFigure("hostile.bases", bases.length);
     db = await createPostgresDatabase();
-    api = await startApi(db.knex);
+    api = await startTestServer(db.knex);
     // The "nothing written" detector must see a write, an update and a delete.
     const probe = newTenant();
     const mark = await markWrites(db.knex);
@@ -219,7 +215,7 @@ describe("reliability: hostile bundles", function () {
       ["import", "--each", ...paths, "--database-url", url, "--tenant", tenant],
       ["validate", ...paths],
     ]) {
-      const exit = await runCliProcess([...args, "--json"]);
+      const exit = await runCli([...args, "--json"]);
       countFigure("cases.hostile.cli", paths.length);
       expect(exit.code, exit.stderr).to.equal(1);
       expect(exit.stderr + exit.stdout).to.not.match(/unexpected error|INTERNAL_ERROR|\n\s+at \S.*:\d+:\d+\)?\n/);
@@ -236,7 +232,7 @@ describe("reliability: hostile bundles", function () {
         if (!f.ok) expect(BUNDLE_CODES.has(code ?? ""), `${args[0]} ${name}: ${code}`).to.equal(true);
       }
     }
-    const truncated = await runCliProcess([
+    const truncated = await runCli([
       "import",
       join(dir, "truncated.json"),
       "--database-url",
@@ -322,7 +318,7 @@ describe("reliability: hostile bundles", function () {
         const rendered = renderCase(bases, c);
         const tenant = newTenant();
         const mark = await markWrites(db.knex);
-        const answer = await apiRequest(api.url, "/api/workflow-definitions/import", {
+        const answer = await request(api.url, "/api/workflow-definitions/import", {
           tenant,
           body: rendered.bytes,
         });

@@ -9,22 +9,19 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { canonicalizeJson } from "../../src/format/canonical-json.js";
 import { DEFAULT_MAX_FILE_BYTES } from "../../src/import/read-files.js";
+import { parseJsonOutput } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
+import { request, startTestServer, type TestServer, TOKEN } from "../support/http.js";
 import { recordFigure } from "./report.js";
 import {
-  API_TOKEN,
-  type ApiServer,
-  apiRequest,
   countAllRows,
   countTenantRows,
   generateBundle,
   generateKeys,
   makeTempDir,
   newTenant,
-  parseJsonOutput,
   removeTempDirs,
   runCliMeasured,
-  startApi,
   writeBundleFile,
 } from "./support.js";
 
@@ -136,14 +133,14 @@ describe("reliability: resource limits", function () {
 
   describe("HTTP body limit", () => {
     const LIMIT = 1 * MiB;
-    let api: ApiServer;
-    let standard: ApiServer;
-    let big: ApiServer;
+    let api: TestServer;
+    let standard: TestServer;
+    let big: TestServer;
 
     before(async () => {
-      api = await startApi(db.knex, { bodyLimit: LIMIT });
-      standard = await startApi(db.knex);
-      big = await startApi(db.knex, { bodyLimit: 64 * MiB });
+      api = await startTestServer(db.knex, { bodyLimit: LIMIT });
+      standard = await startTestServer(db.knex);
+      big = await startTestServer(db.knex, { bodyLimit: 64 * MiB });
     });
 
     after(async () => {
@@ -160,13 +157,13 @@ describe("reliability: resource limits", function () {
 
     it("a body of exactly the limit imports; one byte more is 413 PAYLOAD_TOO_LARGE and writes nothing", async () => {
       const tenant = newTenant();
-      const at = await apiRequest(api.url, "/api/workflow-definitions/import", {
+      const at = await request(api.url, "/api/workflow-definitions/import", {
         tenant,
         body: bodyOf(LIMIT, "limit.exact"),
       });
       expect(at.status, at.text).to.equal(200);
       const before = await snapshot(tenant);
-      const over = await apiRequest(api.url, "/api/workflow-definitions/import", {
+      const over = await request(api.url, "/api/workflow-definitions/import", {
         tenant,
         body: bodyOf(LIMIT + 1, "limit.over"),
       });
@@ -190,7 +187,7 @@ describe("reliability: resource limits", function () {
       });
       const response = await fetch(`${api.url}/api/workflow-definitions/import`, {
         method: "POST",
-        headers: { authorization: `Bearer ${API_TOKEN}`, "x-tenant-id": tenant, "content-type": "application/json" },
+        headers: { authorization: `Bearer ${TOKEN}`, "x-tenant-id": tenant, "content-type": "application/json" },
         body: stream,
         duplex: "half",
       } as RequestInit);
@@ -202,11 +199,11 @@ describe("reliability: resource limits", function () {
     it("the 50 MiB bundle: 413 under the default 10 MiB limit, imported under a 64 MiB limit", async () => {
       const tenant = newTenant();
       const before = await snapshot(tenant);
-      const refused = await apiRequest(standard.url, "/api/workflow-definitions/import", { tenant, body: fatText });
+      const refused = await request(standard.url, "/api/workflow-definitions/import", { tenant, body: fatText });
       expect(refused.status, refused.text.slice(0, 300)).to.equal(413);
       expect(await snapshot(tenant)).to.deep.equal(before);
       const started = Date.now();
-      const accepted = await apiRequest(big.url, "/api/workflow-definitions/import", { tenant, body: fatText });
+      const accepted = await request(big.url, "/api/workflow-definitions/import", { tenant, body: fatText });
       expect(accepted.status, accepted.text.slice(0, 300)).to.equal(200);
       expect(await countTenantRows(db.knex, tenant)).to.deep.equal({ workflows: FAT_COUNT, versions: FAT_COUNT });
       recordFigure("resources.http50MiB.seconds", (Date.now() - started) / 1000);

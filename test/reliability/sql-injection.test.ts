@@ -8,21 +8,17 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
 import { importBundle } from "../../src/import/import-bundle.js";
+import { type CliResult, parseJsonOutput, runCli } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
+import { request, startTestServer, type TestServer } from "../support/http.js";
 import { countFigure } from "./report.js";
 import {
-  type ApiServer,
-  apiRequest,
-  type CliExit,
   generateBundle,
   makeTempDir,
   newTenant,
-  parseJsonOutput,
   readSeedRecords,
   readTenantWorkflows,
   removeTempDirs,
-  runCliProcess,
-  startApi,
   toolTablesExist,
   writeBundleFile,
 } from "./support.js";
@@ -55,7 +51,7 @@ const SQL_LIKE_KEYS = ["drop-table.workflow_definitions--", "select.1.from.pg_sl
 const HEADER_SAFE = PAYLOADS.filter((p) => /^[\x20-\x7e]*$/.test(p));
 
 function expectVerbatimRefusal(
-  exit: CliExit,
+  exit: CliResult,
   code: string,
   pick: (details: Record<string, unknown>) => unknown,
   value: unknown,
@@ -69,7 +65,7 @@ describe("reliability: SQL injection", function () {
   this.timeout(300_000);
   let db: TestDatabase;
   let url: string;
-  let api: ApiServer;
+  let api: TestServer;
   let dir: string;
   const control = newTenant();
   let controlPrint: Record<string, string>;
@@ -78,7 +74,7 @@ describe("reliability: SQL injection", function () {
   before(async () => {
     db = await createPostgresDatabase();
     url = db.url as string;
-    api = await startApi(db.knex);
+    api = await startTestServer(db.knex);
     dir = await makeTempDir();
     await importBundle(db.knex, generateBundle([{ key: "control.one" }, { key: "control.two", versions: 2 }]), {
       tenant: control,
@@ -141,7 +137,7 @@ describe("reliability: SQL injection", function () {
         state: payload,
       });
     }
-    const exported = await runCliProcess(["export", "--all", "--database-url", url, "--tenant", tenant, "--json"]);
+    const exported = await runCli(["export", "--all", "--database-url", url, "--tenant", tenant, "--json"]);
     expect(exported.code, exported.stderr).to.equal(0);
     const names = parseJsonOutput<{ workflows: { metadata: { name: string } }[] }>(exported).workflows.map(
       (w) => w.metadata.name,
@@ -154,13 +150,13 @@ describe("reliability: SQL injection", function () {
     const cliTenant = newTenant();
     const cliBundle = payloadBundle(1);
     const file = await writeBundleFile(dir, "payloads.json", cliBundle);
-    const exit = await runCliProcess(["import", file, "--database-url", url, "--tenant", cliTenant, "--json"]);
+    const exit = await runCli(["import", file, "--database-url", url, "--tenant", cliTenant, "--json"]);
     expect(exit.code, exit.stderr).to.equal(0);
     await expectStoredVerbatim(cliTenant, cliBundle);
 
     const httpTenant = newTenant();
     const httpBundle = payloadBundle(2);
-    const answer = await apiRequest(api.url, "/api/workflow-definitions/import", {
+    const answer = await request(api.url, "/api/workflow-definitions/import", {
       tenant: httpTenant,
       body: JSON.stringify(httpBundle),
     });
@@ -181,17 +177,17 @@ describe("reliability: SQL injection", function () {
 
   it("tenant values with SQL are refused as INVALID_TENANT, echoed verbatim (flag, environment, x-tenant-id header)", async () => {
     for (const payload of HEADER_SAFE.slice(0, 5)) {
-      const flag = await runCliProcess(["export", "--all", "--database-url", url, "--tenant", payload, "--json"]);
+      const flag = await runCli(["export", "--all", "--database-url", url, "--tenant", payload, "--json"]);
       expect(flag.code).to.equal(2);
       expectVerbatimRefusal(flag, "INVALID_TENANT", (d) => d.received, payload);
-      const env = await runCliProcess(["status", "--database-url", url, "--json"], {
+      const env = await runCli(["status", "--database-url", url, "--json"], {
         env: { WORKFLOW_SEEDER_TENANT: payload },
       });
       expectVerbatimRefusal(env, "INVALID_TENANT", (d) => d.received, payload);
       probes += 2;
     }
     for (const payload of HEADER_SAFE) {
-      const answer = await apiRequest(api.url, "/api/workflow-definitions/export?all=true", { tenant: payload });
+      const answer = await request(api.url, "/api/workflow-definitions/export?all=true", { tenant: payload });
       expect(answer.status, answer.text).to.equal(400);
       expect(answer.code).to.equal("INVALID_TENANT");
       expect((answer.json as { details: { received: string } }).details.received).to.equal(payload.trim());
@@ -203,10 +199,10 @@ describe("reliability: SQL injection", function () {
     const tenant = newTenant();
     await importBundle(db.knex, generateBundle([{ key: "present" }]), { tenant });
     const keys = HEADER_SAFE.flatMap((payload) => ["--key", payload]);
-    const byKey = await runCliProcess(["export", ...keys, "--database-url", url, "--tenant", tenant, "--json"]);
+    const byKey = await runCli(["export", ...keys, "--database-url", url, "--tenant", tenant, "--json"]);
     expectVerbatimRefusal(byKey, "WORKFLOW_NOT_FOUND", (d) => d.keys, HEADER_SAFE);
     const ids = HEADER_SAFE.flatMap((payload) => ["--workflow-id", payload]);
-    const byId = await runCliProcess(["export", ...ids, "--database-url", url, "--tenant", tenant, "--json"]);
+    const byId = await runCli(["export", ...ids, "--database-url", url, "--tenant", tenant, "--json"]);
     expectVerbatimRefusal(byId, "WORKFLOW_NOT_FOUND", (d) => d.workflowIds, HEADER_SAFE);
     probes += 2 * HEADER_SAFE.length;
   });
@@ -226,15 +222,15 @@ describe("reliability: SQL injection", function () {
         [`/api/workflow-definitions/export?all=true&${q}=1`, [400]],
       ];
       for (const [path, statuses] of checks) {
-        const answer = await apiRequest(api.url, path, { tenant });
+        const answer = await request(api.url, path, { tenant });
         expect(answer.status, `${path}: ${answer.text}`).to.be.oneOf(statuses);
         probes++;
       }
       if (payload === "\u0000" || payload === "\ud800") continue;
-      const keyAnswer = await apiRequest(api.url, `/api/workflow-definitions/export?key=${q}`, { tenant });
+      const keyAnswer = await request(api.url, `/api/workflow-definitions/export?key=${q}`, { tenant });
       expect((keyAnswer.json as { details: { keys: string[] } }).details.keys).to.deep.equal([payload]);
       for (const param of ["onConflict", "actor", "force"]) {
-        const answer = await apiRequest(api.url, `/api/workflow-definitions/import?${param}=${q}`, {
+        const answer = await request(api.url, `/api/workflow-definitions/import?${param}=${q}`, {
           tenant,
           body: JSON.stringify(generateBundle([{ key: "never.written" }])),
         });
@@ -249,7 +245,7 @@ describe("reliability: SQL injection", function () {
         `/api/workflow-definitions/export?workflowId=${raw}`,
         `/api/workflow-definitions/${raw}/export`,
       ]) {
-        const answer = await apiRequest(api.url, path, { tenant });
+        const answer = await request(api.url, path, { tenant });
         expect(answer.status, `${path}: ${answer.text}`).to.be.oneOf([400, 404]);
         probes++;
       }
@@ -264,7 +260,7 @@ describe("reliability: SQL injection", function () {
     await writeBundleFile(seeds, `${inside}.bundle.json`, generateBundle([{ key: "seeded.one" }]));
     const outside = "2026-01-26T12.05.00.x'); DROP TABLE workflow_seeder_seeds; --.bundle.json";
     await writeFile(join(seeds, outside), JSON.stringify(generateBundle([{ key: "seeded.two" }])));
-    const up = await runCliProcess(["up", "--dir", seeds, "--database-url", url, "--tenant", tenant, "--json"]);
+    const up = await runCli(["up", "--dir", seeds, "--database-url", url, "--tenant", tenant, "--json"]);
     expect(up.code, up.stderr).to.equal(0);
     const warnings = parseJsonOutput<{ warnings: { code: string; details: { files: string[] } }[] }>(up).warnings;
     expect(warnings.map((w) => w.code)).to.deep.equal(["INVALID_SEED_NAME"]);
@@ -272,10 +268,10 @@ describe("reliability: SQL injection", function () {
     expect((await readSeedRecords(db.knex, tenant)).map((r) => r.name)).to.deep.equal([inside]);
     expect([...(await readTenantWorkflows(db.knex, tenant)).keys()]).to.deep.equal(["seeded.one"]);
 
-    const created = await runCliProcess(["new", PAYLOADS[0] as string, "--dir", seeds, "--json"]);
+    const created = await runCli(["new", PAYLOADS[0] as string, "--dir", seeds, "--json"]);
     expect(created.code, created.stdout + created.stderr).to.equal(0);
     expect(parseJsonOutput<{ name: string }>(created).name).to.match(/^[0-9T.-]+\.drop-table-workflow_definitions$/);
-    const exported = await runCliProcess([
+    const exported = await runCli([
       "export",
       "--seed",
       PAYLOADS[1] as string,

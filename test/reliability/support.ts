@@ -1,9 +1,8 @@
 /**
- * Helpers of the reliability suite: generated bundles, CLI processes that can be killed at a
- * chosen moment, peak memory of a child, and reads of what the database holds.
+ * Helpers of the reliability suite: generated bundles (the suite's defaults for
+ * ../support/bundles.ts), peak memory of a CLI process, and reads of what the database holds.
  */
 
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -12,20 +11,11 @@ import type { Knex } from "knex";
 import { ADVISORY_LOCK_CLASS } from "../../src/db/migrations.js";
 import type { BundleWorkflow, WorkflowBundle } from "../../src/format/bundle-schema.js";
 import { canonicalizeJson } from "../../src/format/canonical-json.js";
-import { type RunningServer, type StartServerOptions, startServer } from "../../src/http/index.js";
-import { createTemplateWorkflow } from "../../src/seeder/seed-template.js";
-import { CLI_PATH } from "../support/cli.js";
+import { bundleOf, templateWorkflow } from "../support/bundles.js";
+import { type CliOptions, type CliResult, runCli, sessionName } from "../support/cli.js";
 
 /** The preload that prints a child's peak RSS on exit (see rss-probe.ts). */
 export const RSS_PROBE_PATH = resolve(process.cwd(), "dist", "test", "reliability", "rss-probe.js");
-
-/** Distinguishes this run's database sessions from another run's on the same server. */
-const RUN_ID = randomUUID().slice(0, 8);
-
-/** The `application_name` that {@link startCli} gives the sessions of a process named `appName`. */
-export function sessionName(appName: string): string {
-  return `${appName}-${RUN_ID}`;
-}
 
 /** A fixed `exportedAt`, so generated bundles are byte-stable. */
 export const GENERATED_EXPORTED_AT = "2026-01-26T00:00:00.000Z";
@@ -47,32 +37,17 @@ export interface GeneratedWorkflowSpec {
 
 /** A workflow valid under the default catalog, published `versions` times. */
 export function generateWorkflow(spec: GeneratedWorkflowSpec): BundleWorkflow {
-  const workflow = createTemplateWorkflow({
+  return templateWorkflow({
     key: spec.key,
     description: spec.description ?? `Generated workflow ${spec.key}.`,
     publishedVersions: spec.versions ?? 1,
+    padding: spec.padding ?? 0,
   });
-  if (!spec.padding) return workflow;
-  // The padding goes into the definitions only (what makes a bundle big), the same in every version.
-  const definition = {
-    ...workflow.draft.definition,
-    description: `${workflow.metadata.description} ${"n".repeat(spec.padding)}`,
-  };
-  return {
-    ...workflow,
-    draft: { ...workflow.draft, definition },
-    publishedVersions: workflow.publishedVersions.map((v) => ({ ...v, definition })),
-  };
 }
 
 /** A bundle of the given workflows. */
 export function generateBundle(specs: readonly GeneratedWorkflowSpec[]): WorkflowBundle {
-  return {
-    format: "alga-psa.workflow-bundle",
-    formatVersion: 1,
-    exportedAt: GENERATED_EXPORTED_AT,
-    workflows: specs.map(generateWorkflow),
-  };
+  return bundleOf(specs.map(generateWorkflow), GENERATED_EXPORTED_AT);
 }
 
 /** `count` workflows keyed `<prefix>-00000`, `<prefix>-00001`, ... */
@@ -101,130 +76,16 @@ export async function writeBundleFile(dir: string, file: string, bundle: Workflo
   return path;
 }
 
-/** How a CLI process ended. */
-export interface CliExit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** A running CLI process. */
-export interface CliProcess {
-  readonly child: ChildProcessWithoutNullStreams;
-  /** Resolves when the process has exited and its streams are closed. */
-  readonly exited: Promise<CliExit>;
-  /** Output so far. */
-  stderr(): string;
-  /** Resolves when stderr matches `pattern`; rejects when the process exits first or on timeout. */
-  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  /** SIGKILL, then waits for the exit. */
-  kill9(): Promise<CliExit>;
-}
-
-/** Options of {@link startCli}. */
-export interface StartCliOptions {
-  env?: Record<string, string | undefined>;
-  /** `application_name` of its database sessions (PGAPPNAME), to find them in pg_stat_activity. */
-  appName?: string;
-  /** Node options placed before the script (e.g. `--import <probe>`). */
-  nodeArgs?: readonly string[];
-  cwd?: string;
-}
-
-/** Starts `node dist/cli.js ...args` as a real process. */
-export function startCli(args: readonly string[], options: StartCliOptions = {}): CliProcess {
-  const env: Record<string, string | undefined> = { ...process.env, ...options.env };
-  // Only this run's sessions carry the name (another run of the suite may share the server).
-  if (options.appName !== undefined) env.PGAPPNAME = sessionName(options.appName);
-  for (const [k, v] of Object.entries(env)) if (v === undefined) delete env[k];
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_PATH, ...args], {
-    cwd: options.cwd ?? process.cwd(),
-    env: env as NodeJS.ProcessEnv,
-  });
-  child.stdin.end();
-  let stdout = "";
-  let stderr = "";
-  const listeners = new Set<() => void>();
-  child.stdout.on("data", (d) => {
-    stdout += d;
-  });
-  child.stderr.on("data", (d) => {
-    stderr += d;
-    for (const l of listeners) l();
-  });
-  const exited = new Promise<CliExit>((resolvePromise, reject) => {
-    child.on("error", reject);
-    child.on("close", (code, signal) => {
-      for (const l of listeners) l();
-      resolvePromise({ code, signal, stdout, stderr });
-    });
-  });
-  let done = false;
-  void exited.then(() => {
-    done = true;
-  });
-  return {
-    child,
-    exited,
-    stderr: () => stderr,
-    waitForStderr(pattern, timeoutMs = 30_000) {
-      return new Promise<void>((resolvePromise, reject) => {
-        const timer = setTimeout(() => {
-          listeners.delete(check);
-          reject(new Error(`timed out waiting for ${pattern} on stderr; got:\n${stderr}`));
-        }, timeoutMs);
-        const check = () => {
-          if (pattern.test(stderr)) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            resolvePromise();
-          } else if (done || child.exitCode !== null) {
-            clearTimeout(timer);
-            listeners.delete(check);
-            reject(new Error(`process exited before ${pattern} appeared on stderr:\n${stderr}`));
-          }
-        };
-        listeners.add(check);
-        check();
-      });
-    },
-    async kill9() {
-      child.kill("SIGKILL");
-      return exited;
-    },
-  };
-}
-
-/** Runs the CLI to the end. */
-export function runCliProcess(args: readonly string[], options: StartCliOptions = {}): Promise<CliExit> {
-  return startCli(args, options).exited;
-}
-
 /** Runs the CLI with the RSS probe; returns its exit and peak resident set size in bytes. */
 export async function runCliMeasured(
   args: readonly string[],
-  options: StartCliOptions = {},
-): Promise<CliExit & { peakRssBytes: number; elapsedMs: number }> {
+  options: Omit<CliOptions, "nodeArgs"> = {},
+): Promise<CliResult & { peakRssBytes: number; elapsedMs: number }> {
   const started = Date.now();
-  const exit = await runCliProcess(args, { ...options, nodeArgs: ["--import", RSS_PROBE_PATH] });
+  const exit = await runCli(args, { ...options, nodeArgs: ["--import", RSS_PROBE_PATH] });
   const m = /wfs-peak-rss-kb=(\d+)/.exec(exit.stderr);
   if (!m) throw new Error(`the RSS probe printed nothing:\n${exit.stderr}`);
   return { ...exit, peakRssBytes: Number(m[1]) * 1024, elapsedMs: Date.now() - started };
-}
-
-/** Parses the `--json` document a CLI process printed. */
-export function parseJsonOutput<T = Record<string, unknown>>(exit: CliExit): T {
-  try {
-    return JSON.parse(exit.stdout) as T;
-  } catch {
-    throw new Error(`no JSON on stdout (exit ${exit.code}, signal ${exit.signal}):\n${exit.stdout}\n${exit.stderr}`);
-  }
-}
-
-/** The error code of a failed `--json` run. */
-export function errorCodeOf(exit: CliExit): string | undefined {
-  return parseJsonOutput<{ error?: { code?: string } }>(exit).error?.code;
 }
 
 /** Resolves after `ms` milliseconds. */
@@ -353,65 +214,6 @@ export async function toolTablesExist(knex: Knex): Promise<boolean> {
        'workflow_seeder_migrations']) as t`,
   );
   return r.rows[0].ok === true;
-}
-
-/** The API token of the suite's servers (valid for every tenant). */
-export const API_TOKEN = "reliability-token-0f3a9c51e7d24b68";
-
-/** A running HTTP API on a random loopback port. */
-export type ApiServer = RunningServer;
-
-/** Starts the HTTP API in this process on a random loopback port. */
-export async function startApi(knex: Knex, options: Partial<StartServerOptions> = {}): Promise<ApiServer> {
-  return startServer({
-    knex,
-    tokens: [{ token: API_TOKEN }],
-    host: "127.0.0.1",
-    port: 0,
-    ...options,
-  } as StartServerOptions);
-}
-
-/** What a request answered. */
-export interface ApiAnswer {
-  status: number;
-  text: string;
-  /** The `code` of an error answer. */
-  code: string | undefined;
-  json: unknown;
-}
-
-/** Sends one real HTTP request to the API (token and tenant header included unless null). */
-export async function apiRequest(
-  baseUrl: string,
-  path: string,
-  options: {
-    method?: string;
-    tenant?: string | null;
-    token?: string | null;
-    body?: string | Buffer;
-    contentType?: string;
-  } = {},
-): Promise<ApiAnswer> {
-  const headers: Record<string, string> = {};
-  const token = options.token === undefined ? API_TOKEN : options.token;
-  if (token !== null) headers.authorization = `Bearer ${token}`;
-  if (options.tenant !== null && options.tenant !== undefined) headers["x-tenant-id"] = options.tenant;
-  if (options.body !== undefined) headers["content-type"] = options.contentType ?? "application/json";
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: options.method ?? (options.body === undefined ? "GET" : "POST"),
-    headers,
-    ...(options.body === undefined ? {} : { body: options.body }),
-  });
-  const text = await response.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  const code = (json as { code?: string } | undefined)?.code;
-  return { status: response.status, text, code, json };
 }
 
 /** The advisory locks of the current database with their holders, for failure messages. */

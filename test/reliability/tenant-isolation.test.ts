@@ -12,24 +12,18 @@ import { computePortableWorkflowId } from "../../src/format/portable-id.js";
 import { importBundle } from "../../src/import/import-bundle.js";
 import { revertSeeds } from "../../src/seeder/seed-revert.js";
 import { computeFixtureWorkflowId, resetWorkflowFixtures } from "../../src/seeder/workflow-fixtures.js";
+import { type CliResult, errorCodeOf, parseJsonOutput, runCli } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
+import { request, startTestServer, type TestServer, TOKEN } from "../support/http.js";
 import { countFigure, recordFigure } from "./report.js";
 import { SEEDS, writeSeedFolder } from "./seed-folder.js";
 import {
-  API_TOKEN,
-  type ApiServer,
-  apiRequest,
-  type CliExit,
-  errorCodeOf,
   generateBundle,
   makeTempDir,
   newTenant,
-  parseJsonOutput,
   readSeedRecords,
   readTenantWorkflows,
   removeTempDirs,
-  runCliProcess,
-  startApi,
   writeBundleFile,
 } from "./support.js";
 
@@ -39,7 +33,7 @@ describe("reliability: tenant isolation", function () {
   this.timeout(300_000);
   let db: TestDatabase;
   let url: string;
-  let api: ApiServer;
+  let api: TestServer;
   let seedsDir: string;
   let sharedFile: string;
   let callerFile: string;
@@ -51,9 +45,9 @@ describe("reliability: tenant isolation", function () {
   let untouched: Record<string, Record<string, string>> = {};
   let attempts = 0;
 
-  const cli = (args: string[], tenant = A): Promise<CliExit> => {
+  const cli = (args: string[], tenant = A): Promise<CliResult> => {
     attempts++;
-    return runCliProcess([...args, "--database-url", url, "--tenant", tenant, "--json"]);
+    return runCli([...args, "--database-url", url, "--tenant", tenant, "--json"]);
   };
 
   before(async () => {
@@ -67,7 +61,7 @@ describe("reliability: tenant isolation", function () {
       generateBundle([{ key: "shared.one", description: "A's version" }, { key: "shared.two" }]),
     );
     for (const tenant of [A, B]) {
-      const up = await runCliProcess(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
+      const up = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
       expect(up.code, up.stderr).to.equal(0);
     }
     await importBundle(db.knex, generateBundle([{ key: "shared.one" }, { key: "shared.two" }, { key: "only.b" }]), {
@@ -87,7 +81,7 @@ describe("reliability: tenant isolation", function () {
     caller.workflows[0]?.publishedVersions.splice(0);
     callerFile = await writeBundleFile(dir, "caller.json", caller);
     untouched = { B: await fingerprint(db.knex, B), F: await fingerprint(db.knex, F) };
-    api = await startApi(db.knex, { tokens: [{ token: API_TOKEN }, { token: TENANT_A_TOKEN, tenants: [A] }] });
+    api = await startTestServer(db.knex, { tokens: [{ token: TOKEN }, { token: TENANT_A_TOKEN, tenants: [A] }] });
   });
 
   afterEach(async () => {
@@ -189,9 +183,9 @@ describe("reliability: tenant isolation", function () {
   });
 
   it("HTTP: another tenant's ids are 404 for A, A's tenant-bound token is 403 on B in any spelling, writes in A leave B", async () => {
-    const get = (path: string, tenant: string, token = API_TOKEN) => {
+    const get = (path: string, tenant: string, token = TOKEN) => {
       attempts++;
-      return apiRequest(api.url, path, { tenant, token });
+      return request(api.url, path, { tenant, token });
     };
     for (const id of [...bIds.slice(0, 20), ...fixtureIds.slice(0, 20)]) {
       const one = await get(`/api/workflow-definitions/${id}/export`, A);
@@ -216,7 +210,7 @@ describe("reliability: tenant isolation", function () {
 
     for (const onConflict of ["replace", "update", "skip"]) {
       attempts++;
-      const answer = await apiRequest(api.url, `/api/workflow-definitions/import?onConflict=${onConflict}`, {
+      const answer = await request(api.url, `/api/workflow-definitions/import?onConflict=${onConflict}`, {
         tenant: A,
         token: TENANT_A_TOKEN,
         body: JSON.stringify(generateBundle([{ key: "shared.one" }, { key: "only.b" }])),
@@ -224,7 +218,7 @@ describe("reliability: tenant isolation", function () {
       expect(answer.status, answer.text).to.equal(200);
     }
     attempts++;
-    const forbidden = await apiRequest(api.url, "/api/workflow-definitions/import?onConflict=replace", {
+    const forbidden = await request(api.url, "/api/workflow-definitions/import?onConflict=replace", {
       tenant: B,
       token: TENANT_A_TOKEN,
       body: JSON.stringify(generateBundle([{ key: "only.b" }])),

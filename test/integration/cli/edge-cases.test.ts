@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { makeBundle, makeWorkflow } from "../../support/bundles.js";
+import { runCli as cli, jsonErrorOf } from "../../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
-import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
-import { cli, jsonErrorOf } from "./helpers.js";
 
 describe("CLI: edge cases of the output contract", function () {
   this.timeout(120_000);

@@ -2,10 +2,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { makeBundle, makeWorkflow } from "../../support/bundles.js";
+import { independentCanonical } from "../../support/canonical.js";
+import { runCli as cli, humanErrorOf, jsonErrorOf, jsonOf } from "../../support/cli.js";
 import { BROKEN_JSON_FILE, CORPUS_DIR, listCorpusFiles, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
-import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
-import { cli, humanErrorOf, independentCanonical, jsonErrorOf, jsonOf } from "./helpers.js";
 
 type Json = Record<string, unknown>;
 const TENANT_A = "c1000000-0000-4000-8000-00000000000a";

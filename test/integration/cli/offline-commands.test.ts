@@ -2,6 +2,9 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { makeBundle, makeWorkflow } from "../../support/bundles.js";
+import { independentCanonical } from "../../support/canonical.js";
+import { runCli as cli, humanErrorOf, jsonErrorOf, jsonOf } from "../../support/cli.js";
 import {
   BROKEN_JSON_FILE,
   CORPUS_DIR,
@@ -10,8 +13,6 @@ import {
   readCorpusText,
   requireCorpus,
 } from "../../support/corpus.js";
-import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
-import { cli, humanErrorOf, independentCanonical, jsonErrorOf, jsonOf } from "./helpers.js";
 
 type Json = Record<string, unknown>;
 

@@ -4,8 +4,8 @@ import { isWorkflowSeederError } from "../../../src/errors.js";
 import { exportBundle } from "../../../src/export/export-bundle.js";
 import { canonicalizeJson } from "../../../src/format/canonical-json.js";
 import { importBundle } from "../../../src/import/import-bundle.js";
+import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { ENGINES, fingerprint, type TestDatabase } from "../../support/databases.js";
-import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
 import { ALGA_PLAIN_POSTGRES_DDL, ALGA_PLAIN_POSTGRES_TABLES } from "./alga-schema.js";
 import { describeSchema, listTables } from "./schema-snapshot.js";
 

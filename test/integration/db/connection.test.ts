@@ -9,8 +9,8 @@ import { expect } from "chai";
 import { openDatabase, resolveDatabaseTarget } from "../../../src/db/connection.js";
 import { findKnexfile, loadKnexfileEnvironment } from "../../../src/db/knexfile.js";
 import { isWorkflowSeederError } from "../../../src/errors.js";
+import { runCli as cli, jsonOf } from "../../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
-import { cli, jsonOf } from "../cli/helpers.js";
 
 const DEFAULT_DIR = "/project/.workflow-seeder/pglite";
 

@@ -13,10 +13,10 @@ import { expect } from "chai";
 import knexFactory, { type Knex } from "knex";
 import { issue, isWorkflowSeederError, WorkflowSeederError } from "../../../src/errors.js";
 import { importBundleOverHttp } from "../../../src/http/index.js";
+import { draftBundle } from "../../support/bundles.js";
 import { readCorpusBundle, readCorpusText, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 import {
-  draftBundle,
   request,
   startTestServer,
   TENANT_A,
@@ -24,7 +24,7 @@ import {
   TENANT_B,
   type TestServer,
   TOKEN,
-} from "./http-support.js";
+} from "../../support/http.js";
 
 const SIMPLE = "appointment-assigned-notify-email.bundle.json";
 const SIMPLE_KEY = "fixture.appointment-assigned-notify-email";

@@ -1,13 +1,12 @@
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { CLI_PATH, type CliResult, runCli } from "../../support/cli.js";
+import { draftBundle } from "../../support/bundles.js";
+import { type CliProcess, parseJsonOutput, runCli, startCli } from "../../support/cli.js";
 import { CORPUS_DIR, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 import {
-  draftBundle,
   request,
   startTestServer,
   TENANT_A,
@@ -15,22 +14,13 @@ import {
   TENANT_B,
   type TestServer,
   TOKEN,
-} from "./http-support.js";
+} from "../../support/http.js";
 
 const SIMPLE = join(CORPUS_DIR, "appointment-assigned-notify-email.bundle.json");
 const SIMPLE_KEY = "fixture.appointment-assigned-notify-email";
 const MISSING_DEPS = join(CORPUS_DIR, "company-created-create-crm-note.bundle.json");
 const BROKEN_JSON = join(CORPUS_DIR, "server-fixture.email-processing.v1.json");
 const PINNED = "2026-03-04T05:06:07.000Z";
-
-/** The environment of every CLI run: nothing inherited that could pick a database, tenant or token. */
-const CLEAN_ENV = {
-  DATABASE_URL: undefined,
-  WORKFLOW_SEEDER_TENANT: undefined,
-  WORKFLOW_SEEDER_TOKEN: undefined,
-  WORKFLOW_SEEDER_API_TOKENS: undefined,
-  NODE_ENV: undefined,
-};
 
 function tenant(n: number): string {
   return `e0000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -43,16 +33,6 @@ function normalize(text: string, tenants: readonly string[]): string {
   );
   for (const t of tenants) out = out.replaceAll(t, "<tenant>");
   return out;
-}
-
-function jsonOf(
-  result: CliResult,
-): { error?: { code: string; details: Record<string, unknown> } } & Record<string, unknown> {
-  try {
-    return JSON.parse(result.stdout);
-  } catch {
-    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`);
-  }
 }
 
 describe("CLI remote mode: import|export --server [postgres]", function () {
@@ -81,8 +61,8 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
   });
 
   const remote = (args: string[], env: Record<string, string | undefined> = {}) =>
-    runCli([...args, "--server", server.url, "--token-file", tokenFile], { env: { ...CLEAN_ENV, ...env } });
-  const local = (args: string[]) => runCli([...args, "--database-url", db.url as string], { env: CLEAN_ENV });
+    runCli([...args, "--server", server.url, "--token-file", tokenFile], { env });
+  const local = (args: string[]) => runCli([...args, "--database-url", db.url as string]);
 
   it("import: same JSON summary, human summary and exit code as a local import", async () => {
     const [r, l] = [tenant(1), tenant(2)];
@@ -90,7 +70,9 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
     const viaDb = await local(["import", SIMPLE, "--tenant", l, "--json"]);
     expect(viaApi.code, viaApi.stderr).to.equal(0);
     expect(viaDb.code, viaDb.stderr).to.equal(0);
-    expect((jsonOf(viaApi).createdWorkflows as { key: string }[]).map((w) => w.key)).to.deep.equal([SIMPLE_KEY]);
+    expect((parseJsonOutput(viaApi).createdWorkflows as { key: string }[]).map((w) => w.key)).to.deep.equal([
+      SIMPLE_KEY,
+    ]);
     expect(normalize(viaApi.stdout, [r])).to.equal(normalize(viaDb.stdout, [l]));
     const row = await db.knex("workflow_definitions").where({ tenant: r, key: SIMPLE_KEY }).first();
     expect(row).to.not.equal(undefined);
@@ -108,7 +90,7 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
     const viaDb = await local(["import", SIMPLE, "--tenant", l, "--json"]);
     expect(viaApi.code).to.equal(1);
     expect(viaDb.code).to.equal(1);
-    expect(jsonOf(viaApi).error?.code).to.equal("WORKFLOW_KEY_CONFLICT");
+    expect(parseJsonOutput(viaApi).error?.code).to.equal("WORKFLOW_KEY_CONFLICT");
     expect(normalize(viaApi.stdout, [r])).to.equal(normalize(viaDb.stdout, [l]));
     const text = await remote(["import", SIMPLE, "--tenant", r]);
     expect(text.code).to.equal(1);
@@ -126,8 +108,8 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
       const viaApi = await remote(["import", file, "--tenant", tenant(3), "--json"]);
       const viaDb = await local(["import", file, "--tenant", tenant(3), "--json"]);
       expect(viaApi.code, file).to.equal(1);
-      expect(jsonOf(viaApi).error?.code).to.equal(code);
-      expect(jsonOf(viaApi).error?.details.file).to.equal(file);
+      expect(parseJsonOutput(viaApi).error?.code).to.equal(code);
+      expect(parseJsonOutput(viaApi).error?.details.file).to.equal(file);
       expect(viaApi.stdout).to.equal(viaDb.stdout);
     }
     expect(await db.knex("workflow_definitions").where({ tenant: tenant(3) })).to.have.length(0);
@@ -138,7 +120,7 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
     await writeFile(good, JSON.stringify(draftBundle("each.good")));
     const r = await remote(["import", good, MISSING_DEPS, "--each", "--tenant", tenant(4), "--json"]);
     expect(r.code).to.equal(1);
-    const out = jsonOf(r) as unknown as { error: { code: string }; files: { file: string; ok: boolean }[] };
+    const out = parseJsonOutput(r) as unknown as { error: { code: string }; files: { file: string; ok: boolean }[] };
     expect(out.error.code).to.equal("MISSING_DEPENDENCIES");
     expect(out.files.map((f) => [f.file, f.ok])).to.deep.equal([
       [good, true],
@@ -164,7 +146,7 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
     const out = join(dir, "exported.json");
     const toFile = await remote(["export", "--all", "--tenant", t, "--exported-at", PINNED, "--out", out, "--json"]);
     expect(toFile.code, toFile.stderr).to.equal(0);
-    expect(jsonOf(toFile)).to.deep.equal({ file: out, workflows: [SIMPLE_KEY] });
+    expect(parseJsonOutput(toFile)).to.deep.equal({ file: out, workflows: [SIMPLE_KEY] });
     expect(await readFile(out, "utf8")).to.equal(viaDb.stdout);
   });
 
@@ -172,41 +154,41 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
     const viaApi = await remote(["export", "--key", "no.such", "--tenant", tenant(1), "--json"]);
     const viaDb = await local(["export", "--key", "no.such", "--tenant", tenant(1), "--json"]);
     expect(viaApi.code).to.equal(1);
-    expect(jsonOf(viaApi).error?.code).to.equal("WORKFLOW_NOT_FOUND");
+    expect(parseJsonOutput(viaApi).error?.code).to.equal("WORKFLOW_NOT_FOUND");
     expect(viaApi.stdout).to.equal(viaDb.stdout);
   });
 
   it("takes the token from WORKFLOW_SEEDER_TOKEN; no token is 401, another tenant's token is 403", async () => {
     const base = ["export", "--all", "--tenant", tenant(1), "--server", `${server.url}/`, "--json"];
-    const fromEnv = await runCli(base, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_TOKEN: TOKEN } });
+    const fromEnv = await runCli(base, { env: { WORKFLOW_SEEDER_TOKEN: TOKEN } });
     expect(fromEnv.code, fromEnv.stderr).to.equal(0);
-    const none = await runCli(base, { env: CLEAN_ENV });
+    const none = await runCli(base);
     expect(none.code).to.equal(1);
-    expect(jsonOf(none).error?.code).to.equal("UNAUTHORIZED");
-    const restricted = await runCli([...base, "--token-file", restrictedTokenFile], { env: CLEAN_ENV });
+    expect(parseJsonOutput(none).error?.code).to.equal("UNAUTHORIZED");
+    const restricted = await runCli([...base, "--token-file", restrictedTokenFile]);
     expect(restricted.code).to.equal(1);
-    expect(jsonOf(restricted).error).to.deep.include({ code: "FORBIDDEN" });
+    expect(parseJsonOutput(restricted).error).to.deep.include({ code: "FORBIDDEN" });
   });
 
   it("usage errors: a bad tenant (exit 2), several files without --each (exit 2), --catalog (exit 2)", async () => {
     const badTenant = await remote(["export", "--all", "--tenant", "acme", "--json"]);
     expect(badTenant.code).to.equal(2);
-    expect(jsonOf(badTenant).error?.code).to.equal("INVALID_TENANT");
+    expect(parseJsonOutput(badTenant).error?.code).to.equal("INVALID_TENANT");
     const two = await remote(["import", SIMPLE, MISSING_DEPS, "--tenant", tenant(5), "--json"]);
     expect(two.code).to.equal(2);
-    expect(jsonOf(two).error?.details.option).to.equal("--server");
+    expect(parseJsonOutput(two).error?.details.option).to.equal("--server");
     const catalog = await remote(["import", SIMPLE, "--tenant", tenant(5), "--catalog", SIMPLE, "--json"]);
     expect(catalog.code).to.equal(2);
-    expect(jsonOf(catalog).error?.details.option).to.equal("--catalog");
+    expect(parseJsonOutput(catalog).error?.details.option).to.equal("--catalog");
     expect(await db.knex("workflow_definitions").where({ tenant: tenant(5) })).to.have.length(0);
   });
 
   it("a server that does not answer is exit 1 REMOTE_UNAVAILABLE", async () => {
     const r = await runCli(["export", "--all", "--tenant", tenant(1), "--server", "http://127.0.0.1:1", "--json"], {
-      env: { ...CLEAN_ENV, WORKFLOW_SEEDER_TOKEN: TOKEN },
+      env: { WORKFLOW_SEEDER_TOKEN: TOKEN },
     });
     expect(r.code).to.equal(1);
-    expect(jsonOf(r).error?.code).to.equal("REMOTE_UNAVAILABLE");
+    expect(parseJsonOutput(r).error?.code).to.equal("REMOTE_UNAVAILABLE");
   });
 });
 
@@ -214,30 +196,10 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
 async function startServe(
   args: string[],
   env: Record<string, string | undefined>,
-): Promise<{
-  url: string;
-  child: ChildProcessWithoutNullStreams;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}> {
-  const childEnv: Record<string, string> = {};
-  for (const [k, v] of Object.entries({ ...process.env, ...CLEAN_ENV, ...env })) if (v !== undefined) childEnv[k] = v;
-  const child = spawn(process.execPath, [CLI_PATH, "serve", "--port", "0", "--json", ...args], { env: childEnv });
-  let stdout = "";
-  let stderr = "";
-  child.stderr.on("data", (d) => {
-    stderr += d;
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout.on("data", (d) => {
-      stdout += d;
-      const m = /"url": "([^"]+)"/.exec(stdout);
-      if (m) resolve(m[1] as string);
-    });
-    exited.then((code) => reject(new Error(`serve exited with ${code}:\n${stderr}`)));
-  });
-  return { url, child, stderr: () => stderr, exited };
+): Promise<{ url: string; child: CliProcess["child"]; stderr: () => string; exited: Promise<number | null> }> {
+  const serve = startCli(["serve", "--port", "0", "--json", ...args], { env });
+  const [, url] = await serve.waitForStdout(/"url": "([^"]+)"/, 120_000);
+  return { url: url as string, child: serve.child, stderr: serve.stderr, exited: serve.exited.then((r) => r.code) };
 }
 
 describe("CLI serve [postgres]", function () {
@@ -257,25 +219,23 @@ describe("CLI serve [postgres]", function () {
 
   it("refuses to start without a token, or with --insecure-local on a non-loopback host", async () => {
     const url = db.url as string;
-    const none = await runCli(["serve", "--database-url", url, "--json"], { env: CLEAN_ENV });
+    const none = await runCli(["serve", "--database-url", url, "--json"]);
     expect(none.code).to.equal(1);
-    expect(jsonOf(none).error?.code).to.equal("SERVER_CONFIG_INVALID");
-    const exposed = await runCli(["serve", "--insecure-local", "--host", "0.0.0.0", "--database-url", url], {
-      env: CLEAN_ENV,
-    });
+    expect(parseJsonOutput(none).error?.code).to.equal("SERVER_CONFIG_INVALID");
+    const exposed = await runCli(["serve", "--insecure-local", "--host", "0.0.0.0", "--database-url", url]);
     expect(exposed.code).to.equal(1);
     expect(exposed.stderr).to.match(/SERVER_CONFIG_INVALID.*loopback/s);
     const limit = await runCli(["serve", "--body-limit", "lots", "--database-url", url, "--json"], {
-      env: { ...CLEAN_ENV, WORKFLOW_SEEDER_API_TOKENS: TOKEN },
+      env: { WORKFLOW_SEEDER_API_TOKENS: TOKEN },
     });
     expect(limit.code).to.equal(2);
-    expect(jsonOf(limit).error?.details.option).to.equal("--body-limit");
+    expect(parseJsonOutput(limit).error?.details.option).to.equal("--body-limit");
   });
 
   it("rejects a token file with a bad line without printing any token", async () => {
     const file = join(dir, "bad-tokens");
     await writeFile(file, `${TOKEN}\n${TENANT_A_TOKEN} not-a-tenant\nshort\n`);
-    const r = await runCli(["serve", "--token-file", file, "--database-url", db.url as string], { env: CLEAN_ENV });
+    const r = await runCli(["serve", "--token-file", file, "--database-url", db.url as string]);
     expect(r.code).to.equal(1);
     expect(r.stderr).to.include("SERVER_CONFIG_INVALID");
     expect(r.stderr).to.include("line 2").and.include("line 3");
@@ -300,7 +260,7 @@ describe("CLI serve [postgres]", function () {
       });
       expect(forbidden.status).to.equal(403);
       const viaCli = await runCli(["export", "--all", "--tenant", TENANT_A, "--server", serve.url], {
-        env: { ...CLEAN_ENV, WORKFLOW_SEEDER_TOKEN: TOKEN },
+        env: { WORKFLOW_SEEDER_TOKEN: TOKEN },
       });
       expect(viaCli.code, viaCli.stderr).to.equal(0);
       expect(JSON.parse(viaCli.stdout).workflows.map((w: { key: string }) => w.key)).to.deep.equal(["serve.key"]);

@@ -4,11 +4,11 @@ import knexFactory, { type Knex } from "knex";
 import { isWorkflowSeederError } from "../../../src/errors.js";
 import { canonicalizeJson } from "../../../src/format/canonical-json.js";
 import { createServer, DEFAULT_BODY_LIMIT, startServer } from "../../../src/http/index.js";
+import { draftBundle } from "../../support/bundles.js";
 import { readCorpusBundle, readCorpusText, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 import {
   countRows,
-  draftBundle,
   expectError,
   LogCollector,
   normalizeExportedAt,
@@ -19,7 +19,7 @@ import {
   TENANT_B,
   type TestServer,
   TOKEN,
-} from "./http-support.js";
+} from "../../support/http.js";
 
 const IMPORT = "/api/workflow-definitions/import";
 const EXPORT = "/api/workflow-definitions/export";

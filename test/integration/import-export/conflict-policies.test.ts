@@ -2,8 +2,8 @@ import { expect } from "chai";
 import type { IssueOf } from "../../../src/errors.js";
 import { exportBundle } from "../../../src/export/export-bundle.js";
 import { importBundle } from "../../../src/import/import-bundle.js";
+import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
-import { makeBundle, makeDefinition, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
 import { countWorkflows, expectFailure, insertRun, newTenant, versionRows, workflowRow } from "./helpers.js";
 
 type Json = Record<string, unknown>;

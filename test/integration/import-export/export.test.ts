@@ -6,8 +6,8 @@ import { validateBundle } from "../../../src/format/parse-bundle.js";
 import { computePortableWorkflowId } from "../../../src/format/portable-id.js";
 import { collectCallReferences } from "../../../src/format/workflow-references.js";
 import { importBundle } from "../../../src/import/import-bundle.js";
+import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 import { describeEachEngine } from "../../support/databases.js";
-import { makeBundle, makeDefinition, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
 import { canonical, EXPORTED_AT, expectFailure, newTenant, workflowRow } from "./helpers.js";
 
 type Json = Record<string, unknown>;

@@ -1,8 +1,8 @@
 import { expect } from "chai";
 import { exportBundle } from "../../../src/export/export-bundle.js";
 import { importBundle } from "../../../src/import/import-bundle.js";
+import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { describeEachEngine } from "../../support/databases.js";
-import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
 import { EXPORTED_AT, newTenant, versionRows, workflowRow } from "./helpers.js";
 
 type Json = Record<string, unknown>;

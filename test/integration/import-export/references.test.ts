@@ -5,8 +5,8 @@ import { exportBundle } from "../../../src/export/export-bundle.js";
 import { computePortableWorkflowId } from "../../../src/format/portable-id.js";
 import { collectCallReferences } from "../../../src/format/workflow-references.js";
 import { importBundle } from "../../../src/import/import-bundle.js";
+import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 import { describeEachEngine } from "../../support/databases.js";
-import { makeBundle, makeDefinition, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
 import { canonical, EXPORTED_AT, newTenant, versionRows, workflowRow } from "./helpers.js";
 
 type Json = Record<string, unknown>;

@@ -2,8 +2,8 @@ import { expect } from "chai";
 import type { IssueOf } from "../../../src/errors.js";
 import { isWorkflowSeederError } from "../../../src/errors.js";
 import { importBundle, importBundles } from "../../../src/import/import-bundle.js";
+import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
-import { makeBundle, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
 import { countWorkflows, expectFailure, newTenant } from "./helpers.js";
 
 describeEachEngine("import transactions", (db) => {

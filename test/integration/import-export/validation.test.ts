@@ -2,8 +2,8 @@ import { expect } from "chai";
 import { DEFAULT_CATALOG, mergeCatalog } from "../../../src/catalog/runtime-catalog.js";
 import type { IssueOf } from "../../../src/errors.js";
 import { importBundle } from "../../../src/import/import-bundle.js";
+import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
-import { makeBundle, makeDefinition, makeWorkflow } from "../../unit/format/fixtures/bundles.js";
 import { expectFailure, newTenant, versionRows, workflowRow } from "./helpers.js";
 
 type Json = Record<string, unknown>;

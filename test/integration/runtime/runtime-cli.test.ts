@@ -7,32 +7,21 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { type CliResult, runCli } from "../../support/cli.js";
+import { parseJsonOutput, runCli } from "../../support/cli.js";
 import { CORPUS_DIR, readCorpusBundle, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
-
-const CLEAN_ENV = { DATABASE_URL: undefined, WORKFLOW_SEEDER_TENANT: undefined, NODE_ENV: undefined };
 
 const HELLO = join(CORPUS_DIR, "ticket-created-hello.bundle.json");
 const NOTIFY = join(CORPUS_DIR, "invoice-sent-notify.bundle.json");
 const TASK = join(CORPUS_DIR, "ticket-created-create-project-task.bundle.json");
 const TRYCATCH = join(CORPUS_DIR, "payment-failed-email-trycatch.bundle.json");
 
-function jsonOf(result: CliResult): Record<string, unknown> {
-  try {
-    return JSON.parse(result.stdout);
-  } catch {
-    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`);
-  }
-}
-
 describe("CLI: publish, run, resume, verify [postgres]", function () {
   this.timeout(180_000);
   let db: TestDatabase;
   let dir: string;
   const tenant = randomUUID();
-  const cli = (args: string[]) =>
-    runCli([...args, "--database-url", db.url as string, "--tenant", tenant], { env: CLEAN_ENV });
+  const cli = (args: string[]) => runCli([...args, "--database-url", db.url as string, "--tenant", tenant]);
 
   before(async function () {
     requireCorpus(this);
@@ -49,14 +38,18 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     expect((await cli(["import", HELLO, NOTIFY, TASK])).code).to.equal(0);
     const result = await cli(["publish", "--key", "fixture.ticket-created-hello", "--json"]);
     expect(result.code, result.stderr).to.equal(0);
-    expect(jsonOf(result)).to.deep.include({ workflowKey: "fixture.ticket-created-hello", version: 2, warnings: [] });
+    expect(parseJsonOutput(result)).to.deep.include({
+      workflowKey: "fixture.ticket-created-hello",
+      version: 2,
+      warnings: [],
+    });
   });
 
   it("run --payload '<json>' --json prints the run in the documented shape", async () => {
     const payload = JSON.stringify({ invoiceId: "i-1", fixtureNotifyUserId: "u-1", fixtureDedupeKey: "d-1" });
     const result = await cli(["run", "--key", "fixture.invoice-sent-notify", "--payload", payload, "--json"]);
     expect(result.code, result.stderr).to.equal(0);
-    const run = jsonOf(result);
+    const run = parseJsonOutput(result);
     expect(Object.keys(run).sort()).to.deep.equal(
       ["invocations", "meta", "runId", "status", "steps", "vars", "version", "workflowId", "workflowKey"].sort(),
     );
@@ -99,7 +92,7 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
       "--json",
     ]);
     expect(result.code).to.equal(1);
-    const run = jsonOf(result);
+    const run = parseJsonOutput(result);
     expect(run).to.deep.include({ status: "FAILED", version: 1 });
     expect(run.error).to.deep.include({ category: "ExpressionError", nodePath: "root.steps[2]" });
     expect((run.invocations as { input: unknown }[])[0]?.input).to.deep.equal({
@@ -119,11 +112,11 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
   it("refuses a payload that is not a JSON object, and unknown workflows, with error codes", async () => {
     const bad = await cli(["run", "--key", "fixture.ticket-created-hello", "--payload", "[1]", "--json"]);
     expect(bad.code).to.equal(1);
-    expect((jsonOf(bad).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
+    expect((parseJsonOutput(bad).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
     const invalid = await cli(["run", "--key", "fixture.ticket-created-hello", "--payload", "{nope", "--json"]);
-    expect((jsonOf(invalid).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
+    expect((parseJsonOutput(invalid).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
     const missing = await cli(["run", "--key", "nope", "--json"]);
-    expect((jsonOf(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
+    expect((parseJsonOutput(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
     const both = await cli(["run", "--json"]);
     expect(both.code).to.equal(2);
   });
@@ -132,7 +125,9 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     expect((await cli(["import", TRYCATCH])).code).to.equal(0);
     const result = await cli(["publish", "--key", "fixture.payment-failed-email-trycatch", "--json"]);
     expect(result.code).to.equal(1);
-    const error = jsonOf(result).error as { code: string; details: { errors: { code: string; stepPath: string }[] } };
+    const { error } = parseJsonOutput<{
+      error: { code: string; details: { errors: { code: string; stepPath: string }[] } };
+    }>(result);
     expect(error.code).to.equal("PUBLISH_VALIDATION_FAILED");
     expect(error.details.errors.map((e) => `${e.code} ${e.stepPath}`)).to.deep.equal([
       "DUPLICATE_STEP_ID root.steps[2].catch.steps[0]",
@@ -162,12 +157,12 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
       "--json",
     ]);
     expect(started.code, started.stderr).to.equal(0);
-    const waiting = jsonOf(started);
+    const waiting = parseJsonOutput(started);
     expect(waiting.status).to.equal("WAITING");
 
     const wrong = await cli(["resume", "--run", waiting.runId as string, "--event", "OTHER", "--json"]);
     expect(wrong.code).to.equal(1);
-    expect((jsonOf(wrong).error as { code: string }).code).to.equal("NO_MATCHING_WAIT");
+    expect((parseJsonOutput(wrong).error as { code: string }).code).to.equal("NO_MATCHING_WAIT");
 
     const resumed = await cli([
       "resume",
@@ -180,7 +175,7 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
       "--json",
     ]);
     expect(resumed.code, resumed.stderr).to.equal(0);
-    const done = jsonOf(resumed);
+    const done = parseJsonOutput(resumed);
     expect(done).to.deep.include({ runId: waiting.runId, status: "SUCCEEDED" });
     expect((done.invocations as { actionId: string }[]).map((i) => i.actionId)).to.deep.equal(["email.send"]);
   });
@@ -193,21 +188,28 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
       JSON.stringify({ fixtureNotifyUserId: "u", fixtureDedupeKey: "d" }),
     );
     const before = await fingerprint(db.knex);
-    const ok = await runCli(
-      ["verify", HELLO, NOTIFY, "--payload-dir", payloads, "--database-url", db.url as string, "--json"],
-      {
-        env: CLEAN_ENV,
-      },
-    );
+    const ok = await runCli([
+      "verify",
+      HELLO,
+      NOTIFY,
+      "--payload-dir",
+      payloads,
+      "--database-url",
+      db.url as string,
+      "--json",
+    ]);
     expect(ok.code, ok.stderr).to.equal(0);
-    const report = jsonOf(ok) as { ok: boolean; workflows: { workflowKey: string; run: Record<string, unknown> }[] };
+    const report = parseJsonOutput(ok) as {
+      ok: boolean;
+      workflows: { workflowKey: string; run: Record<string, unknown> }[];
+    };
     expect(report.ok).to.equal(true);
     expect(report.workflows.map((w) => [w.workflowKey, w.run.status, w.run.payloadFile])).to.deep.equal([
       ["fixture.invoice-sent-notify", "SUCCEEDED", join(payloads, "fixture.invoice-sent-notify.json")],
       ["fixture.ticket-created-hello", "SUCCEEDED", null],
     ]);
 
-    const failing = await runCli(["verify", TRYCATCH, "--database-url", db.url as string], { env: CLEAN_ENV });
+    const failing = await runCli(["verify", TRYCATCH, "--database-url", db.url as string]);
     expect(failing.code).to.equal(1);
     expect(failing.stderr).to.match(
       /^FAIL {2}fixture\.payment-failed-email-trycatch: publish FAILED, run v1 SUCCEEDED$/m,
@@ -217,9 +219,9 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
   });
 
   it("verify with no files checks the project's own seeds (seeds/workflows), and they all pass", async () => {
-    const result = await runCli(["verify", "--database-url", db.url as string, "--json"], { env: CLEAN_ENV });
+    const result = await runCli(["verify", "--database-url", db.url as string, "--json"]);
     expect(result.code, result.stderr).to.equal(0);
-    const report = jsonOf(result) as { ok: boolean; workflows: { ok: boolean }[] };
+    const report = parseJsonOutput(result) as { ok: boolean; workflows: { ok: boolean }[] };
     expect(report.ok).to.equal(true);
     expect(report.workflows.length).to.be.greaterThan(0);
   });

@@ -3,10 +3,10 @@
  * `--require dist/mocha-plugin.js` runs test/fixtures/mocha-plugin/example.spec.ts, whose first
  * test changes workflows and whose second test expects the seeded state again.
  */
-import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { expect } from "chai";
 import { BASIC_SEEDS, fixtureBundle, makeSeedDir, removeTempDirs } from "../../fixtures/seed-kit.js";
+import { runCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 
 const MOCHA = resolve("node_modules", "mocha", "bin", "mocha.js");
@@ -19,25 +19,12 @@ interface MochaRun {
 }
 
 /** Runs the example spec in a child mocha (without this project's .mocharc, so only that spec runs). */
-function runExampleSpec(env: Record<string, string | undefined>): Promise<MochaRun> {
-  return new Promise((resolvePromise, reject) => {
-    const childEnv = { ...process.env, ...env };
-    for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
-    const child = spawn(
-      process.execPath,
-      [MOCHA, "--no-config", "--no-package", "--reporter", "spec", "--require", PLUGIN, EXAMPLE_SPEC],
-      { env: childEnv },
-    );
-    let output = "";
-    child.stdout.on("data", (d) => {
-      output += d;
-    });
-    child.stderr.on("data", (d) => {
-      output += d;
-    });
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code, output }));
+async function runExampleSpec(env: Record<string, string | undefined>): Promise<MochaRun> {
+  const run = await runCli(["--no-config", "--no-package", "--reporter", "spec", "--require", PLUGIN, EXAMPLE_SPEC], {
+    script: MOCHA,
+    env,
   });
+  return { code: run.code, output: run.stdout + run.stderr };
 }
 
 describe("seeder: mocha root-hook plugin", () => {

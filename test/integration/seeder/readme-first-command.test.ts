@@ -18,7 +18,6 @@ import {
 import { runCli } from "../../support/cli.js";
 
 const PROJECT_SEEDS = resolve("seeds", "workflows");
-const NO_DATABASE_ENV = { DATABASE_URL: undefined, WORKFLOW_SEEDER_TENANT: undefined, NODE_ENV: undefined };
 
 describe("seeder: the README's first command on the embedded database", function () {
   this.timeout(180_000);
@@ -27,9 +26,9 @@ describe("seeder: the README's first command on the embedded database", function
   it("the project's seeds pass validate and fmt --check", async () => {
     const files = (await readdir(PROJECT_SEEDS)).map((f) => join(PROJECT_SEEDS, f));
     expect(files.length).to.be.above(0);
-    const validate = await runCli(["validate", ...files], { env: NO_DATABASE_ENV });
+    const validate = await runCli(["validate", ...files]);
     expect(validate.code, validate.stdout + validate.stderr).to.equal(0);
-    const fmt = await runCli(["fmt", "--check", ...files], { env: NO_DATABASE_ENV });
+    const fmt = await runCli(["fmt", "--check", ...files]);
     expect(fmt.code, fmt.stdout + fmt.stderr).to.equal(0);
   });
 
@@ -38,19 +37,19 @@ describe("seeder: the README's first command on the embedded database", function
     await cp(PROJECT_SEEDS, join(cwd, "seeds", "workflows"), { recursive: true });
     const seeds = (await readdir(PROJECT_SEEDS)).map((f) => f.replace(/\.bundle\.json$/, ""));
 
-    const first = await runCli(["up"], { cwd, env: NO_DATABASE_ENV });
+    const first = await runCli(["up"], { cwd });
     expect(first.code, first.stderr).to.equal(0);
     expect(first.stderr).to.include(`applied ${seeds.length} seeds`);
     for (const seed of seeds) expect(first.stderr).to.include(seed);
     expect(first.stderr.match(/^\s+created\s+\S+$/gm)?.length).to.be.at.least(seeds.length);
     expect(existsSync(join(cwd, ".workflow-seeder", "pglite"))).to.equal(true);
 
-    const second = await runCli(["up"], { cwd, env: NO_DATABASE_ENV });
+    const second = await runCli(["up"], { cwd });
     expect(second.code, second.stderr).to.equal(0);
     expect(second.stderr).to.include("nothing to do");
     expect(second.stderr).to.not.include("created");
 
-    const status = await runCli(["status", "--detailed-exitcode", "--json"], { cwd, env: NO_DATABASE_ENV });
+    const status = await runCli(["status", "--detailed-exitcode", "--json"], { cwd });
     expect(status.code, status.stderr).to.equal(0);
     const parsed = JSON.parse(status.stdout) as { seeds: { name: string; state: string }[] };
     expect(parsed.seeds.map((s) => [s.name, s.state])).to.deep.equal(seeds.map((s) => [s, "applied"]));
@@ -67,22 +66,22 @@ describe("seeder CLI on the embedded default database (temp cwd, no DATABASE_URL
     const dir = join(cwd, "seeds", "workflows");
     await mkdir(dir, { recursive: true });
     await writeSeeds(dir, BASIC_SEEDS);
-    const up = await runCli(["up"], { cwd, env: NO_DATABASE_ENV });
+    const up = await runCli(["up"], { cwd });
     expect(up.code, up.stderr).to.equal(0);
     expect(up.stderr).to.include("applied 2 seeds");
 
     await writeSeeds(dir, { [second]: fixtureBundle([{ key: "fixture.gamma", description: "Edited." }]) });
-    const refused = await runCli(["up", "--json"], { cwd, env: NO_DATABASE_ENV });
+    const refused = await runCli(["up", "--json"], { cwd });
     expect(refused.code).to.equal(1);
     const error = (JSON.parse(refused.stdout) as { error: { code: string; details: { seeds: { name: string }[] } } })
       .error;
     expect(error.code).to.equal("SEED_CHECKSUM_MISMATCH");
     expect(error.details.seeds.map((s) => s.name)).to.deep.equal([seedName(second)]);
 
-    const down = await runCli(["down", "--step", "2"], { cwd, env: NO_DATABASE_ENV });
+    const down = await runCli(["down", "--step", "2"], { cwd });
     expect(down.code, down.stderr).to.equal(0);
     expect(down.stderr).to.include("reverted 2 seeds");
-    const status = await runCli(["status", "--detailed-exitcode"], { cwd, env: NO_DATABASE_ENV });
+    const status = await runCli(["status", "--detailed-exitcode"], { cwd });
     expect(status.code, status.stderr).to.equal(2);
     expect(status.stderr).to.match(new RegExp(`pending\\s+${seedName(first).replace(/\./g, "\\.")}`));
   });

@@ -18,22 +18,11 @@ import {
   seedName,
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
-import { type CliResult, runCli } from "../../support/cli.js";
+import { type CliResult, parseJsonOutput, runCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 import { readSeedRows, readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
-
-/** The environment every run gets: nothing from the developer's shell decides the database or tenant. */
-const CLEAN_ENV = { DATABASE_URL: undefined, WORKFLOW_SEEDER_TENANT: undefined, NODE_ENV: undefined };
-
-function json(result: CliResult): Record<string, unknown> {
-  try {
-    return JSON.parse(result.stdout) as Record<string, unknown>;
-  } catch {
-    throw new Error(`stdout is not JSON (exit ${result.code}):\n${result.stdout}\n${result.stderr}`);
-  }
-}
 
 /** Asserts the exit code, showing what the process printed when it differs. */
 function expectExit(result: CliResult, code: number): void {
@@ -41,7 +30,7 @@ function expectExit(result: CliResult, code: number): void {
 }
 
 function errorOf(result: CliResult): { code: string; details: Record<string, unknown> } {
-  return (json(result) as { error: { code: string; details: Record<string, unknown> } }).error;
+  return (parseJsonOutput(result) as { error: { code: string; details: Record<string, unknown> } }).error;
 }
 
 describe("seeder CLI on PostgreSQL", function () {
@@ -58,9 +47,7 @@ describe("seeder CLI on PostgreSQL", function () {
 
   /** `workflow-seeder <command> --dir <dir> --tenant <tenant> --database-url <url> ...args` */
   function seeder(command: string, dir: string, tenant: string, ...args: string[]): Promise<CliResult> {
-    return runCli([command, "--dir", dir, "--tenant", tenant, "--database-url", db().url as string, ...args], {
-      env: CLEAN_ENV,
-    });
+    return runCli([command, "--dir", dir, "--tenant", tenant, "--database-url", db().url as string, ...args]);
   }
 
   it("up applies pending seeds; a re-run says there is nothing to do", async () => {
@@ -77,7 +64,9 @@ describe("seeder CLI on PostgreSQL", function () {
     await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
     const later = await seeder("up", dir, tenant, "--json");
     expect(later.code, later.stderr).to.equal(0);
-    const result = json(later) as { applied: { name: string; workflows: { key: string; action: string }[] }[] };
+    const result = parseJsonOutput(later) as {
+      applied: { name: string; workflows: { key: string; action: string }[] }[];
+    };
     expect(result.applied.map((s) => s.name)).to.deep.equal([seedName(LATER_SEED_FILE)]);
     expect(result.applied[0]?.workflows.map((w) => [w.key, w.action])).to.deep.equal([
       ["fixture.delta", "created"],
@@ -105,7 +94,7 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(modified.stderr).to.include(SECOND);
     expect(modified.stderr).to.include(hashCanonicalJson(BASIC_SEEDS[SECOND]));
     expect(modified.stderr).to.include(hashCanonicalJson(edited));
-    const status = json(await seeder("status", dir, tenant, "--json")) as {
+    const status = parseJsonOutput(await seeder("status", dir, tenant, "--json")) as {
       seeds: { name: string; state: string }[];
       hasWork: boolean;
     };
@@ -171,7 +160,7 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(status.stderr).to.match(new RegExp(`missing\\s+${seedName(SECOND).replace(/\./g, "\\.")}`));
     expect(status.stderr).to.include("warning [INVALID_SEED_NAME]");
     expect(status.stderr).to.include("hello.bundle.json");
-    const asJson = json(await seeder("status", dir, tenant, "--json")) as {
+    const asJson = parseJsonOutput(await seeder("status", dir, tenant, "--json")) as {
       warnings: { code: string; details: { files: string[] } }[];
     };
     expect(asJson.warnings).to.have.length(1);
@@ -221,7 +210,9 @@ describe("seeder CLI on PostgreSQL", function () {
     const beforeConflict = await fingerprint(db().knex);
     const conflict = await seeder("plan", dir, other, "--json");
     expectExit(conflict, 1);
-    const plan = json(conflict) as { seeds: { outcome: string; workflows: { key: string; action: string }[] }[] };
+    const plan = parseJsonOutput(conflict) as {
+      seeds: { outcome: string; workflows: { key: string; action: string }[] }[];
+    };
     expect(plan.seeds.map((s) => s.outcome)).to.deep.equal(["conflict", "not-run", "not-run"]);
     expect(plan.seeds[0]?.workflows.find((w) => w.key === "fixture.beta")?.action).to.equal("conflict");
     expect(await fingerprint(db().knex)).to.deep.equal(beforeConflict);
@@ -292,20 +283,20 @@ describe("seeder CLI on PostgreSQL", function () {
 
   it("new creates a seed with the next version prefix that passes validate and fmt --check", async () => {
     const dir = await makeSeedDir();
-    const result = await runCli(["new", "Ticket Closed: say bye", "--dir", dir, "--json"], { env: CLEAN_ENV });
+    const result = await runCli(["new", "Ticket Closed: say bye", "--dir", dir, "--json"]);
     expect(result.code, result.stderr).to.equal(0);
-    const created = json(result) as { name: string; file: string };
+    const created = parseJsonOutput(result) as { name: string; file: string };
     expect(created.name).to.match(/^\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2}\.ticket-closed-say-bye$/);
     expect(created.name > seedName(SECOND)).to.equal(true);
     expect((await listFiles(dir)).at(-1)).to.equal(`${created.name}.bundle.json`);
-    const validate = await runCli(["validate", created.file], { env: CLEAN_ENV });
+    const validate = await runCli(["validate", created.file]);
     expect(validate.code, validate.stderr + validate.stdout).to.equal(0);
-    const fmt = await runCli(["fmt", "--check", created.file], { env: CLEAN_ENV });
+    const fmt = await runCli(["fmt", "--check", created.file]);
     expect(fmt.code, fmt.stderr + fmt.stdout).to.equal(0);
     const tenant = newTenant();
     const up = await seeder("up", dir, tenant, "--json");
     expect(up.code, up.stderr).to.equal(0);
-    expect((json(up) as { applied: { name: string }[] }).applied.at(-1)?.name).to.equal(created.name);
+    expect((parseJsonOutput(up) as { applied: { name: string }[] }).applied.at(-1)?.name).to.equal(created.name);
   });
 
   it("export --seed: status is clean in the source and pending in a fresh database, where up applies it", async () => {
@@ -313,30 +304,27 @@ describe("seeder CLI on PostgreSQL", function () {
     const source = newTenant();
     await seeder("up", dir, source);
     await importBundle(db().knex, fixtureBundle([{ key: "live.one", published: true }]), { tenant: source });
-    const exported = await runCli(
-      [
-        "export",
-        "--key",
-        "live.one",
-        "--seed",
-        "live one",
-        "--dir",
-        dir,
-        "--tenant",
-        source,
-        "--database-url",
-        db().url as string,
-        "--json",
-      ],
-      { env: CLEAN_ENV },
-    );
+    const exported = await runCli([
+      "export",
+      "--key",
+      "live.one",
+      "--seed",
+      "live one",
+      "--dir",
+      dir,
+      "--tenant",
+      source,
+      "--database-url",
+      db().url as string,
+      "--json",
+    ]);
     expect(exported.code, exported.stderr).to.equal(0);
-    const written = json(exported) as { name: string; file: string; workflows: string[] };
+    const written = parseJsonOutput(exported) as { name: string; file: string; workflows: string[] };
     expect(written.workflows).to.deep.equal(["live.one"]);
     expect(written.name).to.match(/\.live-one$/);
     expect(await listFiles(dir)).to.include(`${written.name}.bundle.json`);
     const text = await readFile(written.file, "utf8");
-    const fmt = await runCli(["fmt", "--check", written.file], { env: CLEAN_ENV });
+    const fmt = await runCli(["fmt", "--check", written.file]);
     expect(fmt.code, fmt.stdout + fmt.stderr).to.equal(0);
     expect(JSON.parse(text).workflows).to.have.length(1);
 
@@ -346,19 +334,19 @@ describe("seeder CLI on PostgreSQL", function () {
     const fresh = await createPostgresDatabase();
     try {
       const args = ["--dir", dir, "--tenant", source, "--database-url", fresh.url as string];
-      const pending = await runCli(["status", ...args, "--detailed-exitcode", "--json"], { env: CLEAN_ENV });
+      const pending = await runCli(["status", ...args, "--detailed-exitcode", "--json"]);
       expect(pending.code, pending.stderr).to.equal(2);
-      expect((json(pending) as { seeds: { state: string }[] }).seeds.map((s) => s.state)).to.deep.equal([
+      expect((parseJsonOutput(pending) as { seeds: { state: string }[] }).seeds.map((s) => s.state)).to.deep.equal([
         "pending",
         "pending",
         "pending",
       ]);
-      const up = await runCli(["up", ...args], { env: CLEAN_ENV });
+      const up = await runCli(["up", ...args]);
       expect(up.code, up.stderr).to.equal(0);
       expect([...(await readWorkflows(fresh.knex, source)).keys()]).to.deep.equal([
         ...(await readWorkflows(db().knex, source)).keys(),
       ]);
-      const clean = await runCli(["status", ...args, "--detailed-exitcode"], { env: CLEAN_ENV });
+      const clean = await runCli(["status", ...args, "--detailed-exitcode"]);
       expect(clean.code, clean.stderr).to.equal(0);
     } finally {
       await fresh.close();
@@ -372,7 +360,7 @@ describe("seeder CLI on PostgreSQL", function () {
       const dir = await makeSeedDir();
       const [a, b, c] = [newTenant(), newTenant(), newTenant()];
       const url = own.url as string;
-      const run = (...args: string[]) => runCli([...args, "--dir", dir, "--database-url", url], { env: CLEAN_ENV });
+      const run = (...args: string[]) => runCli([...args, "--dir", dir, "--database-url", url]);
       const applyA = await run("up", "--tenant", a);
       expect(applyA.code, applyA.stderr).to.equal(0);
       expectExit(await run("status", "--tenant", b, "--detailed-exitcode"), 2);
@@ -381,7 +369,7 @@ describe("seeder CLI on PostgreSQL", function () {
       await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
       const both = await run("up", "--tenant", a, "--tenant", b, "--json");
       expect(both.code, both.stderr).to.equal(0);
-      const results = (json(both) as { tenants: { tenant: string; applied: { name: string }[] }[] }).tenants;
+      const results = (parseJsonOutput(both) as { tenants: { tenant: string; applied: { name: string }[] }[] }).tenants;
       expect(results.map((r) => [r.tenant, r.applied.length])).to.deep.equal([
         [a, 1],
         [b, 3],
@@ -391,7 +379,7 @@ describe("seeder CLI on PostgreSQL", function () {
       await importBundle(own.knex, fixtureBundle([{ key: "other.workflow" }]), { tenant: c });
       const all = await run("status", "--all-tenants", "--json");
       expect(all.code, all.stderr).to.equal(0);
-      const statuses = (json(all) as { tenants: { tenant: string; hasWork: boolean }[] }).tenants;
+      const statuses = (parseJsonOutput(all) as { tenants: { tenant: string; hasWork: boolean }[] }).tenants;
       expect(statuses.map((s) => [s.tenant, s.hasWork])).to.have.deep.members([
         [a, false],
         [b, false],

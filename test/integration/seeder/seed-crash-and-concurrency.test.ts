@@ -2,7 +2,6 @@
  * The two promises that need real processes: a seeder killed between the import and the record
  * leaves nothing half-done, and N seeders started at once apply each seed exactly once.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { expect } from "chai";
 import {
   BASIC_SEEDS,
@@ -13,35 +12,11 @@ import {
   removeTempDirs,
   seedName,
 } from "../../fixtures/seed-kit.js";
-import { CLI_PATH, runCli } from "../../support/cli.js";
+import { runCli, startCli } from "../../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 import { readSeedRows, readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
-const CLEAN_ENV = { DATABASE_URL: undefined, WORKFLOW_SEEDER_TENANT: undefined, NODE_ENV: undefined };
-
-/** Starts the CLI and resolves when a line matching `pattern` appears on stderr (rejects if it exits first). */
-function startUntil(
-  args: readonly string[],
-  env: Record<string, string | undefined>,
-  pattern: RegExp,
-): { child: ChildProcess; reached: Promise<string>; exited: Promise<number | null>; stderr: () => string } {
-  const childEnv: Record<string, string | undefined> = { ...process.env, ...CLEAN_ENV, ...env };
-  for (const [k, v] of Object.entries(childEnv)) if (v === undefined) delete childEnv[k];
-  const child = spawn(process.execPath, [CLI_PATH, ...args], { env: childEnv, stdio: ["ignore", "pipe", "pipe"] });
-  let stderr = "";
-  const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-  const reached = new Promise<string>((resolve, reject) => {
-    child.stderr?.on("data", (d) => {
-      stderr += d;
-      const line = stderr.split("\n").find((l) => pattern.test(l));
-      if (line !== undefined) resolve(line);
-    });
-    void exited.then((code) => reject(new Error(`the CLI exited (${code}) before ${pattern}:\n${stderr}`)));
-  });
-  child.stdout?.resume();
-  return { child, reached, exited, stderr: () => stderr };
-}
 
 describe("seeder processes on PostgreSQL: crash and concurrency", function () {
   this.timeout(120_000);
@@ -58,16 +33,12 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const tenant = newTenant();
     const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string];
     // every seed pauses inside its transaction; the first one records after its pause, the second one is killed
-    const run = startUntil(
-      args,
-      { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "5000" },
-      new RegExp(`paused before recording ${seedName(SECOND).replace(/\./g, "\\.")}`),
-    );
-    await run.reached;
+    const run = startCli(args, { env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "5000" } });
+    await run.waitForStderr(new RegExp(`paused before recording ${seedName(SECOND).replace(/\./g, "\\.")}`), 100_000);
     // while paused, the seed's workflows are written but not visible outside its transaction
     expect((await readWorkflows(pg.knex, tenant)).has("fixture.gamma")).to.equal(false);
     run.child.kill("SIGKILL");
-    expect(await run.exited).to.equal(null);
+    expect((await run.exited).code).to.equal(null);
     expect(run.stderr()).to.include(`paused before recording ${seedName(FIRST)}`);
 
     // the earlier seed is applied and recorded, the killed one neither
@@ -75,7 +46,7 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     expect([...(await readWorkflows(pg.knex, tenant)).keys()]).to.deep.equal(["fixture.alpha", "fixture.beta"]);
 
     // the server released the dead process's lock: a re-run does not wait, and completes
-    const again = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "20000" } });
+    const again = await runCli(args, { env: { WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "20000" } });
     expect(again.code, again.stderr).to.equal(0);
     expect(again.stderr).to.include(seedName(SECOND));
     expect((await readSeedRows(pg.knex, tenant)).map((r) => r.name)).to.deep.equal([seedName(FIRST), seedName(SECOND)]);
@@ -84,7 +55,7 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
       "fixture.beta",
       "fixture.gamma",
     ]);
-    const status = await runCli(["status", ...args.slice(1), "--detailed-exitcode"], { env: CLEAN_ENV });
+    const status = await runCli(["status", ...args.slice(1), "--detailed-exitcode"]);
     expect(status.code, status.stderr).to.equal(0);
   });
 
@@ -95,7 +66,7 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const tenant = newTenant();
     const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string, "--json"];
     // each seed holds the lock for a second, so the processes do meet at the lock
-    const env = { ...CLEAN_ENV, WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "1000" };
+    const env = { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "1000" };
     const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(args, { env })));
     for (const run of runs) expect(run.code, run.stderr).to.equal(0);
 
@@ -136,14 +107,10 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const tenant = newTenant();
     const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string, "--json"];
     // a seeder paused inside its first seed's transaction holds the tenant's lock
-    const holder = startUntil(
-      args,
-      { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "60000" },
-      /paused before recording/,
-    );
+    const holder = startCli(args, { env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "60000" } });
     try {
-      await holder.reached;
-      const waited = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" } });
+      await holder.waitForStderr(/paused before recording/, 100_000);
+      const waited = await runCli(args, { env: { WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" } });
       expect(waited.code).to.equal(1);
       const error = (
         JSON.parse(waited.stdout) as { error: { code: string; details: { tenant: string; waitedMs: number } } }
@@ -153,7 +120,7 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
       expect(error.details.waitedMs).to.be.at.least(250);
       // another tenant is not blocked by this tenant's lock
       const other = await runCli(["up", "--dir", dir, "--tenant", newTenant(), "--database-url", pg.url as string], {
-        env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" },
+        env: { WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" },
       });
       expect(other.code, other.stderr).to.equal(0);
     } finally {
@@ -161,10 +128,10 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
       await holder.exited;
     }
     expect(await readSeedRows(pg.knex, tenant)).to.deep.equal([]);
-    const bad = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "soon" } });
+    const bad = await runCli(args, { env: { WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "soon" } });
     expect(bad.code).to.equal(2);
     expect((JSON.parse(bad.stdout) as { error: { code: string } }).error.code).to.equal("INVALID_ARGUMENT");
-    const after = await runCli(args, { env: { ...CLEAN_ENV, WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "20000" } });
+    const after = await runCli(args, { env: { WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "20000" } });
     expect(after.code, after.stderr).to.equal(0);
     expect(await readSeedRows(pg.knex, tenant)).to.have.length(2);
   });

@@ -9,6 +9,7 @@ import {
 import { DEFAULT_CATALOG, mergeCatalog } from "../../../src/catalog/runtime-catalog.js";
 import type { Issue, IssueOf } from "../../../src/errors.js";
 import { validateBundle } from "../../../src/format/parse-bundle.js";
+import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 import {
   BROKEN_JSON_FILE,
   listCorpusFiles,
@@ -16,7 +17,6 @@ import {
   readCorpusText,
   requireCorpus,
 } from "../../support/corpus.js";
-import { makeBundle, makeDefinition, makeWorkflow } from "../format/fixtures/bundles.js";
 
 type Json = Record<string, unknown>;
 const wf = (b: Json, i = 0) => (b.workflows as Json[])[i] as Json;

@@ -10,6 +10,7 @@ import { BUNDLE_JSON_SCHEMA_PATH, generateBundleJsonSchema } from "../../../src/
 import { WorkflowBundleSchema } from "../../../src/format/bundle-schema.js";
 import { canonicalizeJson } from "../../../src/format/canonical-json.js";
 import { validateBundleHeader } from "../../../src/format/parse-bundle.js";
+import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import {
   BROKEN_JSON_FILE,
   listCorpusFiles,
@@ -18,7 +19,6 @@ import {
   requireCorpus,
 } from "../../support/corpus.js";
 import { ALGA_BUNDLE_SCHEMA } from "./fixtures/alga-bundle-schema.js";
-import { makeBundle, makeWorkflow } from "./fixtures/bundles.js";
 
 const require = createRequire(import.meta.url);
 // ajv-formats is CommonJS with a default export; under NodeNext it arrives as the module object.

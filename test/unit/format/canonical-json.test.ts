@@ -2,24 +2,8 @@ import { expect } from "chai";
 import fc from "fast-check";
 import { canonicalizeJson, canonicalizeJsonCompact } from "../../../src/format/canonical-json.js";
 import { hashCanonicalJson } from "../../../src/format/checksum.js";
+import { independentCanonical } from "../../support/canonical.js";
 import { BROKEN_JSON_FILE, listCorpusFiles, readCorpusText, requireCorpus } from "../../support/corpus.js";
-
-/** Canonical JSON written out by hand: keys sorted by UTF-16 code unit, 2-space indent, newline. */
-function independentCanonical(value: unknown): string {
-  const print = (v: unknown, indent: string): string => {
-    const inner = `${indent}  `;
-    if (Array.isArray(v))
-      return v.length === 0 ? "[]" : `[\n${v.map((x) => inner + print(x, inner)).join(",\n")}\n${indent}]`;
-    if (v !== null && typeof v === "object") {
-      const keys = Object.keys(v).sort();
-      if (keys.length === 0) return "{}";
-      const body = keys.map((k) => `${inner}${JSON.stringify(k)}: ${print((v as Record<string, unknown>)[k], inner)}`);
-      return `{\n${body.join(",\n")}\n${indent}}`;
-    }
-    return JSON.stringify(v);
-  };
-  return `${print(value, "")}\n`;
-}
 
 describe("canonicalizeJson", () => {
   it("sorts keys recursively by code unit, indents by 2 and ends with one newline", () => {

@@ -9,8 +9,8 @@ import {
   validateWorkflowDefinition,
   walkSteps,
 } from "../../../src/format/definition-schema.js";
+import { makeDefinition } from "../../support/bundles.js";
 import { listValidCorpusFiles, readCorpusBundle, requireCorpus } from "../../support/corpus.js";
-import { makeDefinition } from "./fixtures/bundles.js";
 
 type Json = Record<string, unknown>;
 const expr = (source: string) => ({ $expr: source });

@@ -9,8 +9,8 @@ import {
   normalizeActions,
 } from "../../../src/format/dependencies.js";
 import { validateBundle } from "../../../src/format/parse-bundle.js";
+import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 import { listValidCorpusFiles, readCorpusBundle, requireCorpus } from "../../support/corpus.js";
-import { makeBundle, makeDefinition, makeWorkflow } from "./fixtures/bundles.js";
 
 type Json = Record<string, unknown>;
 const call = (id: string, actionId: unknown, version: unknown) => ({

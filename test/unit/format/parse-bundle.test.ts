@@ -14,8 +14,8 @@ import {
   validateBundle,
   validateBundleHeader,
 } from "../../../src/format/parse-bundle.js";
+import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { BROKEN_JSON_FILE, readCorpusText, requireCorpus } from "../../support/corpus.js";
-import { makeBundle, makeWorkflow } from "./fixtures/bundles.js";
 
 function onlyIssue(result: { ok: true } | { ok: false; issues: Issue[] }): Issue {
   if (result.ok) throw new Error("expected a failure");

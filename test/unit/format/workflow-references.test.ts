@@ -1,7 +1,7 @@
 // biome-ignore-all lint/suspicious/noThenProperty: "then" is the branch name of control.if in Alga's format.
 import { expect } from "chai";
 import { collectCallReferences, rewriteWorkflowReferences } from "../../../src/format/workflow-references.js";
-import { makeDefinition } from "./fixtures/bundles.js";
+import { makeDefinition } from "../../support/bundles.js";
 
 const callStep = (id: string, workflowId: unknown, workflowVersion: unknown = 1) => ({
   id,

@@ -1,4 +1,7 @@
-/** Helpers of the HTTP integration tests: real servers on loopback ports, real requests. */
+/**
+ * The one way tests talk HTTP: the API started in this process on a random loopback port, and
+ * real requests to it (or to a `serve` process) with fetch.
+ */
 import { expect } from "chai";
 import type { Knex } from "knex";
 import {
@@ -7,7 +10,7 @@ import {
   type RunningServer,
   type StartServerOptions,
   startServer,
-} from "../../../src/http/index.js";
+} from "../../src/http/index.js";
 
 /** A token valid for every tenant. */
 export const TOKEN = "tok-all-tenants-4f6c1e0b9a2d7358";
@@ -64,6 +67,8 @@ export interface ApiResponse {
   text: string;
   /** The parsed body (undefined when it is not JSON). */
   json: unknown;
+  /** The `code` of an error answer. */
+  code: string | undefined;
 }
 
 /** Options of {@link request}. */
@@ -73,7 +78,7 @@ export interface RequestOptions {
   token?: string | null;
   /** Default {@link TENANT_A}; null sends no x-tenant-id header. */
   tenant?: string | null;
-  /** A string is sent as is; anything else as JSON. */
+  /** A string or bytes are sent as they are; anything else as JSON. */
   body?: unknown;
   /** Default application/json when there is a body; null sends none. */
   contentType?: string | null;
@@ -87,9 +92,12 @@ export async function request(baseUrl: string, path: string, options: RequestOpt
   const tenant = options.tenant === undefined ? TENANT_A : options.tenant;
   if (token !== null) headers.authorization = `Bearer ${token}`;
   if (tenant !== null) headers["x-tenant-id"] = tenant;
-  let body: string | undefined;
+  let body: string | Uint8Array | undefined;
   if (options.body !== undefined) {
-    body = typeof options.body === "string" ? options.body : JSON.stringify(options.body);
+    body =
+      typeof options.body === "string" || options.body instanceof Uint8Array
+        ? options.body
+        : JSON.stringify(options.body);
     const type = options.contentType === undefined ? "application/json" : options.contentType;
     if (type !== null) headers["content-type"] = type;
   }
@@ -105,7 +113,8 @@ export async function request(baseUrl: string, path: string, options: RequestOpt
   } catch {
     json = undefined;
   }
-  return { status: response.status, headers: response.headers, text, json };
+  const code = (json as { code?: string } | undefined)?.code;
+  return { status: response.status, headers: response.headers, text, json, code };
 }
 
 /** The `{error: "<message>", code, message, details}` body of an error answer. */
@@ -142,46 +151,4 @@ export async function countRows(knex: Knex): Promise<Record<string, number>> {
 /** Replaces `exportedAt` so exports taken at different times compare byte for byte. */
 export function normalizeExportedAt(text: string): string {
   return text.replace(/"exportedAt": "[^"]*"/, '"exportedAt": "<normalized>"');
-}
-
-/** A small valid bundle with one draft-only workflow under `key`. */
-export function draftBundle(key: string): Record<string, unknown> {
-  return {
-    format: "alga-psa.workflow-bundle",
-    formatVersion: 1,
-    exportedAt: "2026-01-01T00:00:00.000Z",
-    workflows: [
-      {
-        key,
-        metadata: {
-          name: `Test ${key}`,
-          description: null,
-          payloadSchemaRef: "payload.TicketCreated.v1",
-          payloadSchemaMode: "pinned",
-          pinnedPayloadSchemaRef: "payload.TicketCreated.v1",
-          trigger: null,
-          isSystem: false,
-          isVisible: true,
-          isPaused: false,
-          concurrencyLimit: null,
-          autoPauseOnFailure: false,
-          failureRateThreshold: null,
-          failureRateMinRuns: null,
-          retentionPolicyOverride: null,
-        },
-        dependencies: { actions: [], nodeTypes: [], schemaRefs: ["payload.TicketCreated.v1"] },
-        draft: {
-          draftVersion: 1,
-          definition: {
-            id: "11111111-1111-4111-8111-111111111111",
-            version: 1,
-            name: `Test ${key}`,
-            payloadSchemaRef: "payload.TicketCreated.v1",
-            steps: [],
-          },
-        },
-        publishedVersions: [],
-      },
-    ],
-  };
 }

@@ -1,0 +1,52 @@
+import { expect } from "chai";
+import { type ExportOptionSource, parseExportOptions } from "../../../src/export/export-options.js";
+
+const FLAGS: ExportOptionSource = {
+  names: {
+    keys: "--key",
+    workflowIds: "--workflow-id",
+    all: "--all",
+    withCalledWorkflows: "--with-called-workflows",
+    exportedAt: "--exported-at",
+  },
+};
+
+describe("parseExportOptions (the CLI's and the HTTP API's export options)", () => {
+  it("applies the defaults once: nothing selected, no called workflows, exportedAt left to the export", () => {
+    expect(parseExportOptions({}, FLAGS)).to.deep.equal({
+      ok: true,
+      value: { keys: [], workflowIds: [], all: false, withCalledWorkflows: false },
+    });
+  });
+
+  it("keeps what was given", () => {
+    const given = {
+      keys: ["a", "b"],
+      workflowIds: ["not-checked-here"],
+      all: true,
+      withCalledWorkflows: true,
+      exportedAt: "2026-01-01T00:00:00.000Z",
+    };
+    expect(parseExportOptions(given, FLAGS)).to.deep.equal({ ok: true, value: given });
+  });
+
+  it("refuses an exportedAt that is not an RFC 3339 date-time, named and echoed by the source", () => {
+    const result = parseExportOptions(
+      { all: true, exportedAt: "yesterday" },
+      { ...FLAGS, echo: (value) => value.toUpperCase() },
+    );
+    expect(result).to.deep.equal({
+      ok: false,
+      issues: [
+        {
+          code: "INVALID_ARGUMENT",
+          details: {
+            option: "--exported-at",
+            received: "YESTERDAY",
+            expected: "an RFC 3339 date-time such as 2026-01-01T00:00:00.000Z",
+          },
+        },
+      ],
+    });
+  });
+});
