@@ -5,11 +5,13 @@ import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { selectCallTarget, selectPublishedVersion, selectWorkflowForUpdate } from "../db/publish-store.js";
 import {
   countActiveRuns,
+  type RunRecording,
   type RunReportRow,
   selectInvocation,
   selectRunForUpdate,
   selectRunReport,
   selectWaitingRunState,
+  type WaitRow,
   writeRunRecording,
 } from "../db/run-store.js";
 import { assertTenant } from "../db/tenant.js";
@@ -22,7 +24,7 @@ import type { CallTarget } from "./nodes/step-context.js";
 import type { InterpreterStore } from "./nodes/step-services.js";
 import { assertLocator, requireWorkflow } from "./publish-workflow.js";
 import type { RunEnvelope } from "./run-envelope.js";
-import { adoptPersistedRow, createRunClock, createRunRecording, type RunClock, type WaitRow } from "./run-recording.js";
+import { adoptPersistedRow, createRunClock, createRunRecording, type RunClock } from "./run-recording.js";
 import type { RuntimeError } from "./runtime-error.js";
 import { parseStepPath } from "./step-paths.js";
 import type { WaitDelivery } from "./wait-delivery.js";
@@ -139,7 +141,7 @@ function createInterpreter(
   trx: Knex.Transaction,
   options: RunExecutionOptions,
   clock: RunClock,
-  recording: ReturnType<typeof createRunRecording>,
+  recording: RunRecording,
 ) {
   const interpreterOptions = {
     tenant: options.tenant,

@@ -1,3 +1,4 @@
+import type { RunRecording, RunRow, StepRow, WaitRow } from "../db/run-store.js";
 import type {
   CallWorkflowStep,
   Expr,
@@ -17,7 +18,6 @@ import { createStepServices, type StepServices, type StepServicesOptions } from 
 import { computeRetryDelayMs, shouldRetry } from "./retry-policy.js";
 import { cloneJson, type RunEnvelope } from "./run-envelope.js";
 import { type RecordedRunStart, RunRecorder } from "./run-recorder.js";
-import type { RunRecording, RunRow, StepRow, WaitRow } from "./run-recording.js";
 import { createActionFailure, type RuntimeError, type RuntimeErrorCategory, toRuntimeError } from "./runtime-error.js";
 import { branchListPath, ROOT_STEP_LIST, type StepPathSegment, stepPathAt } from "./step-paths.js";
 import type { WaitDelivery } from "./wait-delivery.js";

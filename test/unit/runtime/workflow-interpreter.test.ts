@@ -5,19 +5,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
+import type { RunRecording, StepRow, WaitRow } from "../../../src/db/run-store.js";
 import { type WorkflowDefinition, WorkflowDefinitionSchema } from "../../../src/format/definition-schema.js";
 import { type ActionHandler, createActionRegistry } from "../../../src/runtime/action-registry.js";
 import { computeIdempotencyKey, hashIdempotencyInput } from "../../../src/runtime/nodes/action-call.js";
 import type { CallTarget, RunOutcome } from "../../../src/runtime/nodes/step-context.js";
 import { computeRetryDelayMs, shouldRetry } from "../../../src/runtime/retry-policy.js";
 import type { RunEnvelope } from "../../../src/runtime/run-envelope.js";
-import {
-  createRunClock,
-  createRunRecording,
-  type RunRecording,
-  type StepRow,
-  type WaitRow,
-} from "../../../src/runtime/run-recording.js";
+import { createRunClock, createRunRecording } from "../../../src/runtime/run-recording.js";
 import { createActionFailure } from "../../../src/runtime/runtime-error.js";
 import { parseStepPath } from "../../../src/runtime/step-paths.js";
 import type { WaitDelivery } from "../../../src/runtime/wait-delivery.js";
