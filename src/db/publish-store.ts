@@ -47,6 +47,18 @@ export async function selectWorkflowForUpdate(
   return rows[0];
 }
 
+/** The draft of every workflow of a tenant (what `verify` publishes). */
+export async function selectDrafts(
+  knex: Knex,
+  tenant: string,
+): Promise<{ workflow_id: string; draft_definition: unknown }[]> {
+  return selectJson<{ workflow_id: string; draft_definition: unknown }>(
+    knex,
+    "select workflow_id, draft_definition from workflow_definitions where tenant = ?",
+    [tenant],
+  );
+}
+
 /** One published version: the given one, or the highest. */
 export async function selectPublishedVersion(
   knex: Knex,
