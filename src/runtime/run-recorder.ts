@@ -1,8 +1,8 @@
 import type { InvocationRow, RunRecording, RunRow, SnapshotRow, StepRow, WaitRow } from "../db/run-store.js";
 import { isJsonObject } from "../format/json-value.js";
+import { ROOT_STEP_LIST, stepPathAt } from "../format/step-paths.js";
 import { cloneJson, type RunEnvelope } from "./run-envelope.js";
 import { adoptPersistedRow, type RunClock } from "./run-recording.js";
-import { ROOT_STEP_LIST, stepPathAt } from "./step-paths.js";
 import { deliveredEventOf, type WaitDelivery } from "./wait-delivery.js";
 
 /** The size above which a step snapshot is stored as `{truncated, size, max}` (Alga's 256 KiB). */

@@ -18,6 +18,7 @@ import { assertTenant } from "../db/tenant.js";
 import { fail } from "../errors.js";
 import { validateWorkflowDefinition, type WorkflowDefinition, walkSteps } from "../format/definition-schema.js";
 import { describeJsonType, isJsonObject } from "../format/json-value.js";
+import { parseStepPath } from "../format/step-paths.js";
 import { type ActionRegistry, createActionRegistry } from "./action-registry.js";
 import { matchesEventFilters } from "./event-filters.js";
 import type { CallTarget } from "./nodes/step-context.js";
@@ -26,7 +27,6 @@ import { assertLocator, requireWorkflow } from "./publish-workflow.js";
 import type { RunEnvelope } from "./run-envelope.js";
 import { adoptPersistedRow, createRunClock, createRunRecording, type RunClock } from "./run-recording.js";
 import type { RuntimeError } from "./runtime-error.js";
-import { parseStepPath } from "./step-paths.js";
 import type { WaitDelivery } from "./wait-delivery.js";
 import { WorkflowInterpreter } from "./workflow-interpreter.js";
 

@@ -9,6 +9,7 @@ import type {
   TryCatchStep,
   WorkflowDefinition,
 } from "../format/definition-schema.js";
+import { branchListPath, ROOT_STEP_LIST, type StepPathSegment, stepPathAt } from "../format/step-paths.js";
 import { applyAssignment, FORBIDDEN_PATH_SEGMENTS, parseAssignmentPath } from "./assignment-paths.js";
 import { evaluateExpression } from "./expression-engine.js";
 import { clearLoopState, type LoopState, readLoopState, saveLoopState } from "./loop-state.js";
@@ -19,7 +20,6 @@ import { computeRetryDelayMs, shouldRetry } from "./retry-policy.js";
 import { cloneJson, type RunEnvelope } from "./run-envelope.js";
 import { type RecordedRunStart, RunRecorder } from "./run-recorder.js";
 import { createActionFailure, type RuntimeError, type RuntimeErrorCategory, toRuntimeError } from "./runtime-error.js";
-import { branchListPath, ROOT_STEP_LIST, type StepPathSegment, stepPathAt } from "./step-paths.js";
 import type { WaitDelivery } from "./wait-delivery.js";
 
 /**

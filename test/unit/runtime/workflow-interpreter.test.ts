@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { expect } from "chai";
 import type { RunRecording, StepRow, WaitRow } from "../../../src/db/run-store.js";
 import { type WorkflowDefinition, WorkflowDefinitionSchema } from "../../../src/format/definition-schema.js";
+import { parseStepPath } from "../../../src/format/step-paths.js";
 import { type ActionHandler, createActionRegistry } from "../../../src/runtime/action-registry.js";
 import { computeIdempotencyKey, hashIdempotencyInput } from "../../../src/runtime/nodes/action-call.js";
 import type { CallTarget, RunOutcome } from "../../../src/runtime/nodes/step-context.js";
@@ -14,7 +15,6 @@ import { computeRetryDelayMs, shouldRetry } from "../../../src/runtime/retry-pol
 import type { RunEnvelope } from "../../../src/runtime/run-envelope.js";
 import { createRunClock, createRunRecording } from "../../../src/runtime/run-recording.js";
 import { createActionFailure } from "../../../src/runtime/runtime-error.js";
-import { parseStepPath } from "../../../src/runtime/step-paths.js";
 import type { WaitDelivery } from "../../../src/runtime/wait-delivery.js";
 import { WorkflowInterpreter } from "../../../src/runtime/workflow-interpreter.js";
 
