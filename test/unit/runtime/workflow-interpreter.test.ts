@@ -722,6 +722,125 @@ describe("workflow interpreter", () => {
     });
   });
 
+  describe("keys named __proto__ or constructor are data (as JSON.parse makes them), never a prototype", () => {
+    const ownValue = (object: unknown, key: string) => Object.getOwnPropertyDescriptor(object, key)?.value;
+
+    it("action.call: a secret under __proto__ reaches the action as data and is redacted there; Object.prototype is untouched", async () => {
+      let received: unknown;
+      const inputMapping = JSON.parse('{"__proto__": {"z": {"$secret": "X"}}, "plain": {"$expr": "1"}}');
+      try {
+        const h = await run([call("c", "email.send", inputMapping)], {
+          secrets: { X: "s3cr3t" },
+          handlers: {
+            "email.send@1": (input) => {
+              received = input;
+            },
+          },
+        });
+        expect(h.outcome.status).to.equal("SUCCEEDED");
+        expect(Object.hasOwn(Object.prototype, "z")).to.equal(false);
+        expect(JSON.stringify(received)).to.equal('{"__proto__":{"z":"s3cr3t"},"plain":1}');
+        expect(Object.getPrototypeOf(received)).to.equal(Object.prototype);
+        const [invocation] = [...h.recording.invocations.rows.values()];
+        expect(JSON.stringify(invocation?.input_json)).to.equal('{"__proto__":{"z":"[REDACTED]"},"plain":1}');
+      } finally {
+        delete (Object.prototype as Record<string, unknown>).z;
+      }
+    });
+
+    it("action.call: a secret under constructor is redacted in the input's own key only", async () => {
+      let received: unknown;
+      const inputMapping = JSON.parse('{"constructor": {"$secret": "X"}}');
+      const h = await run([call("c", "email.send", inputMapping)], {
+        secrets: { X: "s3cr3t" },
+        handlers: {
+          "email.send@1": (input) => {
+            received = input;
+          },
+        },
+      });
+      expect(ownValue(received, "constructor")).to.equal("s3cr3t");
+      expect(ownValue([...h.recording.invocations.rows.values()][0]?.input_json, "constructor")).to.equal("[REDACTED]");
+      expect(Object.prototype.constructor).to.equal(Object);
+    });
+
+    it("control.callWorkflow: an input named __proto__ is a key of the child's payload", async () => {
+      const childId = randomUUID();
+      const target: CallTarget = {
+        workflowId: childId,
+        workflowKey: "child",
+        version: 1,
+        definition: define([assign("got", { "vars.got": "payload" })]),
+        definitionHash: "c",
+      };
+      const h = await run(
+        [
+          {
+            id: "call",
+            type: "control.callWorkflow",
+            workflowId: childId,
+            workflowVersion: 1,
+            inputMapping: JSON.parse('{"__proto__": {"$expr": "payload.n"}}'),
+            outputMapping: { "vars.fromChild": expr("vars.childRun.vars.got") },
+          },
+        ],
+        { payload: { n: { deep: 1 } }, targets: [target] },
+      );
+      expect(h.outcome.status).to.equal("SUCCEEDED");
+      expect(JSON.stringify(h.outcome.envelope.vars.fromChild)).to.equal('{"__proto__":{"deep":1}}');
+    });
+
+    it("human.task: context data named __proto__ is recorded as data", async () => {
+      const h = await run([
+        {
+          id: "h",
+          type: "human.task",
+          config: { taskType: "t", title: expr("'T'"), contextData: JSON.parse('{"__proto__": {"$expr": "\'x\'"}}') },
+        },
+      ]);
+      const [wait] = [...h.recording.waits.rows.values()];
+      expect(JSON.stringify((wait?.payload as { contextData: unknown } | undefined)?.contextData)).to.equal(
+        '{"__proto__":"x"}',
+      );
+    });
+
+    it("control.forEach: a loop whose step id is __proto__ resumes from its saved state", async () => {
+      const steps = [
+        {
+          id: "__proto__",
+          type: "control.forEach",
+          items: expr("['a', 'b']"),
+          itemVar: "item",
+          body: [
+            {
+              id: "ask",
+              type: "human.task",
+              config: {
+                taskType: "t",
+                title: expr("vars.item"),
+                assign: { "vars.log": expr("append(vars.log, vars.item)") },
+              },
+            },
+          ],
+        },
+      ];
+      const human = (): WaitDelivery => ({
+        kind: "human",
+        eventName: "HUMAN_TASK_COMPLETED",
+        payload: {},
+        eventId: randomUUID(),
+      });
+      const first = await run(steps);
+      expect(first.outcome.status).to.equal("WAITING");
+      const second = await resume(first, steps, human());
+      expect(second.outcome.status).to.equal("WAITING");
+      const third = await resume(second, steps, human());
+      expect(third.outcome.status).to.equal("SUCCEEDED");
+      expect(third.outcome.envelope.vars).to.deep.include({ log: ["a", "b"] });
+      expect(Object.keys(third.outcome.envelope.vars)).to.not.include("__forEach");
+    });
+  });
+
   describe("unsupported and unknown node types", () => {
     it("fails with ValidationError", async () => {
       const h = await run([{ id: "x", type: "email.parseBody", config: {} }]);
