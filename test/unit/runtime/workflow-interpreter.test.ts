@@ -720,6 +720,17 @@ describe("workflow interpreter", () => {
       });
       expect(second.outcome.envelope.vars).to.deep.include({ approved: true });
     });
+
+    for (const config of [undefined, null])
+      it(`fails with a ValidationError that names the missing config when the config is ${config}`, async () => {
+        const step: Record<string, unknown> = { id: "h", type: "human.task" };
+        if (config !== undefined) step.config = config;
+        const h = await run([step, ret()]);
+        expect(h.outcome.status).to.equal("FAILED");
+        expect(h.outcome.error).to.include({ category: "ValidationError", nodePath: "root.steps[0]" });
+        expect(h.outcome.error?.message).to.match(/^human\.task needs a config with taskType and title/);
+        expect(h.recording.waits.rows.size).to.equal(0);
+      });
   });
 
   describe("keys named __proto__ or constructor are data (as JSON.parse makes them), never a prototype", () => {
