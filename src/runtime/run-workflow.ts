@@ -128,7 +128,6 @@ function createStore(trx: Knex.Transaction, tenant: string): InterpreterStore {
       if (!parsed.ok) return undefined;
       return {
         workflowId: row.workflow_id,
-        workflowKey: row.key,
         version: row.version,
         definition: parsed.value,
         definitionHash: hashDefinition(row.definition_json),
@@ -241,7 +240,6 @@ export async function runWorkflow(db: Knex, options: RunWorkflowOptions): Promis
       const recording = createRunRecording();
       const outcome = await createInterpreter(trx, options, clock, recording).startRun({
         workflowId: head.workflow_id,
-        workflowKey: head.key,
         version: stored.version,
         definition,
         definitionHash: hashDefinition(stored.definition_json),
@@ -341,7 +339,8 @@ export async function resumeRun(db: Knex, options: ResumeRunOptions): Promise<Ru
       const cursor = parseStepPath(run.node_path ?? state.wait.step_path);
       if (!cursor) throw new Error(`internal: run ${run.run_id} waits at an unparsable step path ${run.node_path}`);
       const recording = createRunRecording();
-      const { workflow_key: workflowKey, ...runRow } = run;
+      // The key is the report's, not a column of the run: the row is written back without it.
+      const { workflow_key: _key, ...runRow } = run;
       adoptPersistedRow(recording.runs, run.run_id, runRow);
       const waitRow = adoptPersistedRow(recording.waits, state.wait.wait_id, state.wait);
       const stepRow = state.waitingStep
@@ -360,7 +359,6 @@ export async function resumeRun(db: Knex, options: ResumeRunOptions): Promise<Ru
       }
       const outcome = await createInterpreter(trx, options, clock, recording).continueRun({
         run: runRow,
-        workflowKey,
         definition,
         envelope: toEnvelope(state.envelope),
         attempts: new Map(state.attempts.map((a) => [a.step_path, a.attempt])),

@@ -43,7 +43,6 @@ export interface InterpreterOptions extends Omit<StepServicesOptions, "recorder"
 
 /** A new run to start. */
 export interface StartRunInput extends RecordedRunStart {
-  workflowKey: string | null;
   definition: WorkflowDefinition;
   /** How many `control.callWorkflow` calls deep the run is. Default 0. */
   depth?: number;
@@ -52,7 +51,6 @@ export interface StartRunInput extends RecordedRunStart {
 /** A waiting run to continue, with the rows read back from the database. */
 export interface ContinueRunInput {
   run: RunRow;
-  workflowKey: string | null;
   definition: WorkflowDefinition;
   envelope: RunEnvelope;
   /** The highest attempt recorded per step path. */

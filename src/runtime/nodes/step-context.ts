@@ -26,7 +26,6 @@ export interface RunOutcome {
 /** A published workflow version that `control.callWorkflow` can start. */
 export interface CallTarget {
   workflowId: string;
-  workflowKey: string | null;
   version: number;
   definition: WorkflowDefinition;
   definitionHash: string;

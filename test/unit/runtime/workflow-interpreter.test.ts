@@ -74,7 +74,6 @@ async function run(steps: unknown[], options: HarnessOptions = {}): Promise<Harn
   const interpreter = createInterpreter(recording, options);
   const outcome = await interpreter.startRun({
     workflowId: randomUUID(),
-    workflowKey: "test",
     version: 1,
     definition: define(steps),
     definitionHash: "h",
@@ -113,7 +112,6 @@ async function resume(
   const interpreter = createInterpreter(h.recording, options);
   const outcome = await interpreter.continueRun({
     run: runRow,
-    workflowKey: "test",
     definition: define(steps),
     envelope: JSON.parse(JSON.stringify({ ...snapshot, error: snapshot.error })),
     attempts,
@@ -530,7 +528,6 @@ describe("workflow interpreter", () => {
     const childId = randomUUID();
     const child = (steps: unknown[]): CallTarget => ({
       workflowId: childId,
-      workflowKey: "child",
       version: 1,
       definition: define(steps),
       definitionHash: "c",
@@ -779,7 +776,6 @@ describe("workflow interpreter", () => {
       const childId = randomUUID();
       const target: CallTarget = {
         workflowId: childId,
-        workflowKey: "child",
         version: 1,
         definition: define([assign("got", { "vars.got": "payload" })]),
         definitionHash: "c",
