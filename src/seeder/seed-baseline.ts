@@ -78,7 +78,7 @@ export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: stri
   const listing = await listSeedFiles(options.dir, { mustExist: true });
   // Names only: a baseline records seeds without running them, so it neither reads the applied
   // seeds' files nor judges their drift.
-  const recorded = new Set((await selectSeedRecords(db, tenant)).map((r) => r.name));
+  const recorded = new Set((await selectSeedRecords(db, tenant, { withWorkflows: false })).map((r) => r.name));
   const seeds = selectSeedsUpTo(
     listing.seeds.filter((s) => !recorded.has(s.name)),
     options.to,
