@@ -47,6 +47,18 @@ export async function selectWorkflowForUpdate(
   return rows[0];
 }
 
+/** The draft of every workflow of a tenant (what `verify` publishes). */
+export async function selectDrafts(
+  knex: Knex,
+  tenant: string,
+): Promise<{ workflow_id: string; draft_definition: unknown }[]> {
+  return selectJson<{ workflow_id: string; draft_definition: unknown }>(
+    knex,
+    "select workflow_id, draft_definition from workflow_definitions where tenant = ?",
+    [tenant],
+  );
+}
+
 /** One published version: the given one, or the highest. */
 export async function selectPublishedVersion(
   knex: Knex,
@@ -95,16 +107,16 @@ export async function selectPublishedVersionNumbers(
   return found;
 }
 
-/** The published version `control.callWorkflow` starts, with the target's key. */
+/** The published version `control.callWorkflow` starts. */
 export async function selectCallTarget(
   knex: Knex,
   tenant: string,
   workflowId: string,
   version: number,
-): Promise<{ workflow_id: string; key: string | null; version: number; definition_json: unknown } | undefined> {
-  const rows = await selectJson<{ workflow_id: string; key: string | null; version: number; definition_json: unknown }>(
+): Promise<{ workflow_id: string; version: number; definition_json: unknown } | undefined> {
+  const rows = await selectJson<{ workflow_id: string; version: number; definition_json: unknown }>(
     knex,
-    `select d.workflow_id, d.key, v.version, v.definition_json
+    `select d.workflow_id, v.version, v.definition_json
      from workflow_definitions d
      join workflow_definition_versions v on v.tenant = d.tenant and v.workflow_id = d.workflow_id
      where d.tenant = ? and d.workflow_id::text = lower(?) and v.version = ?

@@ -97,20 +97,26 @@ export interface EventRow {
   processed_at: string | null;
 }
 
-/** Rows of one table keyed by id; `persisted` holds the ids that already exist (updated, not inserted). */
+/**
+ * Rows of one table keyed by id, in recording order; `persisted` holds the ids that already exist
+ * (written as updates, the others as inserts).
+ */
 export interface RecordedRows<T> {
-  rows: ReadonlyMap<string, T>;
-  persisted: ReadonlySet<string>;
+  rows: Map<string, T>;
+  persisted: Set<string>;
 }
 
-/** What one run (with its child runs) writes: the runtime's recording, as the tables see it. */
-export interface RunRowsWrite {
+/**
+ * What one call of the runtime writes (a run, the runs it calls, their rows): buffered in memory
+ * while the run executes, then written by {@link writeRunRecording}.
+ */
+export interface RunRecording {
   runs: RecordedRows<RunRow>;
   steps: RecordedRows<StepRow>;
   waits: RecordedRows<WaitRow>;
   invocations: RecordedRows<InvocationRow>;
-  snapshots: readonly SnapshotRow[];
-  events: readonly EventRow[];
+  snapshots: SnapshotRow[];
+  events: EventRow[];
 }
 
 const RUNS: Relation<RunRow> = {
@@ -332,7 +338,7 @@ async function writeRecordedRows<T>(
  * Writes a recording: runs first (the other tables reference them), then steps, waits,
  * invocations, snapshots and events; two statements per table at most, whatever the run did.
  */
-export async function writeRunRecording(trx: Knex.Transaction, tenant: string, recording: RunRowsWrite): Promise<void> {
+export async function writeRunRecording(trx: Knex.Transaction, tenant: string, recording: RunRecording): Promise<void> {
   await writeRecordedRows(trx, tenant, RUNS, recording.runs);
   await writeRecordedRows(trx, tenant, STEPS, recording.steps);
   await writeRecordedRows(trx, tenant, WAITS, recording.waits);

@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import { fail } from "../errors.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
 import { ADVISORY_LOCK_CLASS, SEEDS_TABLE } from "./migrations.js";
+import { insertRows, type Relation, selectJson } from "./sql-toolkit.js";
 
 /** What a seed did to one workflow key. `adopted`: it existed and the seed took ownership (baseline, export --seed). */
 export type SeededAction = "created" | "updated" | "replaced" | "skipped" | "adopted";
@@ -30,6 +31,52 @@ export interface SeedRecord {
   workflows: SeededWorkflow[];
 }
 
+/** A `workflow_seeder_seeds` row as it is written. */
+interface SeedRow {
+  name: string;
+  checksum: string;
+  checksum_algorithm: string;
+  file_sha256: string | null;
+  applied_at: string;
+  tool_version: string;
+  baseline: boolean;
+  workflows: SeededWorkflow[];
+}
+
+const SEEDS: Relation<SeedRow> = {
+  table: SEEDS_TABLE,
+  key: ["name"],
+  columns: [
+    ["name", "text"],
+    ["checksum", "text"],
+    ["checksum_algorithm", "text"],
+    ["file_sha256", "text"],
+    ["applied_at", "timestamptz"],
+    ["tool_version", "text"],
+    ["baseline", "boolean"],
+    ["workflows", "jsonb"],
+  ],
+};
+
+function toSeedRow(record: SeedRecord): SeedRow {
+  return {
+    name: record.name,
+    checksum: record.checksum,
+    checksum_algorithm: record.checksumAlgorithm,
+    file_sha256: record.fileHash ?? null,
+    applied_at: record.appliedAt,
+    tool_version: record.toolVersion,
+    baseline: record.baseline,
+    workflows: record.workflows,
+  };
+}
+
+/** The select list of a {@link SeedRecord}; `workflows` is the expression its `workflows` are read from. */
+function seedRecordColumns(workflows: string): string {
+  return `name, checksum, checksum_algorithm as "checksumAlgorithm", file_sha256 as "fileHash",
+          applied_at as "appliedAt", tool_version as "toolVersion", baseline, ${workflows} as workflows`;
+}
+
 /** Every applied seed of a tenant, in name order. */
 export async function selectSeedRecords(
   knex: Knex,
@@ -38,15 +85,21 @@ export async function selectSeedRecords(
 ): Promise<SeedRecord[]> {
   // Without workflows (status, drift): the per-workflow history can be large and is not needed.
   const workflows = options.withWorkflows === false ? "'[]'::jsonb" : "workflows";
-  const result = await knex.raw(
-    `select coalesce(json_agg(json_build_object(
-        'name', name, 'checksum', checksum, 'checksumAlgorithm', checksum_algorithm, 'fileHash', file_sha256,
-        'appliedAt', applied_at, 'toolVersion', tool_version, 'baseline', baseline, 'workflows', ${workflows}
-      ) order by name), '[]'::json) as records
-     from ${SEEDS_TABLE} where tenant = ?`,
+  return selectJson<SeedRecord>(
+    knex,
+    `select ${seedRecordColumns(workflows)} from ${SEEDS_TABLE} where tenant = ? order by name`,
     [tenant],
   );
-  return result.rows[0].records as SeedRecord[];
+}
+
+/** One applied seed of a tenant, with what it did, or undefined (`down` re-reads it under the lock). */
+export async function selectSeedRecord(knex: Knex, tenant: string, name: string): Promise<SeedRecord | undefined> {
+  const rows = await selectJson<SeedRecord>(
+    knex,
+    `select ${seedRecordColumns("workflows")} from ${SEEDS_TABLE} where tenant = ? and name = ?`,
+    [tenant, name],
+  );
+  return rows[0];
 }
 
 /** What an applied seed says about some keys: enough to tell ownership and newer versions. */
@@ -61,71 +114,58 @@ export interface SeedClaims {
  */
 export async function selectSeedClaims(knex: Knex, tenant: string, keys: readonly string[]): Promise<SeedClaims[]> {
   if (keys.length === 0) return [];
-  const result = await knex.raw(
-    `select coalesce(json_agg(json_build_object('name', c.name, 'workflows', c.workflows) order by c.name), '[]'::json) as claims
-     from (
-       select s.name, jsonb_agg(jsonb_build_object('key', e->>'key', 'workflowId', e->>'workflowId', 'action', e->>'action')) as workflows
-       from ${SEEDS_TABLE} s cross join lateral jsonb_array_elements(s.workflows) as e
-       where s.tenant = ? and e->>'key' = any(?::text[])
-       group by s.name
-     ) c`,
+  return selectJson<SeedClaims>(
+    knex,
+    `select s.name, jsonb_agg(jsonb_build_object('key', e->>'key', 'workflowId', e->>'workflowId', 'action', e->>'action')) as workflows
+     from ${SEEDS_TABLE} s cross join lateral jsonb_array_elements(s.workflows) as e
+     where s.tenant = ? and e->>'key' = any(?::text[])
+     group by s.name
+     order by s.name`,
     [tenant, [...keys]],
   );
-  return result.rows[0].claims as SeedClaims[];
+}
+
+/** The names of the given seeds that are recorded for the tenant (read inside the seed lock). */
+export async function selectRecordedSeedNames(
+  knex: Knex,
+  tenant: string,
+  names: readonly string[],
+): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const rows = await selectJson<{ name: string }>(
+    knex,
+    `select name from ${SEEDS_TABLE} where tenant = ? and name = any(?::text[])`,
+    [tenant, [...names]],
+  );
+  return new Set(rows.map((r) => r.name));
+}
+
+/** True when the seed is recorded for the tenant (read inside the seed lock). */
+export async function isSeedRecorded(knex: Knex, tenant: string, name: string): Promise<boolean> {
+  return (await selectRecordedSeedNames(knex, tenant, [name])).has(name);
 }
 
 /** Records a seed as applied (in the caller's transaction). */
 export async function insertSeedRecord(trx: Knex.Transaction, tenant: string, record: SeedRecord): Promise<void> {
-  await trx.raw(
-    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows, file_sha256)
-     values (?, ?, ?, ?, ?::timestamptz, ?, ?, ?::jsonb, ?)`,
-    [
-      tenant,
-      record.name,
-      record.checksum,
-      record.checksumAlgorithm,
-      record.appliedAt,
-      record.toolVersion,
-      record.baseline,
-      JSON.stringify(record.workflows),
-      record.fileHash ?? null,
-    ],
-  );
-}
-
-/** Replaces a seed's record (re-applied after its file changed). */
-export async function replaceSeedRecord(trx: Knex.Transaction, tenant: string, record: SeedRecord): Promise<void> {
-  await deleteSeedRecord(trx, tenant, record.name);
-  await insertSeedRecord(trx, tenant, record);
+  await insertSeedRecords(trx, tenant, [record]);
 }
 
 /**
- * Records seeds as applied in one statement (what {@link insertSeedRecord} writes for each record,
- * in the same order): a fixture reset of a folder of N seeds costs one round trip, not N.
+ * Records seeds as applied in one statement, whatever their number (a fixture reset or a baseline
+ * of a folder of N seeds costs one round trip, not N).
  */
 export async function insertSeedRecords(
   trx: Knex.Transaction,
   tenant: string,
   records: readonly SeedRecord[],
 ): Promise<void> {
-  if (records.length === 0) return;
-  const rows = records.map((r) => ({
-    name: r.name,
-    checksum: r.checksum,
-    checksum_algorithm: r.checksumAlgorithm,
-    file_sha256: r.fileHash ?? null,
-    applied_at: r.appliedAt,
-    tool_version: r.toolVersion,
-    baseline: r.baseline,
-    workflows: r.workflows,
-  }));
-  await trx.raw(
-    `insert into ${SEEDS_TABLE} (tenant, name, checksum, checksum_algorithm, applied_at, tool_version, baseline, workflows, file_sha256)
-     select ?::uuid, r.name, r.checksum, r.checksum_algorithm, r.applied_at, r.tool_version, r.baseline, r.workflows, r.file_sha256
-     from jsonb_to_recordset(?::jsonb) as r(name text, checksum text, checksum_algorithm text, applied_at timestamptz,
-                                            tool_version text, baseline boolean, workflows jsonb, file_sha256 text)`,
-    [tenant, JSON.stringify(rows)],
-  );
+  await insertRows(trx, tenant, SEEDS, records.map(toSeedRow));
+}
+
+/** Replaces a seed's record (re-applied after its file changed). */
+export async function replaceSeedRecord(trx: Knex.Transaction, tenant: string, record: SeedRecord): Promise<void> {
+  await deleteSeedRecord(trx, tenant, record.name);
+  await insertSeedRecord(trx, tenant, record);
 }
 
 /** Removes every seed record of a tenant (a fixture reset). */
@@ -138,18 +178,14 @@ export async function deleteSeedRecord(trx: Knex.Transaction, tenant: string, na
   await trx.raw(`delete from ${SEEDS_TABLE} where tenant = ? and name = ?`, [tenant, name]);
 }
 
-/** True when the seed is recorded for the tenant (read inside the seed lock). */
-export async function isSeedRecorded(trx: Knex.Transaction, tenant: string, name: string): Promise<boolean> {
-  const result = await trx.raw(`select 1 from ${SEEDS_TABLE} where tenant = ? and name = ?`, [tenant, name]);
-  return result.rows.length > 0;
-}
-
 /** Tenants that have workflows or seed records (for `--all-tenants`). */
 export async function selectSeededTenants(knex: Knex): Promise<string[]> {
-  const result = await knex.raw(
+  const rows = await selectJson<{ tenant: string }>(
+    knex,
     `select tenant::text as tenant from workflow_definitions union select tenant::text from ${SEEDS_TABLE} order by 1`,
+    [],
   );
-  return result.rows.map((r: { tenant: string }) => r.tenant);
+  return rows.map((r) => r.tenant);
 }
 
 /** How long a seeder waits for another one holding the tenant's seed lock. */

@@ -27,7 +27,10 @@ export interface WorkflowRow {
   is_paused: boolean | null;
   concurrency_limit: number | null;
   auto_pause_on_failure: boolean | null;
-  /** numeric(5,2): `pg` returns it as a string ("0.50"); a number or string when writing. */
+  /**
+   * numeric(5,2). Read through `selectJson` it is a JSON number (`0.5`; only a plain query gets
+   * `pg`'s string "0.50"); written from a number or a numeric string, rounded to 2 decimals.
+   */
   failure_rate_threshold: string | number | null;
   failure_rate_min_runs: number | null;
   retention_policy_override: unknown;
@@ -183,6 +186,11 @@ export async function deleteWorkflows(
     tenant,
     [...workflowIds],
   ]);
+}
+
+/** Deletes every workflow of a tenant, with its versions and runs (a fixture reset). */
+export async function deleteTenantWorkflows(trx: Knex.Transaction, tenant: string): Promise<void> {
+  await trx.raw("delete from workflow_definitions where tenant = ?", [tenant]);
 }
 
 /** Deletes every published version of the given workflows. */

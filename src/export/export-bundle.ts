@@ -122,7 +122,8 @@ export function buildBundle(
 
 function toThreshold(value: string | number | null): number | null {
   if (value === null) return null;
-  // numeric(5,2) arrives as "0.50"; the bundle carries the number it stands for.
+  // Read through selectJson, numeric(5,2) is already a number; a string (what the row type allows
+  // for writes) would stand for the same number, which is what the bundle carries.
   return typeof value === "number" ? value : Number(value);
 }
 

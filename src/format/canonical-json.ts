@@ -1,4 +1,5 @@
 import { configure } from "safe-stable-stringify";
+import { setJsonProperty } from "./json-value.js";
 
 // strict: throw on anything JSON cannot carry (NaN, Infinity, BigInt, functions, symbols);
 // circularValue Error: throw on cycles instead of writing a placeholder; deterministic: keys
@@ -47,9 +48,7 @@ function copySorted(value: unknown, depth: number): unknown {
     if (item === undefined) continue;
     const copy = copySorted(item, depth + 1);
     // A "__proto__" key is data, as JSON.parse stores it (assigning would set the prototype).
-    if (key === "__proto__")
-      Object.defineProperty(out, key, { value: copy, enumerable: true, writable: true, configurable: true });
-    else out[key] = copy;
+    setJsonProperty(out, key, copy);
   }
   return out;
 }

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import type { DefinitionProblem } from "../errors.js";
 import { isJsonObject, toJsonPointer } from "./json-value.js";
-import { CHILD_BRANCHES, toStepPath, walkSteps } from "./step-walk.js";
+import { toStepPath } from "./step-paths.js";
+import { CHILD_BRANCHES, walkSteps } from "./step-walk.js";
 
 // Re-exported for callers that read definitions and walk them.
 export { CHILD_BRANCHES, toStepPath, walkSteps };

@@ -6,6 +6,23 @@ export function isJsonObject(value: unknown): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/**
+ * Sets `key` on a JSON object as an own, enumerable data property, as `JSON.parse` would: for the
+ * key `"__proto__"` too, which an assignment would take as the object's prototype instead.
+ *
+ * @example setJsonProperty(input, "__proto__", value) // JSON.stringify(input) === '{"__proto__":...}'
+ */
+export function setJsonProperty(target: JsonObject, key: string, value: unknown): void {
+  if (key === "__proto__")
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
+/** The value of an own property of a JSON object; undefined when it has none (never an inherited one). */
+export function getJsonProperty(source: JsonObject, key: string): unknown {
+  return Object.hasOwn(source, key) ? source[key] : undefined;
+}
+
 /** Describes a value's JSON type for messages: "null", "array", "object", "string", ... */
 export function describeJsonType(value: unknown): string {
   if (value === null) return "null";

@@ -1,5 +1,6 @@
 import { isJsonObject, type JsonObject } from "./json-value.js";
-import { CHILD_BRANCHES } from "./step-walk.js";
+import { branchListPath, ROOT_STEP_LIST, stepPathAt } from "./step-paths.js";
+import { CHILD_BRANCHES, walkSteps } from "./step-walk.js";
 
 /** One `control.callWorkflow` step of a definition. */
 export interface CallReference {
@@ -11,24 +12,13 @@ export interface CallReference {
 /** Every `control.callWorkflow` target of a definition, with its step path. Total on malformed input. */
 export function collectCallReferences(definition: unknown): CallReference[] {
   const found: CallReference[] = [];
-  if (!isJsonObject(definition) || !Array.isArray(definition.steps)) return found;
-  const visit = (steps: unknown[], prefix: string) => {
-    steps.forEach((step, i) => {
-      if (!isJsonObject(step)) return;
-      const stepPath = `${prefix}.steps[${i}]`;
-      if (step.type === "control.callWorkflow" && typeof step.workflowId === "string")
-        found.push({
-          stepPath,
-          workflowId: step.workflowId,
-          workflowVersion: typeof step.workflowVersion === "number" ? step.workflowVersion : null,
-        });
-      for (const branch of CHILD_BRANCHES[String(step.type)] ?? []) {
-        const children = step[branch];
-        if (Array.isArray(children)) visit(children, `${stepPath}.${branch}`);
-      }
-    });
-  };
-  visit(definition.steps, "root");
+  for (const { step, stepPath } of walkSteps(definition))
+    if (step.type === "control.callWorkflow" && typeof step.workflowId === "string")
+      found.push({
+        stepPath,
+        workflowId: step.workflowId,
+        workflowVersion: typeof step.workflowVersion === "number" ? step.workflowVersion : null,
+      });
   return found;
 }
 
@@ -50,7 +40,7 @@ export function rewriteWorkflowReferences(definition: unknown, options: RewriteR
   if (options.id !== undefined && definition.id !== options.id) result = { ...definition, id: options.id };
   const mapTarget = options.mapTarget;
   if (mapTarget && Array.isArray(definition.steps)) {
-    const steps = rewriteSteps(definition.steps, "root", mapTarget);
+    const steps = rewriteSteps(definition.steps, ROOT_STEP_LIST, mapTarget);
     if (steps !== definition.steps) result = { ...result, steps };
   }
   return result;
@@ -58,13 +48,13 @@ export function rewriteWorkflowReferences(definition: unknown, options: RewriteR
 
 function rewriteSteps(
   steps: unknown[],
-  prefix: string,
+  listPath: string,
   mapTarget: (reference: CallReference) => string | undefined,
 ): unknown[] {
   let copy: unknown[] | undefined;
   steps.forEach((step, i) => {
     if (!isJsonObject(step)) return;
-    const stepPath = `${prefix}.steps[${i}]`;
+    const stepPath = stepPathAt(listPath, i);
     let next: JsonObject = step;
     if (step.type === "control.callWorkflow" && typeof step.workflowId === "string") {
       const target = mapTarget({
@@ -77,7 +67,7 @@ function rewriteSteps(
     for (const branch of CHILD_BRANCHES[String(step.type)] ?? []) {
       const children = step[branch];
       if (!Array.isArray(children)) continue;
-      const rewritten = rewriteSteps(children, `${stepPath}.${branch}`, mapTarget);
+      const rewritten = rewriteSteps(children, branchListPath(stepPath, branch), mapTarget);
       if (rewritten !== children) next = { ...next, [branch]: rewritten };
     }
     if (next !== step) {

@@ -1,4 +1,4 @@
-import { isJsonObject } from "../format/json-value.js";
+import { getJsonProperty, isJsonObject, setJsonProperty } from "../format/json-value.js";
 
 /**
  * Where a `control.forEach` keeps its position while its body runs: in the run's vars, so that a
@@ -23,15 +23,19 @@ function loopsOf(vars: Record<string, unknown>): Record<string, LoopState> | und
   return isJsonObject(loops) ? (loops as Record<string, LoopState>) : undefined;
 }
 
+// Step ids are any strings: an id such as "__proto__" or "constructor" names an own key of the
+// table, never its prototype or an inherited property.
+
 /** The saved state of the loop of a forEach step, if it is running. */
 export function readLoopState(vars: Record<string, unknown>, stepId: string): LoopState | undefined {
-  return loopsOf(vars)?.[stepId];
+  const loops = loopsOf(vars);
+  return loops && (getJsonProperty(loops, stepId) as LoopState | undefined);
 }
 
 /** Saves the state of the loop of a forEach step (at its current index). */
 export function saveLoopState(vars: Record<string, unknown>, stepId: string, state: LoopState): void {
   const loops = loopsOf(vars) ?? {};
-  loops[stepId] = state;
+  setJsonProperty(loops, stepId, state);
   vars[FOREACH_STATE_VAR] = loops;
 }
 

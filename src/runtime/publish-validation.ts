@@ -2,10 +2,10 @@ import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import type { DefinitionProblem } from "../errors.js";
 import { isExpr, validateWorkflowDefinition, walkSteps } from "../format/definition-schema.js";
 import { isJsonObject, type JsonObject, toJsonPointer } from "../format/json-value.js";
+import { toStepPointer } from "../format/step-paths.js";
 import { FORBIDDEN_PATH_SEGMENTS, isScopedAssignmentPath, parseAssignmentPath } from "./assignment-paths.js";
 import { validateExpressionSource } from "./expression-engine.js";
 import { UNSUPPORTED_NODE_TYPES } from "./nodes/unsupported-node-types.js";
-import { toStepPointer } from "./step-paths.js";
 
 /**
  * What publishing checks, as Alga's publish does: structure, unique step ids, known node types

@@ -1,7 +1,8 @@
+import type { InvocationRow, RunRecording, RunRow, SnapshotRow, StepRow, WaitRow } from "../db/run-store.js";
 import { isJsonObject } from "../format/json-value.js";
+import { ROOT_STEP_LIST, stepPathAt } from "../format/step-paths.js";
 import { cloneJson, type RunEnvelope } from "./run-envelope.js";
-import type { InvocationRow, RunClock, RunRecording, RunRow, SnapshotRow, StepRow, WaitRow } from "./run-recording.js";
-import { ROOT_STEP_LIST, stepPathAt } from "./step-paths.js";
+import { adoptPersistedRow, type RunClock } from "./run-recording.js";
 import { deliveredEventOf, type WaitDelivery } from "./wait-delivery.js";
 
 /** The size above which a step snapshot is stored as `{truncated, size, max}` (Alga's 256 KiB). */
@@ -222,9 +223,7 @@ export class RunRecorder {
 
   /** Adds an invocation read from the database: later changes to it are written as an update. */
   adoptInvocation(row: InvocationRow): InvocationRow {
-    this.#recording.invocations.rows.set(row.invocation_id, row);
-    this.#recording.invocations.persisted.add(row.invocation_id);
-    return row;
+    return adoptPersistedRow(this.#recording.invocations, row.invocation_id, row);
   }
 
   /**

@@ -1,114 +1,11 @@
+import type { RecordedRows, RunRecording } from "../db/run-store.js";
+
 /**
- * What a run writes, buffered in memory while it executes and written by `writeRunRecording` in a
- * constant number of statements (one per table and kind of write), in the run's transaction.
- * Column names are the tables' own.
+ * What a run writes, buffered in a {@link RunRecording} while it executes (the row types are the
+ * run tables', in `src/db/run-store.ts`), and the clock its timestamps come from.
  */
 
-/** A `workflow_runs` row. */
-export interface RunRow {
-  run_id: string;
-  workflow_id: string;
-  workflow_version: number;
-  status: string;
-  node_path: string | null;
-  input_json: unknown;
-  resume_event_payload: unknown;
-  resume_event_name: string | null;
-  resume_error: unknown;
-  error_json: unknown;
-  parent_run_id: string | null;
-  root_run_id: string | null;
-  definition_hash: string | null;
-  started_at: string;
-  completed_at: string | null;
-  updated_at: string;
-}
-
-/** A `workflow_run_steps` row. */
-export interface StepRow {
-  step_id: string;
-  run_id: string;
-  step_path: string;
-  definition_step_id: string | null;
-  status: string;
-  attempt: number;
-  duration_ms: number | null;
-  error_json: unknown;
-  snapshot_id: string | null;
-  started_at: string;
-  completed_at: string | null;
-}
-
-/** A `workflow_run_waits` row. */
-export interface WaitRow {
-  wait_id: string;
-  run_id: string;
-  step_path: string;
-  wait_type: string;
-  key: string | null;
-  event_name: string | null;
-  timeout_at: string | null;
-  status: string;
-  payload: unknown;
-  created_at: string;
-  resolved_at: string | null;
-}
-
-/** A `workflow_action_invocations` row. */
-export interface InvocationRow {
-  invocation_id: string;
-  run_id: string;
-  step_path: string;
-  action_id: string;
-  action_version: number;
-  idempotency_key: string;
-  status: string;
-  attempt: number;
-  input_json: unknown;
-  output_json: unknown;
-  error_message: string | null;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
-}
-
-/** A `workflow_run_snapshots` row. */
-export interface SnapshotRow {
-  snapshot_id: string;
-  run_id: string;
-  step_path: string | null;
-  envelope_json: unknown;
-  size_bytes: number;
-  created_at: string;
-}
-
-/** A `workflow_runtime_events` row. */
-export interface EventRow {
-  event_id: string;
-  event_name: string;
-  correlation_key: string | null;
-  payload: unknown;
-  created_at: string;
-  processed_at: string | null;
-}
-
-/** Rows of one table: keyed by id; `persisted` holds the ids that already exist (updated, not inserted). */
-export interface RecordedTable<T> {
-  rows: Map<string, T>;
-  persisted: Set<string>;
-}
-
-/** Everything one call of `runWorkflow` / `resumeRun` writes (the run, its child runs, their rows). */
-export interface RunRecording {
-  runs: RecordedTable<RunRow>;
-  steps: RecordedTable<StepRow>;
-  waits: RecordedTable<WaitRow>;
-  invocations: RecordedTable<InvocationRow>;
-  snapshots: SnapshotRow[];
-  events: EventRow[];
-}
-
-function table<T>(): RecordedTable<T> {
+function table<T>(): RecordedRows<T> {
   return { rows: new Map(), persisted: new Set() };
 }
 
@@ -118,18 +15,10 @@ export function createRunRecording(): RunRecording {
 }
 
 /** Adds a row read from the database: later changes to it are written as an update. */
-export function adoptPersistedRow<T>(recorded: RecordedTable<T>, id: string, row: T): T {
+export function adoptPersistedRow<T>(recorded: RecordedRows<T>, id: string, row: T): T {
   recorded.rows.set(id, row);
   recorded.persisted.add(id);
   return row;
-}
-
-/** The rows to insert and the rows to update, in recording order. */
-export function splitRecordedRows<T>(recorded: RecordedTable<T>): { inserts: T[]; updates: T[] } {
-  const inserts: T[] = [];
-  const updates: T[] = [];
-  for (const [id, row] of recorded.rows) (recorded.persisted.has(id) ? updates : inserts).push(row);
-  return { inserts, updates };
 }
 
 /**

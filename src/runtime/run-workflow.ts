@@ -5,26 +5,28 @@ import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { selectCallTarget, selectPublishedVersion, selectWorkflowForUpdate } from "../db/publish-store.js";
 import {
   countActiveRuns,
+  type RunRecording,
   type RunReportRow,
   selectInvocation,
   selectRunForUpdate,
   selectRunReport,
   selectWaitingRunState,
+  type WaitRow,
   writeRunRecording,
 } from "../db/run-store.js";
 import { assertTenant } from "../db/tenant.js";
 import { fail } from "../errors.js";
 import { validateWorkflowDefinition, type WorkflowDefinition, walkSteps } from "../format/definition-schema.js";
 import { describeJsonType, isJsonObject } from "../format/json-value.js";
+import { parseStepPath } from "../format/step-paths.js";
 import { type ActionRegistry, createActionRegistry } from "./action-registry.js";
 import { matchesEventFilters } from "./event-filters.js";
 import type { CallTarget } from "./nodes/step-context.js";
 import type { InterpreterStore } from "./nodes/step-services.js";
 import { assertLocator, requireWorkflow } from "./publish-workflow.js";
 import type { RunEnvelope } from "./run-envelope.js";
-import { adoptPersistedRow, createRunClock, createRunRecording, type RunClock, type WaitRow } from "./run-recording.js";
+import { adoptPersistedRow, createRunClock, createRunRecording, type RunClock } from "./run-recording.js";
 import type { RuntimeError } from "./runtime-error.js";
-import { parseStepPath } from "./step-paths.js";
 import type { WaitDelivery } from "./wait-delivery.js";
 import { WorkflowInterpreter } from "./workflow-interpreter.js";
 
@@ -126,7 +128,6 @@ function createStore(trx: Knex.Transaction, tenant: string): InterpreterStore {
       if (!parsed.ok) return undefined;
       return {
         workflowId: row.workflow_id,
-        workflowKey: row.key,
         version: row.version,
         definition: parsed.value,
         definitionHash: hashDefinition(row.definition_json),
@@ -139,7 +140,7 @@ function createInterpreter(
   trx: Knex.Transaction,
   options: RunExecutionOptions,
   clock: RunClock,
-  recording: ReturnType<typeof createRunRecording>,
+  recording: RunRecording,
 ) {
   const interpreterOptions = {
     tenant: options.tenant,
@@ -239,7 +240,6 @@ export async function runWorkflow(db: Knex, options: RunWorkflowOptions): Promis
       const recording = createRunRecording();
       const outcome = await createInterpreter(trx, options, clock, recording).startRun({
         workflowId: head.workflow_id,
-        workflowKey: head.key,
         version: stored.version,
         definition,
         definitionHash: hashDefinition(stored.definition_json),
@@ -339,7 +339,8 @@ export async function resumeRun(db: Knex, options: ResumeRunOptions): Promise<Ru
       const cursor = parseStepPath(run.node_path ?? state.wait.step_path);
       if (!cursor) throw new Error(`internal: run ${run.run_id} waits at an unparsable step path ${run.node_path}`);
       const recording = createRunRecording();
-      const { workflow_key: workflowKey, ...runRow } = run;
+      // The key is the report's, not a column of the run: the row is written back without it.
+      const { workflow_key: _key, ...runRow } = run;
       adoptPersistedRow(recording.runs, run.run_id, runRow);
       const waitRow = adoptPersistedRow(recording.waits, state.wait.wait_id, state.wait);
       const stepRow = state.waitingStep
@@ -358,7 +359,6 @@ export async function resumeRun(db: Knex, options: ResumeRunOptions): Promise<Ru
       }
       const outcome = await createInterpreter(trx, options, clock, recording).continueRun({
         run: runRow,
-        workflowKey,
         definition,
         envelope: toEnvelope(state.envelope),
         attempts: new Map(state.attempts.map((a) => [a.step_path, a.attempt])),

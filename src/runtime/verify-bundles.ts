@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import type { Knex } from "knex";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
+import { selectDrafts } from "../db/publish-store.js";
 import { assertTenant } from "../db/tenant.js";
 import { type DefinitionProblem, isWorkflowSeederError, renderIssueMessage, WorkflowSeederError } from "../errors.js";
 import { parseJsonText } from "../format/parse-bundle.js";
@@ -119,17 +120,9 @@ export async function verifyBundles(db: Knex, options: VerifyBundlesOptions): Pr
       tenant,
       ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
     });
-    const drafts = await trx.raw(
-      "select workflow_id::text as workflow_id, draft_definition from workflow_definitions where tenant = ?",
-      [tenant],
-    );
+    const drafts = await selectDrafts(trx, tenant);
     const keyById = new Map(imported.createdWorkflows.map((w) => [w.workflowId, w.key]));
-    const order = orderCalleesFirst(
-      (drafts.rows as { workflow_id: string; draft_definition: unknown }[]).map((r) => ({
-        workflowId: r.workflow_id,
-        draft: r.draft_definition,
-      })),
-    );
+    const order = orderCalleesFirst(drafts.map((r) => ({ workflowId: r.workflow_id, draft: r.draft_definition })));
     const common = {
       tenant,
       ...(options.catalog === undefined ? {} : { catalog: options.catalog }),

@@ -1,3 +1,4 @@
+import type { RunRecording, RunRow, StepRow, WaitRow } from "../db/run-store.js";
 import type {
   CallWorkflowStep,
   Expr,
@@ -8,6 +9,7 @@ import type {
   TryCatchStep,
   WorkflowDefinition,
 } from "../format/definition-schema.js";
+import { branchListPath, ROOT_STEP_LIST, type StepPathSegment, stepPathAt } from "../format/step-paths.js";
 import { applyAssignment, FORBIDDEN_PATH_SEGMENTS, parseAssignmentPath } from "./assignment-paths.js";
 import { evaluateExpression } from "./expression-engine.js";
 import { clearLoopState, type LoopState, readLoopState, saveLoopState } from "./loop-state.js";
@@ -17,9 +19,7 @@ import { createStepServices, type StepServices, type StepServicesOptions } from 
 import { computeRetryDelayMs, shouldRetry } from "./retry-policy.js";
 import { cloneJson, type RunEnvelope } from "./run-envelope.js";
 import { type RecordedRunStart, RunRecorder } from "./run-recorder.js";
-import type { RunRecording, RunRow, StepRow, WaitRow } from "./run-recording.js";
 import { createActionFailure, type RuntimeError, type RuntimeErrorCategory, toRuntimeError } from "./runtime-error.js";
-import { branchListPath, ROOT_STEP_LIST, type StepPathSegment, stepPathAt } from "./step-paths.js";
 import type { WaitDelivery } from "./wait-delivery.js";
 
 /**
@@ -43,7 +43,6 @@ export interface InterpreterOptions extends Omit<StepServicesOptions, "recorder"
 
 /** A new run to start. */
 export interface StartRunInput extends RecordedRunStart {
-  workflowKey: string | null;
   definition: WorkflowDefinition;
   /** How many `control.callWorkflow` calls deep the run is. Default 0. */
   depth?: number;
@@ -52,7 +51,6 @@ export interface StartRunInput extends RecordedRunStart {
 /** A waiting run to continue, with the rows read back from the database. */
 export interface ContinueRunInput {
   run: RunRow;
-  workflowKey: string | null;
   definition: WorkflowDefinition;
   envelope: RunEnvelope;
   /** The highest attempt recorded per step path. */

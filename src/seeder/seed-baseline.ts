@@ -5,8 +5,10 @@ import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import {
   acquireSeedLock,
   insertSeedRecord,
-  isSeedRecorded,
+  insertSeedRecords,
   type SeededWorkflow,
+  type SeedRecord,
+  selectRecordedSeedNames,
   selectSeedRecords,
 } from "../db/seed-store.js";
 import { selectWorkflowIdsByKeys } from "../db/workflow-store.js";
@@ -32,7 +34,11 @@ import { selectSeedsUpTo } from "./seed-run.js";
 import { createSeedTemplate } from "./seed-template.js";
 import { resolveSeederOptions, type SeederOptions } from "./seeder-options.js";
 
-/** The seeder takes the existing workflows of `keys` as its own, with their content as they are. */
+/**
+ * The seeder takes the existing workflows of `keys` as its own, with their content as they are:
+ * the entries a record stores for them, in the order the rows are read. Two reads, whatever the
+ * number of keys.
+ */
 async function adoptWorkflows(
   trx: Knex.Transaction,
   tenant: string,
@@ -72,7 +78,7 @@ export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: stri
   const listing = await listSeedFiles(options.dir, { mustExist: true });
   // Names only: a baseline records seeds without running them, so it neither reads the applied
   // seeds' files nor judges their drift.
-  const recorded = new Set((await selectSeedRecords(db, tenant)).map((r) => r.name));
+  const recorded = new Set((await selectSeedRecords(db, tenant, { withWorkflows: false })).map((r) => r.name));
   const seeds = selectSeedsUpTo(
     listing.seeds.filter((s) => !recorded.has(s.name)),
     options.to,
@@ -85,14 +91,22 @@ export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: stri
   try {
     await db.transaction(async (trx) => {
       await acquireSeedLock(trx, tenant, options.lockTimeoutMs);
-      for (const seed of loaded) {
-        if (await isSeedRecorded(trx, tenant, seed.name)) continue;
-        const workflows = await adoptWorkflows(
-          trx,
-          tenant,
-          seed.bundle.workflows.map((w) => w.key),
-        );
-        await insertSeedRecord(trx, tenant, {
+      // Re-read under the lock: another process may have recorded some of them meanwhile.
+      const recordedNow = await selectRecordedSeedNames(
+        trx,
+        tenant,
+        loaded.map((s) => s.name),
+      );
+      const toRecord = loaded.filter((s) => !recordedNow.has(s.name));
+      // A baseline writes no workflow, so every seed adopts from the same state: one read for all.
+      const adopted = await adoptWorkflows(
+        trx,
+        tenant,
+        toRecord.flatMap((s) => s.bundle.workflows.map((w) => w.key)),
+      );
+      const records = toRecord.map((seed): SeedRecord => {
+        const keys = new Set(seed.bundle.workflows.map((w) => w.key));
+        return {
           name: seed.name,
           checksum: seed.checksum,
           checksumAlgorithm: seed.checksumAlgorithm,
@@ -100,10 +114,12 @@ export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: stri
           appliedAt: options.now().toISOString(),
           toolVersion: TOOL_VERSION,
           baseline: true,
-          workflows,
-        });
-        result.recorded.push({ name: seed.name, adopted: workflows.map((w) => w.key) });
-      }
+          workflows: adopted.filter((w) => keys.has(w.key)),
+        };
+      });
+      await insertSeedRecords(trx, tenant, records);
+      for (const record of records)
+        result.recorded.push({ name: record.name, adopted: record.workflows.map((w) => w.key) });
     });
   } catch (error) {
     rethrowAsDatabaseError(error);

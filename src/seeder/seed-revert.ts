@@ -1,6 +1,12 @@
 import type { Knex } from "knex";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
-import { acquireSeedLock, deleteSeedRecord, type SeedRecord, selectSeedRecords } from "../db/seed-store.js";
+import {
+  acquireSeedLock,
+  deleteSeedRecord,
+  type SeedRecord,
+  selectSeedRecord,
+  selectSeedRecords,
+} from "../db/seed-store.js";
 import { deleteWorkflows, selectWorkflowIdsByKeys } from "../db/workflow-store.js";
 import { fail } from "../errors.js";
 import { applyWorkflows } from "../import/import-bundle.js";
@@ -60,7 +66,7 @@ export async function revertSeeds(db: Knex, given: RevertSeedsOptions): Promise<
       await db.transaction(async (trx) => {
         await acquireSeedLock(trx, tenant, options.lockTimeoutMs);
         // Re-read under the lock: another process may have reverted it meanwhile.
-        const record = (await selectSeedRecords(trx, tenant)).find((r) => r.name === chosenRecord.name);
+        const record = await selectSeedRecord(trx, tenant, chosenRecord.name);
         if (!record) return;
         result.reverted.push({ name: record.name, workflows: await revertRecord(trx, tenant, record, options) });
         await deleteSeedRecord(trx, tenant, record.name);

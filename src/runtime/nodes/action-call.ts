@@ -1,5 +1,5 @@
 import { type ActionCallConfig, isExpr, isSecretRef } from "../../format/definition-schema.js";
-import { isJsonObject } from "../../format/json-value.js";
+import { getJsonProperty, isJsonObject, setJsonProperty } from "../../format/json-value.js";
 import { cloneJson } from "../run-envelope.js";
 import { createActionFailure } from "../runtime-error.js";
 import type { NodeResult, StepContext } from "./step-context.js";
@@ -120,7 +120,8 @@ async function resolveMapping(
   }
   if (isJsonObject(value)) {
     const result: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) result[k] = await resolveMapping(ctx, v, [...at, k], secretPaths);
+    for (const [k, v] of Object.entries(value))
+      setJsonProperty(result, k, await resolveMapping(ctx, v, [...at, k], secretPaths));
     return result;
   }
   return value;
@@ -148,8 +149,10 @@ function redact(input: unknown, paths: readonly (string | number)[][]): unknown 
 function redactAt(node: unknown, path: readonly (string | number)[], depth: number): unknown {
   if (depth === path.length) return REDACTED;
   const key = path[depth];
-  // The paths were collected while resolving this input: they go through its arrays and objects only.
+  // The paths were collected while resolving this input: they go through its own keys and indexes
+  // only, so a key such as "__proto__" names the input's property, never its prototype.
   if (Array.isArray(node) && typeof key === "number") node[key] = redactAt(node[key], path, depth + 1);
-  else if (isJsonObject(node) && typeof key === "string") node[key] = redactAt(node[key], path, depth + 1);
+  else if (isJsonObject(node) && typeof key === "string" && Object.hasOwn(node, key))
+    setJsonProperty(node, key, redactAt(getJsonProperty(node, key), path, depth + 1));
   return node;
 }

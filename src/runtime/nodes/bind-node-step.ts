@@ -74,12 +74,20 @@ export function bindNodeStep(step: NodeStep): BoundStep {
     case "time.wait":
       return { retry, onError, execute: (ctx) => executeTimeWait(ctx, config as TimeWaitConfig) };
     case "human.task":
-      // A human.task may leave out its config (the schema checks one that is set): the step then
-      // fails reading its missing title, an ActionError, as it always has.
+      // Alga's publish checks a node's config only when one is set, so a human.task may come
+      // without one; there is then no task to create, and the step fails saying so.
+      if (!isJsonObject(step.config)) return { retry, onError, execute: failHumanTaskWithoutConfig };
       return { retry, onError, execute: (ctx) => executeHumanTask(ctx, config as HumanTaskConfig) };
     default:
       return { retry, onError, execute: () => failUnexecutable(step.type) };
   }
+}
+
+function failHumanTaskWithoutConfig(): never {
+  throw createActionFailure(
+    "ValidationError",
+    'human.task needs a config with taskType and title, and this step has none: add one, e.g. {"taskType": "approval", "title": {"$expr": "\'Approve\'"}}',
+  );
 }
 
 function failUnexecutable(type: string): never {

@@ -1,4 +1,5 @@
 import type { CallWorkflowStep } from "../../format/definition-schema.js";
+import { setJsonProperty } from "../../format/json-value.js";
 import { cloneJson } from "../run-envelope.js";
 import { createActionFailure } from "../runtime-error.js";
 import type { NodeResult, StepContext } from "./step-context.js";
@@ -14,7 +15,8 @@ export const DEFAULT_MAX_CALL_DEPTH = 16;
 export async function executeCallWorkflow(ctx: StepContext, step: CallWorkflowStep): Promise<NodeResult> {
   const { workflowId, workflowVersion } = step;
   const input: Record<string, unknown> = {};
-  for (const [name, expr] of Object.entries(step.inputMapping ?? {})) input[name] = await ctx.evaluate(expr);
+  for (const [name, expr] of Object.entries(step.inputMapping ?? {}))
+    setJsonProperty(input, name, await ctx.evaluate(expr));
   const details = { workflowId, workflowVersion };
   if (ctx.depth + 1 > ctx.maxCallDepth)
     throw createActionFailure("ChildWorkflowError", "Child workflow call depth limit reached", {

@@ -1,4 +1,5 @@
 import type { HumanTaskConfig } from "../../format/definition-schema.js";
+import { setJsonProperty } from "../../format/json-value.js";
 import { cloneJson } from "../run-envelope.js";
 import { applyAssignMap } from "./assign-map.js";
 import type { NodeResult, StepContext } from "./step-context.js";
@@ -23,7 +24,8 @@ export async function executeHumanTask(ctx: StepContext, config: HumanTaskConfig
   const title = await ctx.evaluate(config.title);
   const description = config.description ? await ctx.evaluate(config.description) : null;
   const contextData: Record<string, unknown> = {};
-  for (const [name, expr] of Object.entries(config.contextData ?? {})) contextData[name] = await ctx.evaluate(expr);
+  for (const [name, expr] of Object.entries(config.contextData ?? {}))
+    setJsonProperty(contextData, name, await ctx.evaluate(expr));
   const taskId = ctx.generateId();
   ctx.record.createWait(ctx.runId, ctx.stepPath, {
     wait_type: "human",

@@ -1,8 +1,9 @@
+import type { InvocationRow, WaitRow } from "../../db/run-store.js";
 import type { Expr, WorkflowDefinition } from "../../format/definition-schema.js";
 import type { ActionHandler } from "../action-registry.js";
 import type { RunEnvelope } from "../run-envelope.js";
 import type { RunRecorder } from "../run-recorder.js";
-import type { InvocationRow, RunClock, WaitRow } from "../run-recording.js";
+import type { RunClock } from "../run-recording.js";
 import type { RuntimeError } from "../runtime-error.js";
 import type { WaitDelivery } from "../wait-delivery.js";
 
@@ -25,7 +26,6 @@ export interface RunOutcome {
 /** A published workflow version that `control.callWorkflow` can start. */
 export interface CallTarget {
   workflowId: string;
-  workflowKey: string | null;
   version: number;
   definition: WorkflowDefinition;
   definitionHash: string;

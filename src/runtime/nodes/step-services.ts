@@ -1,6 +1,7 @@
+import type { InvocationRow } from "../../db/run-store.js";
 import type { ActionRegistry } from "../action-registry.js";
 import type { RunRecorder } from "../run-recorder.js";
-import type { InvocationRow, RunClock } from "../run-recording.js";
+import type { RunClock } from "../run-recording.js";
 import { DEFAULT_MAX_CALL_DEPTH } from "./call-workflow.js";
 import type { CallTarget, StepContext } from "./step-context.js";
 

@@ -21,6 +21,7 @@ import {
   makeTempDir,
   newTenant,
   removeTempDirs,
+  type SeedFolder,
   seedName,
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
@@ -86,6 +87,37 @@ describeEachEngine("seeder: baseline, export --seed, new", (db) => {
       expect(rest.recorded.map((r) => r.name)).to.deep.equal([seedName(SECOND)]);
       expect((await baselineSeeds(db().knex, { dir, tenant })).recorded).to.deep.equal([]);
       expect(await readSeedRows(db().knex, tenant)).to.have.length(2);
+    });
+
+    it("records N seeds in as many statements as one, each adopting its own keys (a key in two seeds in both)", async () => {
+      const statementsFor = async (count: number) => {
+        const seeds: SeedFolder = {};
+        for (let i = 0; i < count; i++)
+          seeds[`2026-03-01T09.00.${String(i).padStart(2, "0")}.s${i}.bundle.json`] = fixtureBundle([
+            { key: `fixture.s${i}` },
+            { key: "fixture.shared" },
+          ]);
+        const dir = await makeSeedDir(seeds);
+        const tenant = newTenant();
+        for (const bundle of Object.values(seeds))
+          await importBundle(db().knex, bundle, { tenant, onConflict: "skip" });
+        let statements = 0;
+        const count1 = () => {
+          statements++;
+        };
+        db().knex.on("query", count1);
+        let result: Awaited<ReturnType<typeof baselineSeeds>>;
+        try {
+          result = await baselineSeeds(db().knex, { dir, tenant });
+        } finally {
+          db().knex.removeListener("query", count1);
+        }
+        expect(result.recorded.map((r) => [...r.adopted].sort())).to.deep.equal(
+          Array.from({ length: count }, (_, i) => [`fixture.s${i}`, "fixture.shared"]),
+        );
+        return statements;
+      };
+      expect(await statementsFor(6)).to.equal(await statementsFor(1));
     });
   });
 

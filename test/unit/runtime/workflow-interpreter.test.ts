@@ -5,21 +5,16 @@
  */
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
+import type { RunRecording, StepRow, WaitRow } from "../../../src/db/run-store.js";
 import { type WorkflowDefinition, WorkflowDefinitionSchema } from "../../../src/format/definition-schema.js";
+import { parseStepPath } from "../../../src/format/step-paths.js";
 import { type ActionHandler, createActionRegistry } from "../../../src/runtime/action-registry.js";
 import { computeIdempotencyKey, hashIdempotencyInput } from "../../../src/runtime/nodes/action-call.js";
 import type { CallTarget, RunOutcome } from "../../../src/runtime/nodes/step-context.js";
 import { computeRetryDelayMs, shouldRetry } from "../../../src/runtime/retry-policy.js";
 import type { RunEnvelope } from "../../../src/runtime/run-envelope.js";
-import {
-  createRunClock,
-  createRunRecording,
-  type RunRecording,
-  type StepRow,
-  type WaitRow,
-} from "../../../src/runtime/run-recording.js";
+import { createRunClock, createRunRecording } from "../../../src/runtime/run-recording.js";
 import { createActionFailure } from "../../../src/runtime/runtime-error.js";
-import { parseStepPath } from "../../../src/runtime/step-paths.js";
 import type { WaitDelivery } from "../../../src/runtime/wait-delivery.js";
 import { WorkflowInterpreter } from "../../../src/runtime/workflow-interpreter.js";
 
@@ -79,7 +74,6 @@ async function run(steps: unknown[], options: HarnessOptions = {}): Promise<Harn
   const interpreter = createInterpreter(recording, options);
   const outcome = await interpreter.startRun({
     workflowId: randomUUID(),
-    workflowKey: "test",
     version: 1,
     definition: define(steps),
     definitionHash: "h",
@@ -118,7 +112,6 @@ async function resume(
   const interpreter = createInterpreter(h.recording, options);
   const outcome = await interpreter.continueRun({
     run: runRow,
-    workflowKey: "test",
     definition: define(steps),
     envelope: JSON.parse(JSON.stringify({ ...snapshot, error: snapshot.error })),
     attempts,
@@ -535,7 +528,6 @@ describe("workflow interpreter", () => {
     const childId = randomUUID();
     const child = (steps: unknown[]): CallTarget => ({
       workflowId: childId,
-      workflowKey: "child",
       version: 1,
       definition: define(steps),
       definitionHash: "c",
@@ -724,6 +716,135 @@ describe("workflow interpreter", () => {
         eventId: randomUUID(),
       });
       expect(second.outcome.envelope.vars).to.deep.include({ approved: true });
+    });
+
+    for (const config of [undefined, null])
+      it(`fails with a ValidationError that names the missing config when the config is ${config}`, async () => {
+        const step: Record<string, unknown> = { id: "h", type: "human.task" };
+        if (config !== undefined) step.config = config;
+        const h = await run([step, ret()]);
+        expect(h.outcome.status).to.equal("FAILED");
+        expect(h.outcome.error).to.include({ category: "ValidationError", nodePath: "root.steps[0]" });
+        expect(h.outcome.error?.message).to.match(/^human\.task needs a config with taskType and title/);
+        expect(h.recording.waits.rows.size).to.equal(0);
+      });
+  });
+
+  describe("keys named __proto__ or constructor are data (as JSON.parse makes them), never a prototype", () => {
+    const ownValue = (object: unknown, key: string) => Object.getOwnPropertyDescriptor(object, key)?.value;
+
+    it("action.call: a secret under __proto__ reaches the action as data and is redacted there; Object.prototype is untouched", async () => {
+      let received: unknown;
+      const inputMapping = JSON.parse('{"__proto__": {"z": {"$secret": "X"}}, "plain": {"$expr": "1"}}');
+      try {
+        const h = await run([call("c", "email.send", inputMapping)], {
+          secrets: { X: "s3cr3t" },
+          handlers: {
+            "email.send@1": (input) => {
+              received = input;
+            },
+          },
+        });
+        expect(h.outcome.status).to.equal("SUCCEEDED");
+        expect(Object.hasOwn(Object.prototype, "z")).to.equal(false);
+        expect(JSON.stringify(received)).to.equal('{"__proto__":{"z":"s3cr3t"},"plain":1}');
+        expect(Object.getPrototypeOf(received)).to.equal(Object.prototype);
+        const [invocation] = [...h.recording.invocations.rows.values()];
+        expect(JSON.stringify(invocation?.input_json)).to.equal('{"__proto__":{"z":"[REDACTED]"},"plain":1}');
+      } finally {
+        delete (Object.prototype as Record<string, unknown>).z;
+      }
+    });
+
+    it("action.call: a secret under constructor is redacted in the input's own key only", async () => {
+      let received: unknown;
+      const inputMapping = JSON.parse('{"constructor": {"$secret": "X"}}');
+      const h = await run([call("c", "email.send", inputMapping)], {
+        secrets: { X: "s3cr3t" },
+        handlers: {
+          "email.send@1": (input) => {
+            received = input;
+          },
+        },
+      });
+      expect(ownValue(received, "constructor")).to.equal("s3cr3t");
+      expect(ownValue([...h.recording.invocations.rows.values()][0]?.input_json, "constructor")).to.equal("[REDACTED]");
+      expect(Object.prototype.constructor).to.equal(Object);
+    });
+
+    it("control.callWorkflow: an input named __proto__ is a key of the child's payload", async () => {
+      const childId = randomUUID();
+      const target: CallTarget = {
+        workflowId: childId,
+        version: 1,
+        definition: define([assign("got", { "vars.got": "payload" })]),
+        definitionHash: "c",
+      };
+      const h = await run(
+        [
+          {
+            id: "call",
+            type: "control.callWorkflow",
+            workflowId: childId,
+            workflowVersion: 1,
+            inputMapping: JSON.parse('{"__proto__": {"$expr": "payload.n"}}'),
+            outputMapping: { "vars.fromChild": expr("vars.childRun.vars.got") },
+          },
+        ],
+        { payload: { n: { deep: 1 } }, targets: [target] },
+      );
+      expect(h.outcome.status).to.equal("SUCCEEDED");
+      expect(JSON.stringify(h.outcome.envelope.vars.fromChild)).to.equal('{"__proto__":{"deep":1}}');
+    });
+
+    it("human.task: context data named __proto__ is recorded as data", async () => {
+      const h = await run([
+        {
+          id: "h",
+          type: "human.task",
+          config: { taskType: "t", title: expr("'T'"), contextData: JSON.parse('{"__proto__": {"$expr": "\'x\'"}}') },
+        },
+      ]);
+      const [wait] = [...h.recording.waits.rows.values()];
+      expect(JSON.stringify((wait?.payload as { contextData: unknown } | undefined)?.contextData)).to.equal(
+        '{"__proto__":"x"}',
+      );
+    });
+
+    it("control.forEach: a loop whose step id is __proto__ resumes from its saved state", async () => {
+      const steps = [
+        {
+          id: "__proto__",
+          type: "control.forEach",
+          items: expr("['a', 'b']"),
+          itemVar: "item",
+          body: [
+            {
+              id: "ask",
+              type: "human.task",
+              config: {
+                taskType: "t",
+                title: expr("vars.item"),
+                assign: { "vars.log": expr("append(vars.log, vars.item)") },
+              },
+            },
+          ],
+        },
+      ];
+      const human = (): WaitDelivery => ({
+        kind: "human",
+        eventName: "HUMAN_TASK_COMPLETED",
+        payload: {},
+        eventId: randomUUID(),
+      });
+      const first = await run(steps);
+      expect(first.outcome.status).to.equal("WAITING");
+      const second = await resume(first, steps, human());
+      expect(second.outcome.status).to.equal("WAITING");
+      const third = await resume(second, steps, human());
+      expect(third.outcome.status).to.equal("SUCCEEDED");
+      expect(third.outcome.envelope.vars).to.deep.include({ log: ["a", "b"] });
+      expect(Object.keys(third.outcome.envelope.vars)).to.not.include("__forEach");
     });
   });
 

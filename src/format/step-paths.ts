@@ -1,7 +1,8 @@
 /**
- * Alga's step paths (`root.steps[2].then.steps[0]`): the one place that builds and parses them.
- * A path names the definition's step list (`root`), then each step by its index in a list, and the
- * branch (a nested step list) each later step sits in. Pure.
+ * Alga's step paths (`root.steps[2].then.steps[0]`): the one place that builds and parses them,
+ * for validation messages, the dependency walk and the runtime's rows alike. A path names the
+ * definition's step list (`root`), then each step by its index in a list, and the branch (a nested
+ * step list) each later step sits in. Pure.
  */
 
 /** The branches (nested step lists) a step path can go through. */
@@ -29,6 +30,28 @@ export function branchListPath(stepPath: string, branch: StepBranch): string {
   return `${stepPath}.${branch}`;
 }
 
+function isStepBranch(value: unknown): value is StepBranch {
+  return STEP_BRANCHES.some((b) => b === value);
+}
+
+/**
+ * The step path of a JSON path inside a definition (a zod issue's path): the deepest step it goes
+ * through; undefined outside the steps.
+ *
+ * @example toStepPath(["steps", 2, "then", 0, "config", "state"]) // "root.steps[2].then.steps[0]"
+ */
+export function toStepPath(path: readonly PropertyKey[]): string | undefined {
+  if (path[0] !== "steps" || typeof path[1] !== "number") return undefined;
+  let stepPath = stepPathAt(ROOT_STEP_LIST, path[1]);
+  for (let i = 2; i + 1 < path.length; i += 2) {
+    const branch = path[i];
+    const index = path[i + 1];
+    if (typeof index !== "number" || !isStepBranch(branch)) break;
+    stepPath = stepPathAt(branchListPath(stepPath, branch), index);
+  }
+  return stepPath;
+}
+
 const BRANCH = STEP_BRANCHES.join("|");
 const FIRST = new RegExp(`^${ROOT_STEP_LIST}\\.steps\\[(\\d+)\\]`);
 const SEGMENT = new RegExp(`\\.(${BRANCH})\\.steps\\[(\\d+)\\]`, "y");
@@ -45,8 +68,8 @@ export function parseStepPath(path: string): StepPathSegment[] | null {
   SEGMENT.lastIndex = first[0].length;
   while (SEGMENT.lastIndex < path.length) {
     const m = SEGMENT.exec(path);
-    const branch = STEP_BRANCHES.find((b) => b === m?.[1]);
-    if (!m || !branch) return null;
+    const branch = m?.[1];
+    if (!m || !isStepBranch(branch)) return null;
     segments.push({ branch, index: Number(m[2]) });
   }
   return segments;

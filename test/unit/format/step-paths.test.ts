@@ -6,8 +6,9 @@ import {
   STEP_BRANCHES,
   type StepPathSegment,
   stepPathAt,
+  toStepPath,
   toStepPointer,
-} from "../../../src/runtime/step-paths.js";
+} from "../../../src/format/step-paths.js";
 
 describe("parseStepPath", () => {
   it("parses Alga's step paths into positions", () => {
@@ -53,5 +54,22 @@ describe("toStepPointer", () => {
 
   it("is empty for what is not a step path", () => {
     expect(toStepPointer("root")).to.deep.equal([]);
+  });
+});
+
+describe("toStepPath", () => {
+  it("names the deepest step of a JSON path in the grammar parseStepPath reads, through every branch", () => {
+    const path = toStepPath(["steps", 1, ...STEP_BRANCHES.flatMap((b, i) => [b, i]), "config", "state"]);
+    expect(path).to.equal("root.steps[1].then.steps[0].else.steps[1].body.steps[2].try.steps[3].catch.steps[4]");
+    expect(parseStepPath(path as string)).to.deep.equal([
+      { branch: null, index: 1 },
+      ...STEP_BRANCHES.map((branch, index) => ({ branch, index })),
+    ]);
+  });
+
+  it("stops at a segment that is not a branch, and is undefined outside the steps", () => {
+    expect(toStepPath(["steps", 0, "loop", 1])).to.equal("root.steps[0]");
+    expect(toStepPath(["steps", 0, "__proto__", 1])).to.equal("root.steps[0]");
+    expect(toStepPath(["trigger"])).to.equal(undefined);
   });
 });
