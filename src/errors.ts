@@ -241,7 +241,8 @@ const RENDERERS: Renderers = {
     `run ${d.runId} is not waiting for event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`} (or the event's filters do not match). Check the event name, correlation key and payload.`,
   INVALID_PAYLOAD: (d) =>
     `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
-  UNAUTHORIZED: (d) => `authentication required: ${d.reason}. Send "Authorization: Bearer <token>".`,
+  UNAUTHORIZED: (d) =>
+    `authentication required: ${d.reason}. Send "Authorization: Bearer <token>" or the cookie "workflow_seeder_token=<token>".`,
   FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,
   PAYLOAD_TOO_LARGE: (d) =>
     `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise --body-limit.`,
