@@ -22,8 +22,10 @@ import {
   printJson,
   say,
   UsageError,
+  writeOut,
 } from "./cli/context.js";
 import { isWorkflowSeederError } from "./src/errors.js";
+import { TOOL_VERSION } from "./src/version.js";
 
 const COMMANDS: readonly CommandModule[] = [
   validateCommand,
@@ -77,6 +79,13 @@ function printError(error: unknown, json: boolean): number {
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);
   const json = argv.includes("--json");
+  // Answered before parsing so that `--version --json` gives a JSON document like every command.
+  if (argv.includes("--version")) {
+    if (json) printJson({ version: TOOL_VERSION });
+    else writeOut(`${TOOL_VERSION}\n`);
+    exitWhenFlushed(EXIT_OK);
+    return;
+  }
   let exitCode = EXIT_OK;
   const run = (fn: (args: never) => Promise<number>) => async (args: unknown) => {
     exitCode = await fn(args as never);
@@ -90,7 +99,7 @@ async function main(): Promise<void> {
     .strict()
     .recommendCommands()
     .help()
-    .version(false)
+    .version("version", "Show the version of workflow-seeder", TOOL_VERSION)
     .wrap(null)
     .fail((message, error) => {
       if (error) throw error;
