@@ -8,6 +8,7 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { fmtCommand } from "./cli/commands/fmt.js";
 import { importExportCommand } from "./cli/commands/import-export.js";
+import { listCommand } from "./cli/commands/list.js";
 import { migrateCommand } from "./cli/commands/migrate.js";
 import { runtimeCommand } from "./cli/commands/runtime.js";
 import { seedCommands } from "./cli/commands/seed.js";
@@ -32,6 +33,7 @@ const COMMANDS: readonly CommandModule[] = [
   fmtCommand,
   migrateCommand,
   importExportCommand,
+  listCommand,
   seedCommands,
   serveCommand,
   runtimeCommand,
