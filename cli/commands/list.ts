@@ -1,5 +1,5 @@
 /** `workflow-seeder list`: the workflows of a tenant, their versions, status and owning seed. */
-import type { WorkflowListEntry } from "../../src/db/workflow-listing.js";
+import type { WorkflowListEntry } from "../../src/db/workflow-list.js";
 import {
   type CommandModule,
   EXIT_OK,
@@ -53,7 +53,7 @@ function formatTable(workflows: readonly WorkflowListEntry[]): string {
 
 async function runList(args: GlobalArgs): Promise<number> {
   const tenant = await tenantOf(args);
-  const { selectWorkflowList } = await import("../../src/db/workflow-listing.js");
+  const { selectWorkflowList } = await import("../../src/db/workflow-list.js");
   const workflows = await withDatabase(args, (db) => selectWorkflowList(db.knex, tenant));
   if (args.json) printJson({ tenant, workflows });
   else if (workflows.length === 0) say(`no workflows in tenant ${tenant}`);
