@@ -8,6 +8,7 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { fmtCommand } from "./cli/commands/fmt.js";
 import { importExportCommand } from "./cli/commands/import-export.js";
+import { listCommand } from "./cli/commands/list.js";
 import { migrateCommand } from "./cli/commands/migrate.js";
 import { runtimeCommand } from "./cli/commands/runtime.js";
 import { seedCommands } from "./cli/commands/seed.js";
@@ -22,14 +23,17 @@ import {
   printJson,
   say,
   UsageError,
+  writeOut,
 } from "./cli/context.js";
 import { isWorkflowSeederError } from "./src/errors.js";
+import { TOOL_VERSION } from "./src/version.js";
 
 const COMMANDS: readonly CommandModule[] = [
   validateCommand,
   fmtCommand,
   migrateCommand,
   importExportCommand,
+  listCommand,
   seedCommands,
   serveCommand,
   runtimeCommand,
@@ -77,6 +81,13 @@ function printError(error: unknown, json: boolean): number {
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);
   const json = argv.includes("--json");
+  // Answered before parsing so that `--version --json` gives a JSON document like every command.
+  if (argv.includes("--version")) {
+    if (json) printJson({ version: TOOL_VERSION });
+    else writeOut(`${TOOL_VERSION}\n`);
+    exitWhenFlushed(EXIT_OK);
+    return;
+  }
   let exitCode = EXIT_OK;
   const run = (fn: (args: never) => Promise<number>) => async (args: unknown) => {
     exitCode = await fn(args as never);
@@ -90,7 +101,7 @@ async function main(): Promise<void> {
     .strict()
     .recommendCommands()
     .help()
-    .version(false)
+    .version("version", "Show the version of workflow-seeder", TOOL_VERSION)
     .wrap(null)
     .fail((message, error) => {
       if (error) throw error;
