@@ -25,7 +25,7 @@ import {
   UsageError,
   writeOut,
 } from "./cli/context.js";
-import { isWorkflowSeederError } from "./src/errors.js";
+import { isWorkflowSeederError, renderIssueMessage } from "./src/errors.js";
 import { TOOL_VERSION } from "./src/version.js";
 
 const COMMANDS: readonly CommandModule[] = [
@@ -66,7 +66,8 @@ function printError(error: unknown, json: boolean): number {
   }
   if (isWorkflowSeederError(error)) {
     if (json) printJson(error.toJSON());
-    else say(`error [${error.code}]: ${error.message}`);
+    // One line (block) per problem, each with its own code: an import of a folder reports every bad file.
+    else say(error.issues.map((i) => `error [${i.code}]: ${renderIssueMessage(i)}`).join("\n"));
     return error.code === "INVALID_ARGUMENT" || error.code === "INVALID_TENANT" ? EXIT_USAGE : EXIT_FAILURE;
   }
   const message = error instanceof Error ? error.message : String(error);
