@@ -25,7 +25,7 @@ import {
   UsageError,
   writeOut,
 } from "./cli/context.js";
-import { isWorkflowSeederError } from "./src/errors.js";
+import { isWorkflowSeederError, renderIssueMessage } from "./src/errors.js";
 import { TOOL_VERSION } from "./src/version.js";
 
 const COMMANDS: readonly CommandModule[] = [
@@ -66,7 +66,8 @@ function printError(error: unknown, json: boolean): number {
   }
   if (isWorkflowSeederError(error)) {
     if (json) printJson(error.toJSON());
-    else say(`error [${error.code}]: ${error.message}`);
+    // One line (block) per problem, each with its own code: an import of a folder reports every bad file.
+    else say(error.issues.map((i) => `error [${i.code}]: ${renderIssueMessage(i)}`).join("\n"));
     return error.code === "INVALID_ARGUMENT" || error.code === "INVALID_TENANT" ? EXIT_USAGE : EXIT_FAILURE;
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -81,8 +82,9 @@ function printError(error: unknown, json: boolean): number {
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);
   const json = argv.includes("--json");
-  // Answered before parsing so that `--version --json` gives a JSON document like every command.
-  if (argv.includes("--version")) {
+  // `workflow-seeder --version` (no command: `run --version <n>` is the run's own option),
+  // answered before parsing so that `--version --json` gives a JSON document like every command.
+  if (argv.includes("--version") && argv.every((a) => a.startsWith("-"))) {
     if (json) printJson({ version: TOOL_VERSION });
     else writeOut(`${TOOL_VERSION}\n`);
     exitWhenFlushed(EXIT_OK);
@@ -94,14 +96,16 @@ async function main(): Promise<void> {
   };
   let parser = globalOptions(yargs(argv))
     .scriptName("workflow-seeder")
-    .usage("$0 <command> [options]\n\nSeeds, imports, exports and validates Alga PSA workflow bundles.");
+    .usage(
+      "$0 <command> [options]\n\nSeeds, imports, exports and validates Alga PSA workflow bundles.\n`workflow-seeder --version` prints the version.",
+    );
   for (const command of COMMANDS) parser = command(parser, run);
   parser = parser
     .demandCommand(1, "Name a command; see --help.")
     .strict()
     .recommendCommands()
     .help()
-    .version("version", "Show the version of workflow-seeder", TOOL_VERSION)
+    .version(false)
     .wrap(null)
     .fail((message, error) => {
       if (error) throw error;
