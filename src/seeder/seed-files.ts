@@ -35,12 +35,20 @@ export interface SeedFile {
   version: string;
 }
 
-/** The seeds of a folder, in apply order, and the files that are not seeds. */
+/** The seeds of a folder, in apply order. */
 export interface SeedListing {
   dir: string;
   seeds: SeedFile[];
-  /** Files that do not follow the naming pattern (dot files are ignored). */
-  misnamed: string[];
+}
+
+/**
+ * True for a folder entry that is no business of the seeder, skipped without a word: dot files
+ * (`.gitkeep`), `README*` in any case, folders, and any file whose name does not end in `.json`.
+ * Every other entry must be a seed.
+ */
+export function isIgnoredSeedFolderEntry(name: string, isFile: boolean): boolean {
+  if (name.startsWith(".") || /^readme/i.test(name)) return true;
+  return !isFile || !/\.json$/i.test(name);
 }
 
 /** Parses a seed file name; `null` when it does not follow the pattern. */
@@ -50,7 +58,12 @@ export function parseSeedFileName(file: string): { name: string; version: string
   return { name: file.slice(0, -SEED_SUFFIX.length), version: (m[1] ?? m[2]) as string };
 }
 
-/** Lists the seeds of a folder in name order. A missing folder has no seeds, or is `FILE_NOT_FOUND` with `mustExist`. */
+/**
+ * Lists the seeds of a folder in name order. A `.json` file whose name does not follow the
+ * pattern is an error (`INVALID_SEED_NAME`, naming every such file): a seed that a typo keeps out
+ * of the run must not pass as "nothing to do". Entries {@link isIgnoredSeedFolderEntry} are
+ * skipped. A missing folder has no seeds, or is `FILE_NOT_FOUND` with `mustExist`.
+ */
 export async function listSeedFiles(dir: string, options: { mustExist?: boolean } = {}): Promise<SeedListing> {
   let entries: import("node:fs").Dirent[];
   try {
@@ -59,27 +72,22 @@ export async function listSeedFiles(dir: string, options: { mustExist?: boolean 
     if ((error as { code?: string }).code === "ENOENT") {
       // A mistyped --dir must not look like "nothing to do".
       if (options.mustExist) fail("FILE_NOT_FOUND", { file: dir }, error);
-      return { dir, seeds: [], misnamed: [] };
+      return { dir, seeds: [] };
     }
     fail("FILE_READ_ERROR", { file: dir, reason: (error as Error).message }, error);
   }
   const seeds: SeedFile[] = [];
   const misnamed: string[] = [];
   for (const entry of entries) {
-    if (entry.name.startsWith(".")) continue;
-    const parsed = entry.isFile() ? parseSeedFileName(entry.name) : null;
+    // A link to a seed file is a seed file (read through the link).
+    if (isIgnoredSeedFolderEntry(entry.name, entry.isFile() || entry.isSymbolicLink())) continue;
+    const parsed = parseSeedFileName(entry.name);
     if (parsed) seeds.push({ ...parsed, file: entry.name, path: join(dir, entry.name) });
     else misnamed.push(entry.name);
   }
+  if (misnamed.length > 0) fail("INVALID_SEED_NAME", { dir, files: misnamed.sort(), pattern: SEED_FILE_PATTERN_TEXT });
   const byName = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
-  return { dir, seeds: seeds.sort(byName), misnamed: misnamed.sort() };
-}
-
-/** The issue reporting misnamed files of a listing, or `null`. */
-export function misnamedIssue(listing: SeedListing): Issue | null {
-  return listing.misnamed.length === 0
-    ? null
-    : issue("INVALID_SEED_NAME", { dir: listing.dir, files: listing.misnamed, pattern: SEED_FILE_PATTERN_TEXT });
+  return { dir, seeds: seeds.sort(byName) };
 }
 
 /** A seed read from disk: its checked bundle and the checksum of its canonical content. */
