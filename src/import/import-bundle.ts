@@ -117,22 +117,26 @@ interface StructuredSource {
 /** The structural checks of every source, then duplicate keys across sources; throws the first failure. */
 function checkSourceStructures(sources: readonly BundleSource[], catalog: RuntimeCatalog): StructuredSource[] {
   const structured: StructuredSource[] = [];
-  const seen = new Set<string>();
+  // Where each key was first seen, to name both bundles of a duplicate.
+  const seen = new Map<string, { file?: string; bundle: number; index: number }>();
   const duplicates: Issue[] = [];
-  for (const source of sources) {
+  for (const [bundleIndex, source] of sources.entries()) {
     const options = source.file === undefined ? { catalog } : { catalog, file: source.file };
     const checked = checkBundleStructure(source.bundle, options);
     if (!checked.ok) throw new WorkflowSeederError(checked.issues);
     checked.bundle.workflows.forEach((w, i) => {
-      if (seen.has(w.key))
+      const first = seen.get(w.key);
+      if (first)
         duplicates.push(
           issue("DUPLICATE_WORKFLOW_KEY", {
             key: w.key,
             indexes: [i],
             ...(source.file === undefined ? {} : { file: source.file }),
+            duplicateOf: first,
           }),
         );
-      seen.add(w.key);
+      else
+        seen.set(w.key, { ...(source.file === undefined ? {} : { file: source.file }), bundle: bundleIndex, index: i });
     });
     structured.push({ bundle: checked.bundle, options });
   }

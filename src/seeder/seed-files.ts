@@ -1,94 +1,26 @@
 import { createHash } from "node:crypto";
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
-import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
+import { type Issue, issue, WorkflowSeederError } from "../errors.js";
 import type { WorkflowBundle } from "../format/bundle-schema.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
 import { collectJsonLimitProblems } from "../format/json-limits.js";
 import { parseJsonText } from "../format/parse-json.js";
 import { readTextFile } from "../import/read-files.js";
+import { parseSeedFileName, SEED_SUFFIX, type SeedFile } from "../import/seed-folder.js";
 
 /** The default seeds folder, relative to the project directory. */
 export const DEFAULT_SEEDS_DIR = "seeds/workflows";
 
-/** The suffix every seed file has. */
-export const SEED_SUFFIX = ".bundle.json";
-
-/**
- * A seed file name: a sortable version prefix (a UTC timestamp `YYYY-MM-DDTHH.MM.SS`, or digits),
- * a separator, a name, and `.bundle.json`. Example: `2026-01-25T10.00.00.ticket-created-hello.bundle.json`.
- * After a digits-only prefix the name starts with a letter: otherwise a mistyped timestamp such as
- * `2026-01-25.hello` would pass as version `2026` instead of being reported.
- */
-export const SEED_FILE_PATTERN =
-  /^(?:(\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2})[._-][A-Za-z0-9]|(\d+)[._-][A-Za-z])[A-Za-z0-9._-]*\.bundle\.json$/;
-
-/** The pattern as users read it in messages. */
-export const SEED_FILE_PATTERN_TEXT = "<YYYY-MM-DDTHH.MM.SS>.<name>.bundle.json";
-
-/** One seed file. `name` (the file name without `.bundle.json`) is what the seeder records. */
-export interface SeedFile {
-  name: string;
-  file: string;
-  path: string;
-  version: string;
-}
-
-/** The seeds of a folder, in apply order. */
-export interface SeedListing {
-  dir: string;
-  seeds: SeedFile[];
-}
-
-/**
- * True for a folder entry that is no business of the seeder, skipped without a word: dot files
- * (`.gitkeep`), `README*` in any case, folders, and any file whose name does not end in `.json`.
- * Every other entry must be a seed.
- */
-export function isIgnoredSeedFolderEntry(name: string, isFile: boolean): boolean {
-  if (name.startsWith(".") || /^readme/i.test(name)) return true;
-  return !isFile || !/\.json$/i.test(name);
-}
-
-/** Parses a seed file name; `null` when it does not follow the pattern. */
-export function parseSeedFileName(file: string): { name: string; version: string } | null {
-  const m = SEED_FILE_PATTERN.exec(file);
-  if (!m) return null;
-  return { name: file.slice(0, -SEED_SUFFIX.length), version: (m[1] ?? m[2]) as string };
-}
-
-/**
- * Lists the seeds of a folder in name order. A `.json` file whose name does not follow the
- * pattern is an error (`INVALID_SEED_NAME`, naming every such file): a seed that a typo keeps out
- * of the run must not pass as "nothing to do". Entries {@link isIgnoredSeedFolderEntry} are
- * skipped. A missing folder has no seeds, or is `FILE_NOT_FOUND` with `mustExist`.
- */
-export async function listSeedFiles(dir: string, options: { mustExist?: boolean } = {}): Promise<SeedListing> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") {
-      // A mistyped --dir must not look like "nothing to do".
-      if (options.mustExist) fail("FILE_NOT_FOUND", { file: dir }, error);
-      return { dir, seeds: [] };
-    }
-    fail("FILE_READ_ERROR", { file: dir, reason: (error as Error).message }, error);
-  }
-  const seeds: SeedFile[] = [];
-  const misnamed: string[] = [];
-  for (const entry of entries) {
-    // A link to a seed file is a seed file (read through the link).
-    if (isIgnoredSeedFolderEntry(entry.name, entry.isFile() || entry.isSymbolicLink())) continue;
-    const parsed = parseSeedFileName(entry.name);
-    if (parsed) seeds.push({ ...parsed, file: entry.name, path: join(dir, entry.name) });
-    else misnamed.push(entry.name);
-  }
-  if (misnamed.length > 0) fail("INVALID_SEED_NAME", { dir, files: misnamed.sort(), pattern: SEED_FILE_PATTERN_TEXT });
-  const byName = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
-  return { dir, seeds: seeds.sort(byName) };
-}
+export {
+  isIgnoredSeedFolderEntry,
+  listSeedFiles,
+  parseSeedFileName,
+  SEED_FILE_PATTERN,
+  SEED_FILE_PATTERN_TEXT,
+  SEED_SUFFIX,
+  type SeedFile,
+  type SeedListing,
+} from "../import/seed-folder.js";
 
 /** A seed read from disk: its checked bundle and the checksum of its canonical content. */
 export interface LoadedSeed extends SeedFile {
