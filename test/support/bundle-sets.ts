@@ -152,34 +152,46 @@ export function bundleSets(): BundleSet[] {
 
 /**
  * Declares `fn` as a suite per available bundle set ("<title> [fixtures]", "<title> [alga corpus]").
- * Without the corpus its suites are left out (one note on stderr), or, with
+ * Without the corpus its suite is left out (one note on stderr), or, with
  * `WORKFLOW_SEEDER_REQUIRE_CORPUS=1`, replaced by one failing test.
  */
 export function describeEachBundleSet(title: string, fn: (set: BundleSet) => void): void {
   for (const set of bundleSets()) describe(`${title} [${set.name}]`, () => fn(set));
-  if (!corpusSet()) declareMissingCorpus(title);
+  if (!corpusSet()) declareMissingCorpus(`${title} [alga corpus]`, "describe");
+}
+
+/** Declares `fn` as one test per available bundle set, inside the current suite; a missing corpus as above. */
+export function itEachBundleSet(
+  title: string,
+  fn: (this: Mocha.Context, set: BundleSet) => void | Promise<void>,
+): void {
+  for (const set of bundleSets())
+    it(`${title} [${set.name}]`, function () {
+      return fn.call(this, set);
+    });
+  if (!corpusSet()) declareMissingCorpus(`${title} [alga corpus]`, "it");
 }
 
 /**
- * Declares `fn` only when the corpus is present (for suites about particular corpus bundles); like
- * {@link describeEachBundleSet} for a missing corpus.
+ * Declares `fn` only when the corpus is present (for suites about particular corpus bundles); a
+ * missing corpus as in {@link describeEachBundleSet}.
  */
 export function describeCorpus(title: string, fn: (set: BundleSet) => void): void {
   const found = corpusSet();
   if (found) describe(`${title} [alga corpus]`, () => fn(found));
-  else declareMissingCorpus(title);
+  else declareMissingCorpus(`${title} [alga corpus]`, "describe");
 }
 
 let reported = false;
 
-function declareMissingCorpus(title: string): void {
-  if (CORPUS_REQUIRED)
-    describe(`${title} [alga corpus]`, () => {
-      it("needs the corpus", () => {
-        throw new Error(`WORKFLOW_SEEDER_REQUIRE_CORPUS=1 and the corpus is missing: ${CORPUS_DIR}`);
-      });
-    });
-  else if (!reported) {
+function declareMissingCorpus(title: string, level: "describe" | "it"): void {
+  if (CORPUS_REQUIRED) {
+    const fail = () => {
+      throw new Error(`WORKFLOW_SEEDER_REQUIRE_CORPUS=1 and the corpus is missing: ${CORPUS_DIR}`);
+    };
+    if (level === "it") it(title, fail);
+    else describe(title, () => it("needs the corpus", fail));
+  } else if (!reported) {
     reported = true;
     console.warn(`note: Alga's corpus is not at ${CORPUS_DIR}; its suites are left out (the fixture set runs)`);
   }
