@@ -244,7 +244,8 @@ const RENDERERS: Renderers = {
     `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
   UNKNOWN_PAYLOAD_KEY: (d) =>
     `${d.payloadDir}: ${d.files.length === 1 ? "payload file" : "payload files"} ${listNames(d.files)} ${d.files.length === 1 ? "names no workflow" : "name no workflow"} being verified (${listNames(d.unknownKeys.map((k) => JSON.stringify(k)))}). A payload file is <workflow key>.json for a workflow of the bundles verified${d.knownKeys.length > 0 ? ` (${listNames(d.knownKeys)})` : ""}: rename it to match its workflow's key, or remove it.`,
-  UNAUTHORIZED: (d) => `authentication required: ${d.reason}. Send "Authorization: Bearer <token>".`,
+  UNAUTHORIZED: (d) =>
+    `authentication required: ${d.reason}. Send "Authorization: Bearer <token>" or the cookie "workflow_seeder_token=<token>".`,
   FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,
   PAYLOAD_TOO_LARGE: (d) =>
     `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise --body-limit.`,
