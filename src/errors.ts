@@ -37,7 +37,13 @@ export interface IssueDetailsByCode {
   UNSUPPORTED_FORMAT: { file?: string; received: unknown; expected: string };
   UNSUPPORTED_FORMAT_VERSION: { file?: string; received: unknown; supported: number[] };
   SCHEMA_VALIDATION_FAILED: { file?: string; errors: PathProblem[] };
-  DUPLICATE_WORKFLOW_KEY: { file?: string; key: string; indexes: number[] };
+  DUPLICATE_WORKFLOW_KEY: {
+    file?: string;
+    key: string;
+    indexes: number[];
+    /** The other bundle that has the key, when the two are different bundles (files) imported together. */
+    duplicateOf?: { file?: string; bundle: number; index: number };
+  };
   DUPLICATE_VERSION: { file?: string; key: string; version: number; indexes: number[] };
   VALUE_OUT_OF_RANGE: { file?: string; errors: PathProblem[] };
   INVALID_DEFINITION: {
@@ -161,7 +167,9 @@ const RENDERERS: Renderers = {
   SCHEMA_VALIDATION_FAILED: (d) =>
     `${inFile(d.file)}the bundle does not match the workflow bundle v1 schema (${d.errors.length} problem${d.errors.length === 1 ? "" : "s"}); fix each path below (see docs/schemas/workflow-bundle.v1.schema.json):\n${listProblems(d.errors)}`,
   DUPLICATE_WORKFLOW_KEY: (d) =>
-    `${inFile(d.file)}workflow key "${d.key}" appears more than once (workflows ${d.indexes.join(", ")}). Keys identify workflows: rename or remove the duplicates.`,
+    d.duplicateOf === undefined
+      ? `${inFile(d.file)}workflow key "${d.key}" appears more than once (workflows ${d.indexes.join(", ")}). Keys identify workflows: rename or remove the duplicates.`
+      : `workflow key "${d.key}" is in two of the bundles read together: ${d.duplicateOf.file ?? `bundle ${d.duplicateOf.bundle}`} (workflow ${d.duplicateOf.index}) and ${d.file ?? "a later bundle"} (workflow ${d.indexes.join(", ")}). Keys identify workflows: rename or remove one of them; if both files are seeds where the later one ships a new version of the key, read them as a seeds folder (\`workflow-seeder up\`, \`verify --dir <folder>\`).`,
   DUPLICATE_VERSION: (d) =>
     `${inFile(d.file)}workflow "${d.key}" lists published version ${d.version} more than once (publishedVersions ${d.indexes.join(", ")}). Keep one entry per version number.`,
   VALUE_OUT_OF_RANGE: (d) =>

@@ -249,7 +249,8 @@ function printVerify(result: VerifyBundlesResult, payloadDir: string | undefined
 
 async function runVerify(args: VerifyArgs): Promise<number> {
   if (args.dir !== undefined && args.files.length > 0) throw new UsageError("give either --dir or files, not both");
-  const files = args.files.length > 0 ? args.files : [args.dir ?? DEFAULT_SEEDS_DIR];
+  // --dir (and the default) is a seeds folder; positional folders are one when they hold seeds.
+  const paths = args.files.length > 0 ? { files: args.files } : { seedDirs: [args.dir ?? DEFAULT_SEEDS_DIR] };
   const catalog = await loadCatalog(args);
   const secrets = readSecrets(args.secret);
   // A throw-away tenant unless one is named: everything is rolled back anyway.
@@ -257,7 +258,7 @@ async function runVerify(args: VerifyArgs): Promise<number> {
   const { verifyBundles } = await import("../../src/runtime/verify-bundles.js");
   const result = await withDatabase(args, (db) =>
     verifyBundles(db.knex, {
-      files,
+      ...paths,
       catalog,
       secrets,
       ...(tenant === undefined ? {} : { tenant }),

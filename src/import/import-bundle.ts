@@ -131,7 +131,8 @@ function checkSourceStructures(
 ): { structured: StructuredSource[]; problems: SourceProblems[] } {
   const structured: StructuredSource[] = [];
   const problems: SourceProblems[] = [];
-  const seen = new Set<string>();
+  // Where each key was first seen, to name both bundles of a duplicate.
+  const seen = new Map<string, { file?: string; bundle: number; index: number }>();
   sources.forEach((source, index) => {
     const options = source.file === undefined ? { catalog } : { catalog, file: source.file };
     const checked = checkBundleStructure(source.bundle, options);
@@ -141,15 +142,17 @@ function checkSourceStructures(
     }
     const duplicates: Issue[] = [];
     checked.bundle.workflows.forEach((w, i) => {
-      if (seen.has(w.key))
+      const first = seen.get(w.key);
+      if (first)
         duplicates.push(
           issue("DUPLICATE_WORKFLOW_KEY", {
             key: w.key,
             indexes: [i],
             ...(source.file === undefined ? {} : { file: source.file }),
+            duplicateOf: first,
           }),
         );
-      seen.add(w.key);
+      else seen.set(w.key, { ...(source.file === undefined ? {} : { file: source.file }), bundle: index, index: i });
     });
     if (duplicates.length > 0) problems.push({ index, issues: duplicates });
     structured.push({ bundle: checked.bundle, options, index });

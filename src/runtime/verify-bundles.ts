@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { basename } from "node:path";
 import type { Knex } from "knex";
-import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
+import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { selectDrafts } from "../db/publish-store.js";
 import { assertTenant } from "../db/tenant.js";
 import {
@@ -15,6 +15,7 @@ import { parseJsonText } from "../format/parse-bundle.js";
 import { collectCallReferences } from "../format/workflow-references.js";
 import { type BundleSource, importBundles } from "../import/import-bundle.js";
 import { listFolderJsonFiles, listJsonFiles, readTextFile } from "../import/read-files.js";
+import { isSeedFolder, readSeedFolderSources } from "../import/seed-folder.js";
 import type { ActionRegistry } from "./action-registry.js";
 import { publishWorkflow } from "./publish-workflow.js";
 import { type RunWorkflowResult, runWorkflow } from "./run-workflow.js";
@@ -25,8 +26,16 @@ export interface VerifyBundlesOptions {
   /** The tenant to import into, inside the rolled-back transaction. Default: a new random tenant. */
   tenant?: string;
   bundles?: readonly BundleSource[];
-  /** Bundle files, or folders searched for `.json` files. */
+  /**
+   * Bundle files, or folders. A folder that holds seed files (`<version>.<name>.bundle.json`) is
+   * read as a seeds folder (see `seedDirs`); any other folder is searched for `.json` files.
+   */
   files?: readonly string[];
+  /**
+   * Seeds folders, read as `up` would leave the tenant: every seed in name order, a later seed's
+   * version of a key replacing the earlier one; a misnamed `.json` file is `INVALID_SEED_NAME`.
+   */
+  seedDirs?: readonly string[];
   /**
    * A folder with `<workflow key>.json` payload files; a workflow without one runs with `{}`. A
    * `.json` file in it that names no workflow being verified is `UNKNOWN_PAYLOAD_KEY` (a misnamed
@@ -69,10 +78,18 @@ export interface VerifyBundlesResult {
 
 async function readSources(options: VerifyBundlesOptions): Promise<BundleSource[]> {
   const sources: BundleSource[] = [...(options.bundles ?? [])];
-  for (const file of await listJsonFiles(options.files ?? [])) {
-    const parsed = parseJsonText(await readTextFile(file), { file });
-    if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
-    sources.push({ bundle: parsed.value, file });
+  const catalog = options.catalog ?? DEFAULT_CATALOG;
+  for (const dir of options.seedDirs ?? []) sources.push(...(await readSeedFolderSources(dir, catalog)));
+  for (const path of options.files ?? []) {
+    if (await isSeedFolder(path)) {
+      sources.push(...(await readSeedFolderSources(path, catalog)));
+      continue;
+    }
+    for (const file of await listJsonFiles([path])) {
+      const parsed = parseJsonText(await readTextFile(file), { file });
+      if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+      sources.push({ bundle: parsed.value, file });
+    }
   }
   return sources;
 }
@@ -135,7 +152,7 @@ function orderCalleesFirst(workflows: { workflowId: string; draft: unknown }[]):
  * action handlers, reports per workflow, and rolls everything back. Bundles that do not import
  * throw their import error.
  *
- * @example const report = await verifyBundles(knex, { files: ["seeds/workflows"] }); report.ok
+ * @example const report = await verifyBundles(knex, { seedDirs: ["seeds/workflows"] }); report.ok
  */
 export async function verifyBundles(db: Knex, options: VerifyBundlesOptions): Promise<VerifyBundlesResult> {
   const tenant = options.tenant ?? randomUUID();
