@@ -54,7 +54,8 @@ function globalOptions(argv: Argv): Argv<GlobalArgs> {
     .option("env", { type: "string", describe: "knexfile environment (default: NODE_ENV, then development)" })
     .option("catalog", {
       type: "string",
-      describe: "Runtime catalog file that extends or replaces the default (Alga's registrations)",
+      describe:
+        "Runtime catalog file that extends or replaces the default (Alga's registrations) (default: WORKFLOW_SEEDER_CATALOG)",
     }) as Argv<GlobalArgs>;
 }
 

@@ -4,9 +4,13 @@
  * Every test starts from the workflows of the seeds folder and whatever it writes is rolled back
  * after it (a savepoint of one transaction). Tests use `workflowFixtureDb()` as their knex.
  *
+ * The schema is created or upgraded by the plugin itself (safe when several mocha workers start
+ * at once); no separate migration step.
+ *
  * Environment (read here, at the edge): DATABASE_URL (default: an in-memory embedded database),
  * WORKFLOW_SEEDER_TENANT (default: the development tenant), WORKFLOW_SEEDER_FIXTURES (default:
- * seeds/workflows).
+ * seeds/workflows), WORKFLOW_SEEDER_CATALOG (a catalog file extending or replacing Alga's
+ * registrations, as `--catalog`; default: none).
  */
 import { resolve } from "node:path";
 import { openDatabase } from "./src/db/connection.js";
@@ -20,6 +24,9 @@ const hooks = createFixtureRootHooks({
       : openDatabase({ kind: "embedded", dataDir: null, source: "default" }),
   tenant: process.env.WORKFLOW_SEEDER_TENANT ?? DEFAULT_DEV_TENANT,
   dir: resolve(process.cwd(), process.env.WORKFLOW_SEEDER_FIXTURES ?? "seeds/workflows"),
+  ...(process.env.WORKFLOW_SEEDER_CATALOG
+    ? { catalogFile: resolve(process.cwd(), process.env.WORKFLOW_SEEDER_CATALOG) }
+    : {}),
 });
 
 /** The root hooks mocha picks up from a `--require`d module. */

@@ -227,13 +227,17 @@ export async function readStdin(): Promise<string> {
   return decoded.value;
 }
 
-/** The runtime catalog: the default, extended or replaced by `--catalog <file>`. */
+/**
+ * The runtime catalog: the default, extended or replaced by `--catalog <file>`, else by the file
+ * `WORKFLOW_SEEDER_CATALOG` names (as the mocha plugin reads it).
+ */
 export async function loadCatalog(args: GlobalArgs): Promise<RuntimeCatalog> {
   const { DEFAULT_CATALOG, mergeCatalog } = await import("../src/catalog/runtime-catalog.js");
-  if (!args.catalog) return DEFAULT_CATALOG;
+  const file = args.catalog ?? (process.env.WORKFLOW_SEEDER_CATALOG || undefined);
+  if (!file) return DEFAULT_CATALOG;
   const { parseCatalog } = await import("../src/catalog/catalog-file.js");
-  const value = await readJsonFile(args.catalog);
-  const parsed = parseCatalog(value, { file: args.catalog });
+  const value = await readJsonFile(file);
+  const parsed = parseCatalog(value, { file });
   if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
   return mergeCatalog(DEFAULT_CATALOG, parsed.value);
 }

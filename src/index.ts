@@ -44,6 +44,7 @@ export {
 } from "./http/index.js";
 export type { ConflictPolicy, ImportOptions, ImportResult } from "./import/import-bundle.js";
 export { importBundle, importBundles } from "./import/import-bundle.js";
+export { readCatalogFile } from "./import/read-catalog-file.js";
 export type {
   ActionHandler,
   ActionRegistry,

@@ -307,8 +307,8 @@ const migrationSource: Knex.MigrationSource<Migration> = {
 /** Options of {@link migrateToLatest}. */
 export interface MigrateOptions {
   /**
-   * Serialize concurrent migrators with a session advisory lock (PostgreSQL server). The embedded
-   * database has one connection and a process-level lock already, so it skips this.
+   * @deprecated Ignored: every migration now runs under a transaction-scoped advisory lock, on one
+   * connection, on both engines. Kept so existing callers compile.
    */
   advisoryLock?: boolean;
 }
@@ -319,40 +319,47 @@ export interface MigrateResult {
 }
 
 /**
- * Brings the schema up to date (creates missing Alga tables and this tool's tables). Safe to run
- * from several processes at once. Fast when nothing is pending: one query.
+ * Brings the schema up to date (creates missing Alga tables and this tool's tables). Fast when
+ * nothing is pending: one query.
+ *
+ * Safe to run from several processes at once (CLI runs, mocha workers starting together): the
+ * migrations run in one transaction that first takes a transaction-scoped advisory lock, so
+ * migrators queue behind each other and each later one finds nothing to do; the lock is released
+ * at commit or rollback, and by the server if the process dies. Everything happens on one
+ * connection (knex nests its own transaction as a savepoint), so a pool of one connection (the
+ * embedded database, a test harness's knex) is enough, and `knex` may be a transaction.
  */
-export async function migrateToLatest(knex: Knex, options: MigrateOptions = {}): Promise<MigrateResult> {
+export async function migrateToLatest(knex: Knex, _options: MigrateOptions = {}): Promise<MigrateResult> {
   if (await isUpToDate(knex)) return { applied: [] };
   const config = { tableName: MIGRATIONS_TABLE, migrationSource, disableMigrationsListValidation: true };
-  if (!options.advisoryLock) {
-    const [, names] = (await knex.migrate.latest(config)) as [number, string[]];
+  return knex.transaction(async (trx) => {
+    await trx.raw("select pg_advisory_xact_lock(?, ?)", [ADVISORY_LOCK_CLASS, MIGRATION_LOCK_ID]);
+    const [, names] = (await trx.migrate.latest(config)) as [number, string[]];
     return { applied: names };
-  }
-  // Hold the lock on one dedicated connection while knex migrates on others; knex's own lock
-  // table fails fast instead of waiting, which breaks N concurrent first runs.
-  const connection = await knex.client.acquireConnection();
-  try {
-    await connection.query("select pg_advisory_lock($1, $2)", [ADVISORY_LOCK_CLASS, MIGRATION_LOCK_ID]);
-    try {
-      const [, names] = (await knex.migrate.latest(config)) as [number, string[]];
-      return { applied: names };
-    } finally {
-      await connection.query("select pg_advisory_unlock($1, $2)", [ADVISORY_LOCK_CLASS, MIGRATION_LOCK_ID]);
-    }
-  } finally {
-    await knex.client.releaseConnection(connection);
-  }
+  });
 }
 
 async function isUpToDate(knex: Knex): Promise<boolean> {
-  const result = await knex
-    .raw(
-      `select case when to_regclass(?) is null then null
-       else (select coalesce(array_agg(name order by name), '{}') from ${MIGRATIONS_TABLE}) end as names`,
-      [MIGRATIONS_TABLE],
-    )
-    .catch(() => null);
-  const names = result?.rows?.[0]?.names as string[] | null | undefined;
+  let names: string[] | null | undefined;
+  if (knex.isTransaction) {
+    // Inside a caller's transaction an error (the missing table) would abort the transaction:
+    // look for the table first.
+    const table = await knex.raw("select to_regclass(?) is not null as present", [MIGRATIONS_TABLE]);
+    if (!table.rows[0]?.present) return false;
+    const result = await knex.raw(
+      `select coalesce(array_agg(name order by name), '{}') as names from ${MIGRATIONS_TABLE}`,
+    );
+    names = result.rows[0]?.names;
+  } else {
+    // One round trip: what every command pays when the schema is current.
+    const result = await knex
+      .raw(
+        `select case when to_regclass(?) is null then null
+         else (select coalesce(array_agg(name order by name), '{}') from ${MIGRATIONS_TABLE}) end as names`,
+        [MIGRATIONS_TABLE],
+      )
+      .catch(() => null);
+    names = result?.rows?.[0]?.names;
+  }
   return Array.isArray(names) && MIGRATION_NAMES.every((n) => names.includes(n));
 }

@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
+import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import type { Database } from "../db/connection.js";
-import { migrateToLatest } from "../db/migrations.js";
+import { readCatalogFile } from "../import/read-catalog-file.js";
 import { type FixtureTransaction, loadWorkflowFixtures, openFixtureTransaction } from "./workflow-fixtures.js";
 
 /** Options of {@link createFixtureRootHooks}. */
@@ -10,6 +11,13 @@ export interface FixtureRootHooksOptions {
   tenant: string;
   /** The seeds folder whose workflows every test starts from. */
   dir: string;
+  /** The runtime catalog the fixtures are checked against. Default: Alga's registrations. */
+  catalog?: RuntimeCatalog;
+  /**
+   * A catalog file applied to `catalog` (or the default) when the hooks start, as `--catalog`
+   * does: the mocha plugin passes `WORKFLOW_SEEDER_CATALOG` here.
+   */
+  catalogFile?: string;
   /**
    * How long `beforeAll` may take (opening the database, migrating, writing the fixtures).
    * Default {@link DEFAULT_FIXTURE_SETUP_TIMEOUT_MS}: mocha's own 2 s default is shorter than
@@ -60,10 +68,12 @@ export function createFixtureRootHooks(options: FixtureRootHooksOptions): Fixtur
         if (this && configured !== 0)
           this.timeout(Math.max(configured ?? 0, options.setupTimeoutMs ?? DEFAULT_FIXTURE_SETUP_TIMEOUT_MS));
         opening = (async () => {
+          const base = options.catalog ?? DEFAULT_CATALOG;
+          const catalog = options.catalogFile === undefined ? base : await readCatalogFile(options.catalogFile, base);
+          const fixtures = await loadWorkflowFixtures({ dir: options.dir, catalog });
           database = await options.open();
-          await migrateToLatest(database.knex, { advisoryLock: database.target.kind === "postgres" });
-          const fixtures = await loadWorkflowFixtures({ dir: options.dir });
-          scope = await openFixtureTransaction(database.knex, { tenant: options.tenant, fixtures });
+          // Creates or upgrades the schema first (several workers may start at once).
+          scope = await openFixtureTransaction(database.knex, { tenant: options.tenant, fixtures, catalog });
         })();
         await opening;
       },

@@ -2,6 +2,7 @@ import type { Knex } from "knex";
 import { v5 as uuidv5 } from "uuid";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
+import { migrateToLatest } from "../db/migrations.js";
 import { acquireSeedLock, deleteSeedRecords, insertSeedRecords, type SeedRecord } from "../db/seed-store.js";
 import { deleteTenantWorkflows } from "../db/workflow-store.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
@@ -66,6 +67,24 @@ export function computeFixtureWorkflowId(tenant: string, key: string): string {
   return uuidv5(`fixture:${tenant}:${key}`, PORTABLE_WORKFLOW_ID_NAMESPACE);
 }
 
+/** Connections whose schema a fixture call has already brought up to date (once per knex, not per reset). */
+const migrated = new WeakSet<Knex>();
+
+/**
+ * Brings the schema up to date before fixtures are written, so a harness needs no separate
+ * `migrateToLatest` step: once per knex instance (a reset per test costs no extra round trip).
+ * Safe when several processes (mocha workers) start at once; see {@link migrateToLatest}.
+ */
+async function ensureFixtureSchema(db: Knex): Promise<void> {
+  if (migrated.has(db)) return;
+  try {
+    await migrateToLatest(db);
+  } catch (error) {
+    rethrowAsDatabaseError(error);
+  }
+  migrated.add(db);
+}
+
 /** Options of {@link resetWorkflowFixtures}. */
 export interface ResetFixturesOptions extends FixtureSource {
   tenant: string;
@@ -85,7 +104,8 @@ export interface ResetFixturesResult {
  * Brings a tenant's workflows back to exactly the seeded state, in one transaction: every workflow
  * of the tenant (with its versions and runs) and every seed record goes, then the fixtures are
  * written again with the same ids, and the seeds are recorded as applied. Whatever a test created,
- * changed or deleted is undone.
+ * changed or deleted is undone. The first call on a knex creates or upgrades the schema (no
+ * `migrateToLatest` needed); `catalog` is the runtime catalog the fixtures are checked against.
  *
  * @example
  * const fixtures = await loadWorkflowFixtures({ dir: "seeds/workflows" });
@@ -95,6 +115,7 @@ export async function resetWorkflowFixtures(db: Knex, given: ResetFixturesOption
   const options = resolveSeederOptions(given);
   const fixtures = options.fixtures ?? (await loadWorkflowFixtures(options));
   const tenant = options.tenant;
+  await ensureFixtureSchema(db);
   try {
     return await db.transaction(async (trx) => {
       await acquireSeedLock(trx, tenant, options.lockTimeoutMs);
@@ -156,13 +177,17 @@ const SAVEPOINT = "workflow_seeder_fixture";
 
 /**
  * Opens a transaction, resets the fixtures inside it, and gives each test a savepoint to roll back
- * to: sub-millisecond isolation between tests, nothing ever committed.
+ * to: sub-millisecond isolation between tests, nothing ever committed. The schema is created or
+ * upgraded first (committed, outside the transaction).
  *
  * @example
  * const scope = await openFixtureTransaction(knex, { tenant, dir: "seeds/workflows" });
  * beforeEach(() => scope.beginTest()); afterEach(() => scope.endTest()); after(() => scope.close());
  */
 export async function openFixtureTransaction(db: Knex, options: ResetFixturesOptions): Promise<FixtureTransaction> {
+  // Before the transaction: migrated inside it, the schema would stay invisible to every other
+  // process (and the migration lock held) until the transaction ends, which is never committed.
+  await ensureFixtureSchema(db);
   const trx = await db.transaction();
   try {
     await resetWorkflowFixtures(trx, options);

@@ -16,6 +16,7 @@ export const CLI_PATH = resolve(process.cwd(), "dist", "cli.js");
 export const CLEAN_ENV: Readonly<Record<string, undefined>> = {
   DATABASE_URL: undefined,
   WORKFLOW_SEEDER_TENANT: undefined,
+  WORKFLOW_SEEDER_CATALOG: undefined,
   WORKFLOW_SEEDER_TOKEN: undefined,
   WORKFLOW_SEEDER_API_TOKENS: undefined,
   WORKFLOW_SEEDER_DEBUG: undefined,
