@@ -79,7 +79,11 @@ export interface IssueDetailsByCode {
   DATABASE_UNAVAILABLE: { target: string; reason: string };
   DATABASE_ERROR: { sqlState: string | null; reason: string };
   EMBEDDED_DATABASE_BUSY: { dataDir: string; waitedMs: number };
-  INVALID_TENANT: { received: string };
+  INVALID_TENANT: {
+    received: string;
+    /** The tenants of the database's `tenants` table, when no tenant was named and the default is not one of them. */
+    tenants?: { tenant: string; name: string | null }[];
+  };
   INVALID_ARGUMENT: { option: string; received: string; expected: string };
   FILE_NOT_FOUND: { file: string };
   FILE_READ_ERROR: { file: string; reason: string };
@@ -211,8 +215,15 @@ const RENDERERS: Renderers = {
     `the database reported an error${d.sqlState ? ` (SQLSTATE ${d.sqlState})` : ""}: ${d.reason}. Nothing was written.`,
   EMBEDDED_DATABASE_BUSY: (d) =>
     `the embedded database in ${d.dataDir} is used by another workflow-seeder process (waited ${d.waitedMs} ms). Wait for it to finish, or use a PostgreSQL server (--database-url) for concurrent runs.`,
-  INVALID_TENANT: (d) =>
-    `tenant ${JSON.stringify(d.received)} is not a UUID. Pass --tenant <uuid> (or set WORKFLOW_SEEDER_TENANT / the x-tenant-id header).`,
+  INVALID_TENANT: (d) => {
+    if (d.tenants === undefined)
+      return `tenant ${JSON.stringify(d.received)} is not a UUID. Pass --tenant <uuid> (or set WORKFLOW_SEEDER_TENANT / the x-tenant-id header).`;
+    const which =
+      d.tenants.length === 0
+        ? "its tenants table is empty"
+        : `it has ${d.tenants.length} tenants: ${listNames(d.tenants.map((t) => (t.name === null ? t.tenant : `${t.tenant} (${t.name})`)))}`;
+    return `no tenant was named, and the development tenant ${d.received} is not a tenant of this database (${which}). Name the tenant to use: --tenant <uuid> or WORKFLOW_SEEDER_TENANT=<uuid>.`;
+  },
   INVALID_ARGUMENT: (d) => `${d.option} is ${JSON.stringify(d.received)}; expected ${d.expected}.`,
   FILE_NOT_FOUND: (d) => `${d.file}: no such file or directory. Check the path.`,
   FILE_READ_ERROR: (d) => `${d.file}: cannot read: ${d.reason}.`,

@@ -4,7 +4,6 @@ import type { SeederOptions, SeedProgress } from "../../src/seeder/seeder-option
 import {
   type CommandModule,
   DEFAULT_SEEDS_DIR,
-  defaultTenant,
   EXIT_FAILURE,
   EXIT_OK,
   type GlobalArgs,
@@ -13,6 +12,7 @@ import {
   loadCatalog,
   plural,
   printJson,
+  resolveTenant,
   say,
   UsageError,
   withDatabase,
@@ -31,7 +31,7 @@ interface SeedArgs extends GlobalArgs {
 /**
  * The tenants a seed command works on: every `--tenant` given; else, with `--all-tenants`, every
  * tenant that has seed records or workflows (the default tenant when there is none); else the
- * default tenant.
+ * default tenant (see {@link resolveTenant}).
  */
 async function tenantsOf(args: SeedArgs, knex: Knex): Promise<string[]> {
   const { assertTenant } = await import("../../src/db/tenant.js");
@@ -41,11 +41,9 @@ async function tenantsOf(args: SeedArgs, knex: Knex): Promise<string[]> {
   if (args.allTenants) {
     const { selectSeededTenants } = await import("../../src/db/seed-store.js");
     const tenants = await selectSeededTenants(knex);
-    return tenants.length > 0 ? tenants : [defaultTenant()];
+    if (tenants.length > 0) return tenants;
   }
-  const tenant = defaultTenant();
-  assertTenant(tenant);
-  return [tenant];
+  return [await resolveTenant({ ...args, tenant: undefined }, knex)];
 }
 
 /** The options of a seed command that do not depend on the tenant, resolved once. */
