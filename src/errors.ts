@@ -110,6 +110,7 @@ export interface IssueDetailsByCode {
   RUN_NOT_WAITING: { runId: string; status: string };
   NO_MATCHING_WAIT: { runId: string; eventName: string; correlationKey: string | null };
   INVALID_PAYLOAD: { source: string; reason: string };
+  UNKNOWN_PAYLOAD_KEY: { payloadDir: string; files: string[]; unknownKeys: string[]; knownKeys: string[] };
   // http
   UNAUTHORIZED: { reason: string };
   FORBIDDEN: { tenant: string };
@@ -260,6 +261,8 @@ const RENDERERS: Renderers = {
     `run ${d.runId} is not waiting for event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`} (or the event's filters do not match). Check the event name, correlation key and payload.`,
   INVALID_PAYLOAD: (d) =>
     `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
+  UNKNOWN_PAYLOAD_KEY: (d) =>
+    `${d.payloadDir}: ${d.files.length === 1 ? "payload file" : "payload files"} ${listNames(d.files)} ${d.files.length === 1 ? "names no workflow" : "name no workflow"} being verified (${listNames(d.unknownKeys.map((k) => JSON.stringify(k)))}). A payload file is <workflow key>.json for a workflow of the bundles verified${d.knownKeys.length > 0 ? ` (${listNames(d.knownKeys)})` : ""}: rename it to match its workflow's key, or remove it.`,
   UNAUTHORIZED: (d) =>
     `authentication required: ${d.reason}. Send "Authorization: Bearer <token>" or the cookie "workflow_seeder_token=<token>".`,
   FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,

@@ -1,7 +1,9 @@
 /**
- * Real Alga bundles from ../shared/corpus/alga, imported, published and run through the public API
- * on PostgreSQL and PGlite, with payloads like the ones Alga's workflow harness sends them
- * (`fixtureNotifyUserId`, `fixtureDedupeKey`, `fixtureBadUserId`, ...).
+ * Real Alga bundles from ../shared/corpus/alga (when present), imported, published and run through
+ * the public API on PostgreSQL and PGlite, with payloads like the ones Alga's workflow harness sends
+ * them (`fixtureNotifyUserId`, `fixtureDedupeKey`, `fixtureBadUserId`, ...). The same behaviours
+ * run on the project's own fixtures in fixture-runtime.test.ts, and every set is verified whole in
+ * verify-bundle-sets.test.ts.
  */
 import { randomUUID } from "node:crypto";
 import { expect } from "chai";
@@ -15,10 +17,12 @@ import {
   runWorkflow,
   verifyBundles,
 } from "../../../src/runtime/index.js";
-import { CORPUS_DIR, listValidCorpusFiles, readCorpusBundle, requireCorpus } from "../../support/corpus.js";
-import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { type BundleSet, describeCorpus } from "../../support/bundle-sets.js";
+import { describeEachEngine, fingerprint, type TestDatabase } from "../../support/databases.js";
 
 const newTenant = () => randomUUID();
+
+let corpus: BundleSet;
 
 async function importCorpus(
   knex: Knex,
@@ -27,7 +31,7 @@ async function importCorpus(
   patch?: (bundle: Record<string, unknown>) => void,
 ): Promise<void> {
   const sources = files.map((file) => {
-    const bundle = readCorpusBundle(file);
+    const bundle = corpus.readBundle(file);
     patch?.(bundle);
     return { bundle, file };
   });
@@ -49,11 +53,12 @@ async function rows(knex: Knex, sql: string, bindings: unknown[]): Promise<Recor
   return (await knex.raw(sql, bindings as never)).rows;
 }
 
-describeEachEngine("runtime: real Alga bundles", (db) => {
-  before(function () {
-    requireCorpus(this);
-  });
+describeCorpus("runtime: real Alga bundles", (set) => {
+  corpus = set;
+  describeEachEngine("runtime", declareCorpusRuntimeTests);
+});
 
+function declareCorpusRuntimeTests(db: () => TestDatabase): void {
   describe("fixture.ticket-created-hello", () => {
     it("publishes the draft as the next version and records the validation", async () => {
       const knex = db().knex;
@@ -660,7 +665,7 @@ describeEachEngine("runtime: real Alga bundles", (db) => {
         "runtime-paused-no-run.bundle.json",
         "ticket-status-waiting-on-customer-reminder.bundle.json",
         "ticket-created-create-project-task.bundle.json",
-      ].map((f) => `${CORPUS_DIR}/${f}`);
+      ].map((f) => corpus.path(f));
       const report = await verifyBundles(knex, { files });
       expect(await fingerprint(knex)).to.deep.equal(before);
       expect(report.ok).to.equal(false);
@@ -685,38 +690,4 @@ describeEachEngine("runtime: real Alga bundles", (db) => {
       );
     });
   });
-
-  describe("the whole corpus", () => {
-    it("publishes every valid draft except the known ones, and runs every workflow without an internal error", async function () {
-      this.timeout(300_000);
-      const files = listValidCorpusFiles().map((f) => `${CORPUS_DIR}/${f}`);
-      const report = await verifyBundles(db().knex, { files });
-      expect(report.workflows.length).to.be.greaterThan(150);
-      const failures = Object.fromEntries(
-        report.workflows
-          .filter((w) => !w.publish.ok)
-          .map((w) => [w.workflowKey, w.publish.ok ? [] : [...new Set(w.publish.errors.map((e) => e.code))]]),
-      );
-      // Expected, computed from the bundles: drafts that reuse a step id (the tryCatch and
-      // multi-branch fixtures reuse "notify"), and callWorkflow parents calling the harness placeholder.
-      const expected: Record<string, string[]> = {};
-      for (const file of listValidCorpusFiles())
-        for (const w of readCorpusBundle(file).workflows as { key: string; draft: { definition: unknown } }[]) {
-          const text = JSON.stringify(w.draft.definition);
-          const ids = [...text.matchAll(/"id":"([^"]+)","type":"/g)].map((m) => m[1]);
-          const codes: string[] = [];
-          if (new Set(ids).size < ids.length) codes.push("DUPLICATE_STEP_ID");
-          if (text.includes('"workflowId":"00000000-0000-0000-0000-000000000000"'))
-            codes.push("CALL_WORKFLOW_TARGET_NOT_FOUND");
-          if (codes.length > 0) expected[w.key] = codes;
-        }
-      expect(failures).to.deep.equal(expected);
-      expect(Object.keys(expected)).to.have.length.greaterThan(10);
-      for (const w of report.workflows) {
-        expect(["SUCCEEDED", "FAILED", "WAITING", "SKIPPED"]).to.include(w.run.status);
-        // Runs get an empty payload here, so the only failures are expressions reading missing fields.
-        if (w.run.status === "FAILED" && "error" in w.run) expect(w.run.error?.category).to.equal("ExpressionError");
-      }
-    });
-  });
-});
+}

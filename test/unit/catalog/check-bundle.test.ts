@@ -9,14 +9,8 @@ import {
 import { DEFAULT_CATALOG, mergeCatalog } from "../../../src/catalog/runtime-catalog.js";
 import type { Issue, IssueOf } from "../../../src/errors.js";
 import { validateBundle } from "../../../src/format/parse-bundle.js";
+import { describeEachBundleSet } from "../../support/bundle-sets.js";
 import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
-import {
-  BROKEN_JSON_FILE,
-  listCorpusFiles,
-  listValidCorpusFiles,
-  readCorpusText,
-  requireCorpus,
-} from "../../support/corpus.js";
 
 type Json = Record<string, unknown>;
 const wf = (b: Json, i = 0) => (b.workflows as Json[])[i] as Json;
@@ -33,50 +27,49 @@ describe("checkBundle", () => {
     expect(result.warnings).to.deep.equal([]);
   });
 
-  describe("on the corpus", () => {
-    before(function () {
-      requireCorpus(this);
-    });
-
-    it("accepts every valid corpus bundle with the default catalog", () => {
-      for (const file of listValidCorpusFiles()) {
-        const result = checkBundleText(readCorpusText(file), { file });
+  describeEachBundleSet("on the bundle set", (set) => {
+    it("accepts every valid bundle with the default catalog", () => {
+      for (const file of set.validFiles) {
+        const result = checkBundleText(set.readText(file), { file });
         expect(result.ok, `${file}: ${JSON.stringify(!result.ok && result.issues)}`).to.equal(true);
       }
     });
 
-    it("rejects the company-* bundles with MISSING_DEPENDENCIES naming payload.CompanyCreated.v1", () => {
-      const company = listCorpusFiles().filter((f) => f.startsWith("company-"));
-      expect(company.length).to.be.greaterThan(0);
-      for (const file of company) {
-        const issues = failure(checkBundleText(readCorpusText(file), { file }));
+    it("rejects the bundles with missing dependencies with MISSING_DEPENDENCIES naming exactly what they lack", () => {
+      expect(set.missingDependencyFiles.length).to.be.greaterThan(0);
+      for (const missing of set.missingDependencyFiles) {
+        const { file } = missing;
+        const issues = failure(checkBundleText(set.readText(file), { file }));
         expect(issues.map((i) => i.code)).to.deep.equal(["MISSING_DEPENDENCIES"]);
         const d = (issues[0] as IssueOf<"MISSING_DEPENDENCIES">).details;
         expect(d.file).to.equal(file);
-        expect(d.missingSchemaRefs).to.deep.equal(["payload.CompanyCreated.v1"]);
-        expect(d.missingActions).to.deep.equal([]);
-        expect(d.missingNodeTypes).to.deep.equal([]);
+        expect(d.missingSchemaRefs).to.deep.equal(missing.schemaRefs);
+        expect(d.missingActions).to.deep.equal(missing.actions);
+        expect(d.missingNodeTypes).to.deep.equal(missing.nodeTypes);
         expect(d.missingByWorkflow).to.have.length(1);
-        expect(d.missingByWorkflow[0]?.missingSchemaRefs).to.deep.equal(["payload.CompanyCreated.v1"]);
+        expect(d.missingByWorkflow[0]?.missingSchemaRefs).to.deep.equal(missing.schemaRefs);
       }
     });
 
-    it("accepts the company-* bundles once a catalog registers the ref", () => {
-      const catalog = mergeCatalog(DEFAULT_CATALOG, {
-        mode: "extend",
-        actions: [],
-        nodeTypes: [],
-        schemaRefs: ["payload.CompanyCreated.v1"],
-      });
-      for (const file of listCorpusFiles().filter((f) => f.startsWith("company-")))
-        expect(checkBundleText(readCorpusText(file), { file, catalog }).ok, file).to.equal(true);
+    it("accepts them once a catalog registers what they lack", () => {
+      for (const missing of set.missingDependencyFiles) {
+        const catalog = mergeCatalog(DEFAULT_CATALOG, {
+          mode: "extend",
+          actions: missing.actions,
+          nodeTypes: missing.nodeTypes,
+          schemaRefs: missing.schemaRefs,
+        });
+        const { file } = missing;
+        expect(checkBundleText(set.readText(file), { file, catalog }).ok, file).to.equal(true);
+      }
     });
 
-    it("rejects the broken JSON with INVALID_JSON at line 490, column 15", () => {
-      const issues = failure(checkBundleText(readCorpusText(BROKEN_JSON_FILE), { file: BROKEN_JSON_FILE }));
+    it("rejects the invalid JSON with INVALID_JSON at its line and column", () => {
+      const { file, line, column } = set.invalidJson;
+      const issues = failure(checkBundleText(set.readText(file), { file }));
       expect(issues[0]?.code).to.equal("INVALID_JSON");
       const d = (issues[0] as IssueOf<"INVALID_JSON">).details;
-      expect([d.line, d.column]).to.deep.equal([490, 15]);
+      expect([d.line, d.column]).to.deep.equal([line, column]);
     });
   });
 

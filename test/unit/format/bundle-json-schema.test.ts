@@ -10,14 +10,8 @@ import { BUNDLE_JSON_SCHEMA_PATH, generateBundleJsonSchema } from "../../../src/
 import { WorkflowBundleSchema } from "../../../src/format/bundle-schema.js";
 import { canonicalizeJson } from "../../../src/format/canonical-json.js";
 import { validateBundleHeader } from "../../../src/format/parse-bundle.js";
+import { itEachBundleSet } from "../../support/bundle-sets.js";
 import { makeBundle, makeWorkflow } from "../../support/bundles.js";
-import {
-  BROKEN_JSON_FILE,
-  listCorpusFiles,
-  readCorpusBundle,
-  readCorpusText,
-  requireCorpus,
-} from "../../support/corpus.js";
 import { ALGA_BUNDLE_SCHEMA } from "./fixtures/alga-bundle-schema.js";
 
 const require = createRequire(import.meta.url);
@@ -94,17 +88,16 @@ describe("bundle JSON Schema", () => {
       expect(alga({ ...makeBundle(), extra: 1 })).to.equal(false);
     });
 
-    it("gives the same verdict on every corpus bundle (all but the broken JSON accepted)", function () {
-      requireCorpus(this);
+    itEachBundleSet("gives the same verdict on every bundle of the set (all but the invalid JSON accepted)", (set) => {
       let accepted = 0;
-      for (const file of listCorpusFiles()) {
-        if (file === BROKEN_JSON_FILE) {
-          expect(() => JSON.parse(readCorpusText(file))).to.throw(SyntaxError);
+      for (const file of set.files) {
+        if (file === set.invalidJson.file) {
+          expect(() => JSON.parse(set.readText(file))).to.throw(SyntaxError);
           continue;
         }
-        if (expectSameVerdict(readCorpusBundle(file), file)) accepted++;
+        if (expectSameVerdict(set.readBundle(file), file)) accepted++;
       }
-      expect(accepted).to.equal(listCorpusFiles().length - 1);
+      expect(accepted).to.equal(set.files.length - 1);
     });
 
     const negatives: [string, (b: Record<string, unknown>) => unknown][] = [

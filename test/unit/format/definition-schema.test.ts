@@ -9,8 +9,8 @@ import {
   validateWorkflowDefinition,
   walkSteps,
 } from "../../../src/format/definition-schema.js";
+import { itEachBundleSet } from "../../support/bundle-sets.js";
 import { makeDefinition } from "../../support/bundles.js";
-import { listValidCorpusFiles, readCorpusBundle, requireCorpus } from "../../support/corpus.js";
 
 type Json = Record<string, unknown>;
 const expr = (source: string) => ({ $expr: source });
@@ -122,10 +122,9 @@ describe("validateWorkflowDefinition", () => {
     expect(validateWorkflowDefinition(makeDefinition({ steps: [], trigger: null })).ok).to.equal(true);
   });
 
-  it("accepts every published definition of the corpus", function () {
-    requireCorpus(this);
-    for (const file of listValidCorpusFiles()) {
-      for (const w of readCorpusBundle(file).workflows as Json[])
+  itEachBundleSet("accepts every published definition of the set", (set) => {
+    for (const file of set.validFiles) {
+      for (const w of set.readBundle(file).workflows as Json[])
         for (const v of w.publishedVersions as Json[]) {
           const result = validateWorkflowDefinition(v.definition);
           expect(result.ok, `${file}: ${JSON.stringify(!result.ok && result.problems)}`).to.equal(true);

@@ -9,8 +9,8 @@ import {
   normalizeActions,
 } from "../../../src/format/dependencies.js";
 import { validateBundle } from "../../../src/format/parse-bundle.js";
+import { itEachBundleSet } from "../../support/bundle-sets.js";
 import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
-import { listValidCorpusFiles, readCorpusBundle, requireCorpus } from "../../support/corpus.js";
 
 type Json = Record<string, unknown>;
 const call = (id: string, actionId: unknown, version: unknown) => ({
@@ -182,27 +182,29 @@ describe("collectDependencies (Alga's dependency summary)", () => {
     );
   });
 
-  it("recomputes, for every corpus workflow, lists the declared ones cover (declared lists may hold more)", function () {
-    requireCorpus(this);
-    let equal = 0;
-    let total = 0;
-    for (const file of listValidCorpusFiles()) {
-      for (const w of readCorpusBundle(file).workflows as Json[]) {
-        const declared = w.dependencies as { actions: never[]; nodeTypes: string[]; schemaRefs: string[] };
-        const computed = collectDependencies(w as never);
-        expect(normalizeActions(declared.actions), file).to.include.deep.members(computed.actions);
-        expect(declared.nodeTypes, file).to.include.members(computed.nodeTypes);
-        expect(declared.schemaRefs, file).to.include.members(computed.schemaRefs);
-        total++;
-        if (
-          computed.schemaRefs.length === new Set(declared.schemaRefs).size &&
-          computed.actions.length === declared.actions.length
-        )
-          equal++;
+  itEachBundleSet(
+    "recomputes, for every workflow of the set, lists the declared ones cover (declared lists may hold more)",
+    (set) => {
+      let equal = 0;
+      let total = 0;
+      for (const file of set.validFiles) {
+        for (const w of set.readBundle(file).workflows as Json[]) {
+          const declared = w.dependencies as { actions: never[]; nodeTypes: string[]; schemaRefs: string[] };
+          const computed = collectDependencies(w as never);
+          expect(normalizeActions(declared.actions), file).to.include.deep.members(computed.actions);
+          expect(declared.nodeTypes, file).to.include.members(computed.nodeTypes);
+          expect(declared.schemaRefs, file).to.include.members(computed.schemaRefs);
+          total++;
+          if (
+            computed.schemaRefs.length === new Set(declared.schemaRefs).size &&
+            computed.actions.length === declared.actions.length
+          )
+            equal++;
+        }
       }
-    }
-    expect(equal / total).to.be.greaterThan(0.9);
-  });
+      expect(equal / total).to.be.greaterThan(0.9);
+    },
+  );
 });
 
 describe("collectRequiredDependencies", () => {

@@ -14,8 +14,8 @@ import {
   validateBundle,
   validateBundleHeader,
 } from "../../../src/format/parse-bundle.js";
+import { itEachBundleSet } from "../../support/bundle-sets.js";
 import { makeBundle, makeWorkflow } from "../../support/bundles.js";
-import { BROKEN_JSON_FILE, readCorpusText, requireCorpus } from "../../support/corpus.js";
 
 function onlyIssue(result: { ok: true } | { ok: false; issues: Issue[] }): Issue {
   if (result.ok) throw new Error("expected a failure");
@@ -79,16 +79,12 @@ describe("parseJsonText", () => {
     expect({ line: d.line, column: d.column }).to.deep.equal({ line: 1, column: 1 });
   });
 
-  it("locates the stray ] of the corpus file server-fixture.email-processing.v1.json at line 490, column 15", function () {
-    requireCorpus(this);
-    const text = readCorpusText(BROKEN_JSON_FILE);
-    const d = (onlyIssue(parseJsonText(text, { file: BROKEN_JSON_FILE })) as IssueOf<"INVALID_JSON">).details;
-    expect({ file: d.file, line: d.line, column: d.column }).to.deep.equal({
-      file: BROKEN_JSON_FILE,
-      line: 490,
-      column: 15,
-    });
-    expect(text.split("\n")[489]?.[14]).to.equal("]");
+  itEachBundleSet("locates the stray ] of the set's invalid file at the line and column its facts state", (set) => {
+    const { file, line, column } = set.invalidJson;
+    const text = set.readText(file);
+    const d = (onlyIssue(parseJsonText(text, { file })) as IssueOf<"INVALID_JSON">).details;
+    expect({ file: d.file, line: d.line, column: d.column }).to.deep.equal({ file, line, column });
+    expect(text.split("\n")[line - 1]?.[column - 1]).to.equal("]");
   });
 
   it("locateOffset counts lines and columns from 1", () => {

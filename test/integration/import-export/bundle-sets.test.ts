@@ -3,31 +3,29 @@ import type { IssueOf } from "../../../src/errors.js";
 import { exportBundle } from "../../../src/export/export-bundle.js";
 import { parseJsonText } from "../../../src/format/parse-bundle.js";
 import { importBundle, importBundles } from "../../../src/import/import-bundle.js";
-import {
-  BROKEN_JSON_FILE,
-  listCorpusFiles,
-  listValidCorpusFiles,
-  readCorpusBundle,
-  readCorpusText,
-  requireCorpus,
-} from "../../support/corpus.js";
-import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { type BundleSet, bundleSets, CORPUS_DIR, CORPUS_REQUIRED, corpusSet } from "../../support/bundle-sets.js";
+import { describeEachEngine, fingerprint, type TestDatabase } from "../../support/databases.js";
 import { canonical, countWorkflows, EXPORTED_AT, expectFailure, newTenant, normalizeBundle } from "./helpers.js";
 
 type Json = Record<string, unknown>;
 const keysOf = (bundle: Json) => (bundle.workflows as Json[]).map((w) => w.key as string);
 
-describeEachEngine("the Alga corpus through import and export", (db) => {
-  before(function () {
-    requireCorpus(this);
-  });
+/** Every bundle set through import and export, on each engine (one database per engine for all sets). */
+describeEachEngine("bundle sets through import and export", (db) => {
+  for (const set of bundleSets()) describe(set.name, () => declareSetTests(set, db));
+  if (!corpusSet() && CORPUS_REQUIRED)
+    it("needs the corpus (WORKFLOW_SEEDER_REQUIRE_CORPUS=1)", () => {
+      throw new Error(`the corpus is missing: ${CORPUS_DIR}`);
+    });
+});
 
-  it("imports every valid corpus bundle (each its own call), creating its workflows and versions", async function () {
+function declareSetTests(set: BundleSet, db: () => TestDatabase): void {
+  it("imports every valid bundle (each its own call), creating its workflows and versions", async function () {
     this.timeout(120_000);
     const tenant = newTenant();
     let workflows = 0;
-    for (const file of listValidCorpusFiles()) {
-      const bundle = readCorpusBundle(file);
+    for (const file of set.validFiles) {
+      const bundle = set.readBundle(file);
       const result = await importBundle(db().knex, bundle, { tenant });
       expect(
         result.createdWorkflows.map((w) => w.key),
@@ -45,45 +43,47 @@ describeEachEngine("the Alga corpus through import and export", (db) => {
     expect(await countWorkflows(db().knex, tenant)).to.equal(workflows);
   });
 
-  it("imports the whole valid corpus in one call (one transaction)", async function () {
+  it("imports every valid bundle in one call (one transaction)", async function () {
     this.timeout(120_000);
     const tenant = newTenant();
-    const sources = listValidCorpusFiles().map((file) => ({ bundle: readCorpusBundle(file), file }));
+    const sources = set.validFiles.map((file) => ({ bundle: set.readBundle(file), file }));
     const result = await importBundles(db().knex, sources, { tenant });
     const total = sources.reduce((n, s) => n + keysOf(s.bundle).length, 0);
     expect(result.createdWorkflows).to.have.length(total);
     expect(await countWorkflows(db().knex, tenant)).to.equal(total);
   });
 
-  it("rejects the company-* bundles with MISSING_DEPENDENCIES naming payload.CompanyCreated.v1, writing nothing", async () => {
+  it("rejects the bundles with missing dependencies with MISSING_DEPENDENCIES naming what they lack, writing nothing", async () => {
     const tenant = newTenant();
-    const files = listCorpusFiles().filter((f) => f.startsWith("company-"));
-    expect(files.length).to.be.greaterThan(0);
-    for (const file of files) {
+    expect(set.missingDependencyFiles.length).to.be.greaterThan(0);
+    for (const missing of set.missingDependencyFiles) {
+      const { file } = missing;
       const before = await fingerprint(db().knex);
       const error = await expectFailure(
-        importBundles(db().knex, [{ bundle: readCorpusBundle(file), file }], { tenant }),
+        importBundles(db().knex, [{ bundle: set.readBundle(file), file }], { tenant }),
         "MISSING_DEPENDENCIES",
       );
       const d = (error.issue as IssueOf<"MISSING_DEPENDENCIES">).details;
       expect(d.file).to.equal(file);
-      expect(d.missingSchemaRefs).to.include("payload.CompanyCreated.v1");
-      expect(d.missingByWorkflow.map((m) => m.workflowKey)).to.deep.equal(keysOf(readCorpusBundle(file)));
+      expect(d.missingSchemaRefs).to.deep.equal(missing.schemaRefs);
+      expect(d.missingActions).to.deep.equal(missing.actions);
+      expect(d.missingNodeTypes).to.deep.equal(missing.nodeTypes);
+      expect(d.missingByWorkflow.map((m) => m.workflowKey)).to.deep.equal(keysOf(set.readBundle(file)));
       expect(await fingerprint(db().knex)).to.deep.equal(before);
     }
   });
 
-  it("rejects a company-* bundle given with valid ones in one call, writing none of them", async () => {
+  it("rejects a bundle with missing dependencies given with valid ones in one call, writing none of them", async () => {
     const tenant = newTenant();
     const before = await fingerprint(db().knex);
-    const [valid] = listValidCorpusFiles();
-    const company = listCorpusFiles().find((f) => f.startsWith("company-")) as string;
+    const [valid] = set.validFiles;
+    const company = set.missingDependencyFiles[0]?.file as string;
     await expectFailure(
       importBundles(
         db().knex,
         [
-          { bundle: readCorpusBundle(valid as string), file: valid as string },
-          { bundle: readCorpusBundle(company), file: company },
+          { bundle: set.readBundle(valid as string), file: valid as string },
+          { bundle: set.readBundle(company), file: company },
         ],
         { tenant },
       ),
@@ -92,20 +92,21 @@ describeEachEngine("the Alga corpus through import and export", (db) => {
     expect(await fingerprint(db().knex)).to.deep.equal(before);
   });
 
-  it("reads the broken-JSON bundle as INVALID_JSON (line 490, column 15)", () => {
-    const result = parseJsonText(readCorpusText(BROKEN_JSON_FILE), { file: BROKEN_JSON_FILE });
+  it("reads the invalid JSON as INVALID_JSON at its line and column", () => {
+    const { file, line, column } = set.invalidJson;
+    const result = parseJsonText(set.readText(file), { file });
     expect(result.ok).to.equal(false);
     if (result.ok) return;
     const found = result.issues[0] as IssueOf<"INVALID_JSON">;
     expect(found.code).to.equal("INVALID_JSON");
-    expect([found.details.line, found.details.column]).to.deep.equal([490, 15]);
+    expect([found.details.line, found.details.column]).to.deep.equal([line, column]);
   });
 
-  it("round-trips every valid corpus bundle: import → export → import into another tenant → export gives identical bytes, equal to the bundle normalized", async function () {
+  it("round-trips every valid bundle: import → export → import into another tenant → export gives identical bytes, equal to the bundle normalized", async function () {
     this.timeout(180_000);
     const [tenantA, tenantB] = [newTenant(), newTenant()];
-    for (const file of listValidCorpusFiles()) {
-      const bundle = readCorpusBundle(file);
+    for (const file of set.validFiles) {
+      const bundle = set.readBundle(file);
       const keys = keysOf(bundle);
       await importBundle(db().knex, bundle, { tenant: tenantA });
       const first = canonical(await exportBundle(db().knex, { tenant: tenantA, keys, exportedAt: EXPORTED_AT }));
@@ -115,4 +116,4 @@ describeEachEngine("the Alga corpus through import and export", (db) => {
       expect(first, file).to.equal(canonical(normalizeBundle(bundle, EXPORTED_AT)));
     }
   });
-});
+}
