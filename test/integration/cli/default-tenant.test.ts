@@ -63,7 +63,7 @@ describe("CLI: the default tenant on an Alga-shaped database [postgres]", functi
     expect(await tenantsWithWorkflows()).to.deep.equal([DEV_TENANT]);
   });
 
-  it("the only tenant, when the development tenant is not one: up, import, status, export and plan use it", async () => {
+  it("the only tenant, when the development tenant is not one: up, import, status, export and list use it", async () => {
     await setTenants([ACME, "Acme"]);
     const up = await cli(["up", "--dir", seeds]);
     expect(up.code, up.stderr).to.equal(0);
@@ -76,6 +76,9 @@ describe("CLI: the default tenant on an Alga-shaped database [postgres]", functi
     expect((exported.workflows as { key: string }[]).map((w) => w.key)).to.deep.equal(["fixture.imported"]);
     const status = await cli(["status", "--dir", seeds, "--detailed-exitcode"]);
     expect(status.code, status.stderr).to.equal(0);
+    const listed = jsonOf(await cli(["list", "--json"]));
+    expect(listed.tenant).to.equal(ACME);
+    expect(listed.workflows).to.have.length(4);
   });
 
   it("several tenants without the development one: INVALID_TENANT listing them, nothing written", async () => {
