@@ -100,6 +100,10 @@ export interface IssueDetailsByCode {
   SEED_ALREADY_EXISTS: { name: string; file: string };
   SEED_LOCK_TIMEOUT: { tenant: string; waitedMs: number };
   SEED_REVERT_BLOCKED: { seed: string; changedWorkflows: string[] };
+  SEED_BASELINE_MISMATCH: {
+    tenant: string;
+    seeds: { seed: string; missingKeys: string[]; differentKeys: string[] }[];
+  };
   INVALID_SEED_BUNDLE: { seed: string; issue: Issue };
   // runtime
   PUBLISH_VALIDATION_FAILED: { workflowKey: string | null; workflowId: string; errors: DefinitionProblem[] };
@@ -244,6 +248,15 @@ const RENDERERS: Renderers = {
     `another seeder holds the seed lock for tenant ${d.tenant} (waited ${d.waitedMs} ms). Retry when it finishes; the lock is released automatically if that process dies.`,
   SEED_REVERT_BLOCKED: (d) =>
     `cannot revert seed ${d.seed}: workflows ${listNames(d.changedWorkflows)} were changed in the database after seeding. Re-run with --force to remove them anyway.`,
+  SEED_BASELINE_MISMATCH: (d) =>
+    `cannot record ${d.seeds.length === 1 ? "a seed" : `${d.seeds.length} seeds`} as applied in tenant ${d.tenant}: the tenant does not hold their workflows as the seeds have them (nothing was recorded): ${d.seeds
+      .map(
+        (s) =>
+          `${s.seed} (${[s.missingKeys.length ? `missing ${listNames(s.missingKeys)}` : "", s.differentKeys.length ? `different ${listNames(s.differentKeys)}` : ""].filter(Boolean).join("; ")})`,
+      )
+      .join(
+        "; ",
+      )}. Apply them instead (\`workflow-seeder plan\` shows what would change, \`workflow-seeder up\` applies), baseline only the seeds before them (--to), or record them anyway with --force.`,
   INVALID_SEED_BUNDLE: (d) => `seed ${d.seed}: ${renderIssueMessage(d.issue)}`,
   PUBLISH_VALIDATION_FAILED: (d) =>
     `workflow ${d.workflowKey ?? d.workflowId}: the draft cannot be published (${d.errors.length} error${d.errors.length === 1 ? "" : "s"}); fix:\n${d.errors

@@ -64,6 +64,8 @@ export {
   validateWorkflowForPublish,
   verifyBundles,
 } from "./runtime/index.js";
+export type { BaselineMismatch } from "./seeder/read-baseline-mismatches.js";
+export type { BaselineSeedsOptions, BaselineSeedsResult } from "./seeder/seed-baseline.js";
 export { baselineSeeds, createSeedFile, exportToSeed } from "./seeder/seed-baseline.js";
 export { planSeeds } from "./seeder/seed-plan.js";
 export { revertSeeds } from "./seeder/seed-revert.js";

@@ -6,8 +6,8 @@ import {
   type GlobalArgs,
   plural,
   printJson,
-  say,
   resolveTenant,
+  say,
   tenantOf,
   withDatabase,
 } from "../context.js";

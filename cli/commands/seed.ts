@@ -252,20 +252,31 @@ async function runDown(args: DownArgs): Promise<number> {
 
 interface BaselineArgs extends SeedArgs {
   to?: string;
+  force: boolean;
 }
 
 async function runBaseline(args: BaselineArgs): Promise<number> {
   const { baselineSeeds } = await import("../../src/seeder/seed-baseline.js");
-  await forEachTenant(args, (knex, options) => baselineSeeds(knex, { ...options, ...toOption(args) }), {
-    human: (result) => {
-      const lines = [
-        `tenant ${result.tenant}: recorded ${plural(result.recorded.length, "seed")} as applied (not run)`,
-      ];
-      for (const r of result.recorded)
-        lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
-      say(lines.join("\n"));
+  await forEachTenant(
+    args,
+    (knex, options) => baselineSeeds(knex, { ...options, ...toOption(args), force: args.force }),
+    {
+      human: (result) => {
+        const lines = [
+          `tenant ${result.tenant}: recorded ${plural(result.recorded.length, "seed")} as applied (not run)`,
+        ];
+        for (const r of result.recorded)
+          lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
+        for (const m of result.mismatches) {
+          if (m.missingKeys.length)
+            lines.push(`  warning: ${m.seed}: recorded with --force, missing ${m.missingKeys.join(", ")}`);
+          if (m.differentKeys.length)
+            lines.push(`  warning: ${m.seed}: recorded with --force, different ${m.differentKeys.join(", ")}`);
+        }
+        say(lines.join("\n"));
+      },
     },
-  });
+  );
   return EXIT_OK;
 }
 
@@ -370,7 +381,12 @@ export const seedCommands: CommandModule = (argv, run) =>
         y
           .option("dir", dirOption)
           .options(tenantsOptions)
-          .option("to", { type: "string", describe: "Stop after this seed" }),
+          .option("to", { type: "string", describe: "Stop after this seed" })
+          .option("force", {
+            type: "boolean",
+            default: false,
+            describe: "Record the seeds even when their workflows are missing from the tenant or differ",
+          }),
       run(runBaseline),
     )
     .command(

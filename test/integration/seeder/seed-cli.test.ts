@@ -297,6 +297,27 @@ describe("seeder CLI on PostgreSQL", function () {
     expect((await seeder("up", dir, tenant)).stderr).to.include("nothing to do");
   });
 
+  it("baseline refuses seeds whose workflows are missing or different (exit 1, SEED_BASELINE_MISMATCH) unless --force", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await importBundle(db().knex, BASIC_SEEDS[FIRST], { tenant });
+    const refused = await seeder("baseline", dir, tenant);
+    expectExit(refused, 1);
+    expect(refused.stderr).to.include("SEED_BASELINE_MISMATCH").and.include("missing fixture.gamma");
+    const json = await seeder("baseline", dir, tenant, "--json");
+    expectExit(json, 1);
+    expect(errorOf(json)).to.deep.include({
+      code: "SEED_BASELINE_MISMATCH",
+      details: { tenant, seeds: [{ seed: seedName(SECOND), missingKeys: ["fixture.gamma"], differentKeys: [] }] },
+    });
+    expect(await readSeedRows(db().knex, tenant)).to.deep.equal([]);
+    const forced = await seeder("baseline", dir, tenant, "--force");
+    expectExit(forced, 0);
+    expect(forced.stderr)
+      .to.include("recorded 2 seeds")
+      .and.match(/recorded with --force, missing fixture\.gamma/);
+  });
+
   it("new creates a seed with the next version prefix that passes validate and fmt --check", async () => {
     const dir = await makeSeedDir();
     const result = await runCli(["new", "Ticket Closed: say bye", "--dir", dir, "--json"]);
