@@ -90,8 +90,8 @@ interface TenantReport<R> {
 
 /**
  * Runs `apply` for each tenant of the command (see {@link tenantsOf}) in one database session,
- * with the options resolved once. With `--json` it prints one document: the result for one
- * tenant, `{tenants: [...]}` for several. Returns the results in tenant order.
+ * with the options resolved once. With `--json` it prints one document, `{tenants: [...]}` with
+ * one result per tenant, whatever their number. Returns the results in tenant order.
  */
 async function forEachTenant<R>(
   args: SeedArgs,
@@ -108,10 +108,8 @@ async function forEachTenant<R>(
       results.push(result);
       if (!args.json) report.human?.(result, options);
     }
-    if (args.json) {
-      const json = results.map(report.json ?? ((r) => r));
-      printJson(json.length === 1 ? json[0] : { tenants: json });
-    }
+    // One shape whatever the number of tenants, so a script reads `tenants[0]` for one tenant too.
+    if (args.json) printJson({ tenants: results.map(report.json ?? ((r) => r)) });
     return results;
   });
 }

@@ -18,7 +18,7 @@ import {
   seedName,
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
-import { type CliResult, parseJsonOutput, runCli } from "../../support/cli.js";
+import { type CliResult, onlyTenantOf, parseJsonOutput, runCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 import { readSeedRows, readWorkflows } from "./tenant-rows.js";
 
@@ -64,9 +64,7 @@ describe("seeder CLI on PostgreSQL", function () {
     await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
     const later = await seeder("up", dir, tenant, "--json");
     expect(later.code, later.stderr).to.equal(0);
-    const result = parseJsonOutput(later) as {
-      applied: { name: string; workflows: { key: string; action: string }[] }[];
-    };
+    const result = onlyTenantOf<{ applied: { name: string; workflows: { key: string; action: string }[] }[] }>(later);
     expect(result.applied.map((s) => s.name)).to.deep.equal([seedName(LATER_SEED_FILE)]);
     expect(result.applied[0]?.workflows.map((w) => [w.key, w.action])).to.deep.equal([
       ["fixture.delta", "created"],
@@ -94,10 +92,9 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(modified.stderr).to.include(SECOND);
     expect(modified.stderr).to.include(hashCanonicalJson(BASIC_SEEDS[SECOND]));
     expect(modified.stderr).to.include(hashCanonicalJson(edited));
-    const status = parseJsonOutput(await seeder("status", dir, tenant, "--json")) as {
-      seeds: { name: string; state: string }[];
-      hasWork: boolean;
-    };
+    const status = onlyTenantOf<{ seeds: { name: string; state: string }[]; hasWork: boolean }>(
+      await seeder("status", dir, tenant, "--json"),
+    );
     expect(status.seeds.map((s) => s.state)).to.deep.equal(["applied", "modified"]);
     expect(status.hasWork).to.equal(true);
 
@@ -147,6 +144,27 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(reapplied.stderr).to.match(/updated\s+fixture\.gamma/);
     expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")?.description).to.equal("Edited.");
     expectExit(await seeder("status", dir, tenant, "--detailed-exitcode"), 0);
+  });
+
+  it("--json has one shape whatever the number of tenants: {tenants: [one result per tenant]}", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const other = newTenant();
+    for (const [command, ...rest] of [["plan"], ["up"], ["status"], ["down"], ["baseline", "--force"]] as [
+      string,
+      ...string[],
+    ][]) {
+      const one = await seeder(command, dir, tenant, ...rest, "--json");
+      expectExit(one, 0);
+      const body = parseJsonOutput(one) as { tenants: { tenant: string }[] };
+      expect(Object.keys(body), command).to.deep.equal(["tenants"]);
+      expect(body.tenants.map((t) => t.tenant)).to.deep.equal([tenant]);
+      const two = await seeder(command, dir, tenant, "--tenant", other, ...rest, "--json");
+      expectExit(two, 0);
+      const both = parseJsonOutput(two) as { tenants: { tenant: string }[] };
+      expect(Object.keys(both), command).to.deep.equal(["tenants"]);
+      expect(both.tenants.map((t) => t.tenant)).to.deep.equal([tenant, other]);
+    }
   });
 
   it("status reports missing seed files", async () => {
@@ -226,9 +244,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const beforeConflict = await fingerprint(db().knex);
     const conflict = await seeder("plan", dir, other, "--json");
     expectExit(conflict, 1);
-    const plan = parseJsonOutput(conflict) as {
-      seeds: { outcome: string; workflows: { key: string; action: string }[] }[];
-    };
+    const plan = onlyTenantOf<{ seeds: { outcome: string; workflows: { key: string; action: string }[] }[] }>(conflict);
     expect(plan.seeds.map((s) => s.outcome)).to.deep.equal(["conflict", "not-run", "not-run"]);
     expect(plan.seeds[0]?.workflows.find((w) => w.key === "fixture.beta")?.action).to.equal("conflict");
     expect(await fingerprint(db().knex)).to.deep.equal(beforeConflict);
@@ -333,7 +349,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const tenant = newTenant();
     const up = await seeder("up", dir, tenant, "--json");
     expect(up.code, up.stderr).to.equal(0);
-    expect((parseJsonOutput(up) as { applied: { name: string }[] }).applied.at(-1)?.name).to.equal(created.name);
+    expect(onlyTenantOf<{ applied: { name: string }[] }>(up).applied.at(-1)?.name).to.equal(created.name);
   });
 
   it("export --seed: status is clean in the source and pending in a fresh database, where up applies it", async () => {
@@ -373,7 +389,7 @@ describe("seeder CLI on PostgreSQL", function () {
       const args = ["--dir", dir, "--tenant", source, "--database-url", fresh.url as string];
       const pending = await runCli(["status", ...args, "--detailed-exitcode", "--json"]);
       expect(pending.code, pending.stderr).to.equal(2);
-      expect((parseJsonOutput(pending) as { seeds: { state: string }[] }).seeds.map((s) => s.state)).to.deep.equal([
+      expect(onlyTenantOf<{ seeds: { state: string }[] }>(pending).seeds.map((s) => s.state)).to.deep.equal([
         "pending",
         "pending",
         "pending",
