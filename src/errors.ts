@@ -177,7 +177,7 @@ const RENDERERS: Renderers = {
   DUPLICATE_WORKFLOW_KEY: (d) =>
     d.duplicateOf === undefined
       ? `${inFile(d.file)}workflow key "${d.key}" appears more than once (workflows ${d.indexes.join(", ")}). Keys identify workflows: rename or remove the duplicates.`
-      : `workflow key "${d.key}" is in two of the bundles read together: ${d.duplicateOf.file ?? `bundle ${d.duplicateOf.bundle}`} (workflow ${d.duplicateOf.index}) and ${d.file ?? "a later bundle"} (workflow ${d.indexes.join(", ")}). Keys identify workflows: rename or remove one of them; if both files are seeds where the later one ships a new version of the key, read them as a seeds folder (\`workflow-seeder up\`, \`verify --dir <folder>\`).`,
+      : `workflow key "${d.key}" is in two of the bundles read together: ${d.duplicateOf.file ?? `bundle ${d.duplicateOf.bundle}`} (workflow ${d.duplicateOf.index}) and ${d.file ?? "a later bundle"} (workflow ${d.indexes.join(", ")}). Keys identify workflows: rename or remove one of them; if both files are seeds where the later one ships a new version of the key, read them as a seeds folder (\`workflow-seeder up\`, \`workflow-seeder verify --dir <folder>\`).`,
   DUPLICATE_VERSION: (d) =>
     `${inFile(d.file)}workflow "${d.key}" lists published version ${d.version} more than once (publishedVersions ${d.indexes.join(", ")}). Keep one entry per version number.`,
   VALUE_OUT_OF_RANGE: (d) =>
@@ -198,9 +198,9 @@ const RENDERERS: Renderers = {
     return `${inFile(d.file)}the runtime catalog does not provide what these workflows use:\n${lines.join("\n")}\nRegister them in the target runtime, or pass a catalog that declares them (--catalog <file>).`;
   },
   UNRESOLVED_WORKFLOW_REFERENCE: (d) =>
-    `workflow "${d.workflowKey}" step ${d.stepPath} calls workflow ${d.targetWorkflowId}${d.targetVersion === null ? "" : ` version ${d.targetVersion}`}, which is neither in the bundle nor in the tenant. Import the called workflow too (export with --with-called-workflows); publishing will fail until it exists.`,
+    `workflow "${d.workflowKey}" step ${d.stepPath} calls workflow ${d.targetWorkflowId}${d.targetVersion === null ? "" : ` version ${d.targetVersion}`}, which is neither in the bundle nor in the tenant. Import the called workflow too (\`workflow-seeder export --with-called-workflows\` exports a workflow with the workflows it calls); publishing will fail until it exists.`,
   WORKFLOW_KEY_CONFLICT: (d) =>
-    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a conflict policy: replace, update or skip (CLI --on-conflict, HTTP onConflict=), or force.`,
+    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a conflict policy: replace, update or skip (\`workflow-seeder import|up|plan --on-conflict <policy>\`, HTTP onConflict=), or force (\`workflow-seeder import --force\`, HTTP force=true).`,
   WORKFLOW_NOT_FOUND: (d) => {
     const what = [
       d.workflowIds.length ? `workflow ids ${listNames(d.workflowIds)}` : "",
@@ -241,13 +241,13 @@ const RENDERERS: Renderers = {
   INVALID_SEED_NAME: (d) =>
     `${d.files.length} file${d.files.length === 1 ? "" : "s"} in ${d.dir} do not follow the seed naming pattern ${d.pattern}: ${listNames(d.files)}. Rename them (\`workflow-seeder new <name>\` shows the pattern) or move them out of the seeds folder.`,
   SEED_CHECKSUM_MISMATCH: (d) =>
-    `applied seeds were modified after they were applied: ${d.seeds.map((s) => `${s.name} (recorded ${s.recordedChecksum}, now ${s.currentChecksum})`).join("; ")}. Ship the change as a new seed, or re-run with --on-change reapply (re-import) or --on-change warn.`,
+    `applied seeds were modified after they were applied: ${d.seeds.map((s) => `${s.name} (recorded ${s.recordedChecksum}, now ${s.currentChecksum})`).join("; ")}. Ship the change as a new seed, or re-run with \`workflow-seeder up|plan --on-change reapply\` (re-import) or \`workflow-seeder up|plan --on-change warn\`.`,
   SEED_NOT_FOUND: (d) => `no seed named "${d.name}" in ${d.dir}. Run \`workflow-seeder status\` to list seeds.`,
   SEED_ALREADY_EXISTS: (d) => `seed "${d.name}" already exists (${d.file}). Choose another name.`,
   SEED_LOCK_TIMEOUT: (d) =>
     `another seeder holds the seed lock for tenant ${d.tenant} (waited ${d.waitedMs} ms). Retry when it finishes; the lock is released automatically if that process dies.`,
   SEED_REVERT_BLOCKED: (d) =>
-    `cannot revert seed ${d.seed}: workflows ${listNames(d.changedWorkflows)} were changed in the database after seeding. Re-run with --force to remove them anyway.`,
+    `cannot revert seed ${d.seed}: workflows ${listNames(d.changedWorkflows)} were changed in the database after seeding. Re-run with \`workflow-seeder down --force\` to revert them anyway.`,
   SEED_BASELINE_MISMATCH: (d) =>
     `cannot record ${d.seeds.length === 1 ? "a seed" : `${d.seeds.length} seeds`} as applied in tenant ${d.tenant}: the tenant does not hold their workflows as the seeds have them (nothing was recorded): ${d.seeds
       .map(
@@ -256,7 +256,7 @@ const RENDERERS: Renderers = {
       )
       .join(
         "; ",
-      )}. Apply them instead (\`workflow-seeder plan\` shows what would change, \`workflow-seeder up\` applies), baseline only the seeds before them (--to), or record them anyway with --force.`,
+      )}. Apply them instead (\`workflow-seeder plan\` shows what would change, \`workflow-seeder up\` applies), baseline only the seeds before them (\`workflow-seeder baseline --to <seed>\`), or record them anyway (\`workflow-seeder baseline --force\`).`,
   INVALID_SEED_BUNDLE: (d) => `seed ${d.seed}: ${renderIssueMessage(d.issue)}`,
   PUBLISH_VALIDATION_FAILED: (d) =>
     `workflow ${d.workflowKey ?? d.workflowId}: the draft cannot be published (${d.errors.length} error${d.errors.length === 1 ? "" : "s"}); fix:\n${d.errors
@@ -273,21 +273,22 @@ const RENDERERS: Renderers = {
   NO_MATCHING_WAIT: (d) =>
     `run ${d.runId} is not waiting for event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`} (or the event's filters do not match). Check the event name, correlation key and payload.`,
   INVALID_PAYLOAD: (d) =>
-    `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
+    `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (\`workflow-seeder run|resume --payload '{...}'\` or \`workflow-seeder run|resume --payload @file.json\`).`,
   UNKNOWN_PAYLOAD_KEY: (d) =>
     `${d.payloadDir}: ${d.files.length === 1 ? "payload file" : "payload files"} ${listNames(d.files)} ${d.files.length === 1 ? "names no workflow" : "name no workflow"} being verified (${listNames(d.unknownKeys.map((k) => JSON.stringify(k)))}). A payload file is <workflow key>.json for a workflow of the bundles verified${d.knownKeys.length > 0 ? ` (${listNames(d.knownKeys)})` : ""}: rename it to match its workflow's key, or remove it.`,
   UNAUTHORIZED: (d) =>
     `authentication required: ${d.reason}. Send "Authorization: Bearer <token>" or the cookie "workflow_seeder_token=<token>".`,
   FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,
   PAYLOAD_TOO_LARGE: (d) =>
-    `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise --body-limit.`,
+    `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise the server's limit (\`workflow-seeder serve --body-limit <bytes>\`).`,
   UNSUPPORTED_MEDIA_TYPE: (d) =>
     `content type ${d.received ?? "(none)"} is not supported; send the bundle as ${d.expected}.`,
   ROUTE_NOT_FOUND: (d) => `no route ${d.method} ${d.path}. See docs/guides/http-api.md.`,
   SERVER_CONFIG_INVALID: (d) => `cannot start the server: ${d.reason}.`,
-  REMOTE_UNAVAILABLE: (d) => `cannot reach ${d.url}: ${d.reason}. Check --server and that the server is running.`,
+  REMOTE_UNAVAILABLE: (d) =>
+    `cannot reach ${d.url}: ${d.reason}. Check the URL given to \`workflow-seeder import|export --server\` and that the server is running.`,
   REMOTE_ERROR: (d) =>
-    `${d.url} answered HTTP ${d.status}${d.code === null ? "" : ` [${d.code}]`}: ${d.message}. Check that --server points at a workflow-seeder API of the same version.`,
+    `${d.url} answered HTTP ${d.status}${d.code === null ? "" : ` [${d.code}]`}: ${d.message}. Check that the URL given to \`workflow-seeder import|export --server\` is a workflow-seeder API of the same version.`,
   INTERNAL_ERROR: (d) =>
     `an internal error occurred${d.requestId ? ` (request ${d.requestId})` : ""}; it was logged. Please report it.`,
 };

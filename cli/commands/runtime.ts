@@ -137,7 +137,7 @@ function printRun(result: RunWorkflowResult): void {
   }
   if (result.status === "WAITING")
     lines.push(
-      `  waiting: continue it with \`workflow-seeder resume --run ${result.runId} --event <name> --payload '<json>'\` (no --event fires a timer)`,
+      `  waiting: continue it with \`workflow-seeder resume --run ${result.runId} --event <name> --payload '<json>'\` (for a timer: \`workflow-seeder resume --run ${result.runId}\`)`,
     );
   say(lines.join("\n"));
 }
