@@ -256,7 +256,7 @@ const RENDERERS: Renderers = {
       )
       .join(
         "; ",
-      )}. Apply them instead (\`workflow-seeder plan\` shows what would change, \`workflow-seeder up\` applies), baseline only the seeds before them (\`workflow-seeder baseline --to <seed>\`), or record them anyway (\`workflow-seeder baseline --force\`).`,
+      )}. Apply them instead (\`workflow-seeder plan --on-conflict update --diff\` shows what would change, \`workflow-seeder up --on-conflict update\` writes the seeds' versions over the workflows that exist), baseline only the seeds before them (\`workflow-seeder baseline --to <seed>\`), or record them anyway (\`workflow-seeder baseline --force\`).`,
   INVALID_SEED_BUNDLE: (d) => `seed ${d.seed}: ${renderIssueMessage(d.issue)}`,
   PUBLISH_VALIDATION_FAILED: (d) =>
     `workflow ${d.workflowKey ?? d.workflowId}: the draft cannot be published (${d.errors.length} error${d.errors.length === 1 ? "" : "s"}); fix:\n${d.errors

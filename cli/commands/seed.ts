@@ -123,10 +123,12 @@ interface UpArgs extends SeedArgs {
   to?: string;
   dryRun: boolean;
   onChange: string;
+  diff: boolean;
 }
 
 async function runUp(args: UpArgs): Promise<number> {
   if (args.dryRun) return runPlan(args);
+  if (args.diff) throw new UsageError("--diff shows a plan: give it with --dry-run");
   const { applySeeds } = await import("../../src/seeder/seed-runner.js");
   await forEachTenant(
     args,
@@ -185,20 +187,39 @@ async function runPlan(args: UpArgs): Promise<number> {
   const { planSeeds } = await import("../../src/seeder/seed-plan.js");
   const results = await forEachTenant(
     args,
-    (knex, options) => planSeeds(knex, { ...options, onChange: args.onChange as OnChange, ...toOption(args) }),
+    (knex, options) =>
+      planSeeds(knex, { ...options, onChange: args.onChange as OnChange, ...toOption(args), diff: args.diff }),
     { human: printPlan },
   );
-  return results.some((p) => p.seeds.some((s) => s.outcome === "conflict")) ? EXIT_FAILURE : EXIT_OK;
+  return results.some((p) => p.wouldFail) ? EXIT_FAILURE : EXIT_OK;
 }
 
+/** Why a seed of the plan is listed, after its name. */
+function planNote(seed: import("../../src/seeder/seed-plan.js").PlannedSeed): string {
+  const notes: string[] = [];
+  if (seed.mode === "reapply") notes.push("edited after it was applied: re-applied");
+  if (seed.mode === "changed")
+    notes.push(
+      seed.outcome === "refused"
+        ? "edited after it was applied: up refuses to run, see the warning"
+        : "edited after it was applied: left as it is",
+    );
+  else if (seed.outcome === "conflict") notes.push("up stops here: a key exists that no seed created");
+  else if (seed.outcome === "not-run") notes.push("not run: up stops before it");
+  return notes.length === 0 ? "" : `  (${notes.join("; ")})`;
+}
+
+/**
+ * The plan for humans: each seed, then one line per workflow (what up would do to it), with its
+ * diff under `--diff`; the warnings up would print.
+ */
 function printPlan(plan: import("../../src/seeder/seed-plan.js").SeedPlanResult): void {
+  const toApply = plan.seeds.filter((s) => s.mode !== "changed").length;
   const lines = [
-    `tenant ${plan.tenant}: ${plan.seeds.length === 0 ? "nothing to do" : `${plural(plan.seeds.length, "seed")} to apply`}`,
+    `tenant ${plan.tenant}: ${toApply === 0 ? "nothing to apply" : `${plural(toApply, "seed")} to apply`}`,
   ];
   for (const seed of plan.seeds) {
-    lines.push(
-      `  ${seed.name}${seed.mode === "reapply" ? " (re-apply)" : ""}${seed.outcome === "ok" ? "" : `  [${seed.outcome}]`}`,
-    );
+    lines.push(`  ${seed.name}${planNote(seed)}`);
     for (const w of seed.workflows) {
       lines.push(`    ${w.action.padEnd(9)} ${w.key}${w.existingWorkflowId ? ` (${w.existingWorkflowId})` : ""}`);
       if (w.diff)
@@ -209,6 +230,7 @@ function printPlan(plan: import("../../src/seeder/seed-plan.js").SeedPlanResult)
             .map((l) => `      ${l}`),
         );
     }
+    for (const w of seed.warnings) lines.push(`    warning [${w.code}] ${w.message}`);
   }
   for (const w of plan.warnings) lines.push(`warning [${w.code}] ${w.message}`);
   say(lines.join("\n"));
@@ -313,6 +335,12 @@ const conflictOption = {
   actor: { type: "string", describe: "User UUID written to the audit columns" },
 } as const;
 
+const diffOption = {
+  type: "boolean",
+  default: false,
+  describe: "Plan: show the content diff of every workflow that changes (default: one line per workflow)",
+} as const;
+
 const onChangeOption = {
   choices: ["fail", "reapply", "warn"],
   default: "fail",
@@ -332,6 +360,7 @@ export const seedCommands: CommandModule = (argv, run) =>
           .options(conflictOption)
           .option("to", { type: "string", describe: "Stop after this seed (name, file name or version prefix)" })
           .option("dry-run", { type: "boolean", default: false, describe: "Show what would happen (same as plan)" })
+          .option("diff", diffOption)
           .option("on-change", onChangeOption),
       run(runUp),
     )
@@ -348,7 +377,7 @@ export const seedCommands: CommandModule = (argv, run) =>
     )
     .command(
       "plan",
-      "What up would do, workflow by workflow, with diffs; writes nothing",
+      "What up would do, one line per workflow (with --diff, the content diffs); writes nothing",
       (y) =>
         y
           .option("dir", dirOption)
@@ -356,6 +385,7 @@ export const seedCommands: CommandModule = (argv, run) =>
           .options(conflictOption)
           .option("to", { type: "string", describe: "Stop after this seed" })
           .option("on-change", onChangeOption)
+          .option("diff", diffOption)
           .option("dry-run", { type: "boolean", default: true, hidden: true }),
       run(runPlan),
     )

@@ -218,7 +218,7 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(await fingerprint(db().knex)).to.deep.equal(before);
   });
 
-  it("plan and up --dry-run write nothing and show create, update and conflict with diffs", async () => {
+  it("plan and up --dry-run write nothing: one line per workflow (create, update, conflict), diffs with --diff", async () => {
     const dir = await makeSeedDir();
     const tenant = newTenant();
     const before = await fingerprint(db().knex);
@@ -226,18 +226,34 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(fresh.code, fresh.stderr).to.equal(0);
     expect(fresh.stderr).to.include("2 seeds to apply");
     expect(fresh.stderr).to.match(/create\s+fixture\.gamma/);
+    expect(fresh.stderr).to.not.include("+++");
     expect(await fingerprint(db().knex)).to.deep.equal(before);
 
     await seeder("up", dir, tenant);
     await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
     const afterUp = await fingerprint(db().knex);
-    const dryRun = await seeder("up", dir, tenant, "--dry-run");
+    const summary = await seeder("up", dir, tenant, "--dry-run");
+    expect(summary.code, summary.stderr).to.equal(0);
+    const lines = summary.stderr.trimEnd().split("\n");
+    expect(lines.slice(1).map((l) => l.trim().split(/\s+/).slice(0, 2))).to.deep.equal([
+      [seedName(LATER_SEED_FILE)],
+      ["update", "fixture.alpha"],
+      ["create", "fixture.delta"],
+    ]);
+    expect(
+      onlyTenantOf<{ seeds: { workflows: { diff: unknown }[] }[] }>(
+        await seeder("plan", dir, tenant, "--json"),
+      ).seeds[0]?.workflows.map((w) => w.diff),
+    ).to.deep.equal([null, null]);
+    const dryRun = await seeder("up", dir, tenant, "--dry-run", "--diff");
     expect(dryRun.code, dryRun.stderr).to.equal(0);
     expect(dryRun.stderr).to.match(/update\s+fixture\.alpha/);
     expect(dryRun.stderr).to.match(/-\s.*Fixture workflow fixture\.alpha\./);
     expect(dryRun.stderr).to.match(/\+\s.*Alpha, second version\./);
     expect(dryRun.stderr).to.match(/create\s+fixture\.delta/);
+    expect((await seeder("plan", dir, tenant, "--diff")).stderr).to.equal(dryRun.stderr);
     expect(await fingerprint(db().knex)).to.deep.equal(afterUp);
+    expectExit(await seeder("up", dir, tenant, "--diff"), 2);
 
     const other = newTenant();
     await importBundle(db().knex, fixtureBundle([{ key: "fixture.beta" }]), { tenant: other });
@@ -248,6 +264,22 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(plan.seeds.map((s) => s.outcome)).to.deep.equal(["conflict", "not-run", "not-run"]);
     expect(plan.seeds[0]?.workflows.find((w) => w.key === "fixture.beta")?.action).to.equal("conflict");
     expect(await fingerprint(db().knex)).to.deep.equal(beforeConflict);
+  });
+
+  it("plan shows an edited applied seed: what changed, and that up refuses (exit 1) unless --on-change", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await seeder("up", dir, tenant);
+    await writeSeeds(dir, { [SECOND]: fixtureBundle([{ key: "fixture.gamma", description: "Gamma, edited." }]) });
+    const refused = await seeder("plan", dir, tenant, "--diff");
+    expectExit(refused, 1);
+    expect(refused.stderr).to.include(`${seedName(SECOND)}  (edited after it was applied: up refuses to run`);
+    expect(refused.stderr).to.match(/update\s+fixture\.gamma/);
+    expect(refused.stderr).to.match(/\+\s.*Gamma, edited\./);
+    expect(refused.stderr).to.include("warning [SEED_CHECKSUM_MISMATCH]");
+    const warned = await seeder("plan", dir, tenant, "--on-change", "warn");
+    expectExit(warned, 0);
+    expect(warned.stderr).to.include("edited after it was applied: left as it is");
   });
 
   it("ownership: a key no seed created is WORKFLOW_KEY_CONFLICT unless --on-conflict", async () => {
