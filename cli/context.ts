@@ -107,6 +107,17 @@ export async function tenantOf(args: GlobalArgs): Promise<string> {
   return tenant;
 }
 
+/**
+ * The tenant of a command that works on a database: `--tenant` or `WORKFLOW_SEEDER_TENANT` as
+ * given; else the development tenant, unless the database has Alga's `tenants` table without it
+ * (then its only tenant, or `INVALID_TENANT` listing them: see resolveDefaultTenant).
+ */
+export async function resolveTenant(args: GlobalArgs, knex: import("knex").Knex): Promise<string> {
+  if (args.tenant !== undefined || process.env.WORKFLOW_SEEDER_TENANT !== undefined) return tenantOf(args);
+  const { resolveDefaultTenant } = await import("../src/db/tenant.js");
+  return resolveDefaultTenant(knex);
+}
+
 /** The CLI's names of the import and export options, for errors. */
 const OPTION_FLAGS: ImportOptionSource & ExportOptionSource = {
   names: {

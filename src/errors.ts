@@ -79,7 +79,11 @@ export interface IssueDetailsByCode {
   DATABASE_UNAVAILABLE: { target: string; reason: string };
   DATABASE_ERROR: { sqlState: string | null; reason: string };
   EMBEDDED_DATABASE_BUSY: { dataDir: string; waitedMs: number };
-  INVALID_TENANT: { received: string };
+  INVALID_TENANT: {
+    received: string;
+    /** The tenants of the database's `tenants` table, when no tenant was named and the default is not one of them. */
+    tenants?: { tenant: string; name: string | null }[];
+  };
   INVALID_ARGUMENT: { option: string; received: string; expected: string };
   FILE_NOT_FOUND: { file: string };
   FILE_READ_ERROR: { file: string; reason: string };
@@ -96,6 +100,10 @@ export interface IssueDetailsByCode {
   SEED_ALREADY_EXISTS: { name: string; file: string };
   SEED_LOCK_TIMEOUT: { tenant: string; waitedMs: number };
   SEED_REVERT_BLOCKED: { seed: string; changedWorkflows: string[] };
+  SEED_BASELINE_MISMATCH: {
+    tenant: string;
+    seeds: { seed: string; missingKeys: string[]; differentKeys: string[] }[];
+  };
   INVALID_SEED_BUNDLE: { seed: string; issue: Issue };
   // runtime
   PUBLISH_VALIDATION_FAILED: { workflowKey: string | null; workflowId: string; errors: DefinitionProblem[] };
@@ -169,7 +177,7 @@ const RENDERERS: Renderers = {
   DUPLICATE_WORKFLOW_KEY: (d) =>
     d.duplicateOf === undefined
       ? `${inFile(d.file)}workflow key "${d.key}" appears more than once (workflows ${d.indexes.join(", ")}). Keys identify workflows: rename or remove the duplicates.`
-      : `workflow key "${d.key}" is in two of the bundles read together: ${d.duplicateOf.file ?? `bundle ${d.duplicateOf.bundle}`} (workflow ${d.duplicateOf.index}) and ${d.file ?? "a later bundle"} (workflow ${d.indexes.join(", ")}). Keys identify workflows: rename or remove one of them; if both files are seeds where the later one ships a new version of the key, read them as a seeds folder (\`workflow-seeder up\`, \`verify --dir <folder>\`).`,
+      : `workflow key "${d.key}" is in two of the bundles read together: ${d.duplicateOf.file ?? `bundle ${d.duplicateOf.bundle}`} (workflow ${d.duplicateOf.index}) and ${d.file ?? "a later bundle"} (workflow ${d.indexes.join(", ")}). Keys identify workflows: rename or remove one of them; if both files are seeds where the later one ships a new version of the key, read them as a seeds folder (\`workflow-seeder up\`, \`workflow-seeder verify --dir <folder>\`).`,
   DUPLICATE_VERSION: (d) =>
     `${inFile(d.file)}workflow "${d.key}" lists published version ${d.version} more than once (publishedVersions ${d.indexes.join(", ")}). Keep one entry per version number.`,
   VALUE_OUT_OF_RANGE: (d) =>
@@ -190,9 +198,9 @@ const RENDERERS: Renderers = {
     return `${inFile(d.file)}the runtime catalog does not provide what these workflows use:\n${lines.join("\n")}\nRegister them in the target runtime, or pass a catalog that declares them (--catalog <file>).`;
   },
   UNRESOLVED_WORKFLOW_REFERENCE: (d) =>
-    `workflow "${d.workflowKey}" step ${d.stepPath} calls workflow ${d.targetWorkflowId}${d.targetVersion === null ? "" : ` version ${d.targetVersion}`}, which is neither in the bundle nor in the tenant. Import the called workflow too (export with --with-called-workflows); publishing will fail until it exists.`,
+    `workflow "${d.workflowKey}" step ${d.stepPath} calls workflow ${d.targetWorkflowId}${d.targetVersion === null ? "" : ` version ${d.targetVersion}`}, which is neither in the bundle nor in the tenant. Import the called workflow too (\`workflow-seeder export --with-called-workflows\` exports a workflow with the workflows it calls); publishing will fail until it exists.`,
   WORKFLOW_KEY_CONFLICT: (d) =>
-    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a conflict policy: replace, update or skip (CLI --on-conflict, HTTP onConflict=), or force.`,
+    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a conflict policy: replace, update or skip (\`workflow-seeder import|up|plan --on-conflict <policy>\`, HTTP onConflict=), or force (\`workflow-seeder import --force\`, HTTP force=true).`,
   WORKFLOW_NOT_FOUND: (d) => {
     const what = [
       d.workflowIds.length ? `workflow ids ${listNames(d.workflowIds)}` : "",
@@ -212,8 +220,15 @@ const RENDERERS: Renderers = {
     `the database reported an error${d.sqlState ? ` (SQLSTATE ${d.sqlState})` : ""}: ${d.reason}. Nothing was written.`,
   EMBEDDED_DATABASE_BUSY: (d) =>
     `the embedded database in ${d.dataDir} is used by another workflow-seeder process (waited ${d.waitedMs} ms). Wait for it to finish, or use a PostgreSQL server (--database-url) for concurrent runs.`,
-  INVALID_TENANT: (d) =>
-    `tenant ${JSON.stringify(d.received)} is not a UUID. Pass --tenant <uuid> (or set WORKFLOW_SEEDER_TENANT / the x-tenant-id header).`,
+  INVALID_TENANT: (d) => {
+    if (d.tenants === undefined)
+      return `tenant ${JSON.stringify(d.received)} is not a UUID. Pass --tenant <uuid> (or set WORKFLOW_SEEDER_TENANT / the x-tenant-id header).`;
+    const which =
+      d.tenants.length === 0
+        ? "its tenants table is empty"
+        : `it has ${d.tenants.length} tenants: ${listNames(d.tenants.map((t) => (t.name === null ? t.tenant : `${t.tenant} (${t.name})`)))}`;
+    return `no tenant was named, and the development tenant ${d.received} is not a tenant of this database (${which}). Name the tenant to use: --tenant <uuid> or WORKFLOW_SEEDER_TENANT=<uuid>.`;
+  },
   INVALID_ARGUMENT: (d) => `${d.option} is ${JSON.stringify(d.received)}; expected ${d.expected}.`,
   FILE_NOT_FOUND: (d) => `${d.file}: no such file or directory. Check the path.`,
   FILE_READ_ERROR: (d) => `${d.file}: cannot read: ${d.reason}.`,
@@ -226,13 +241,22 @@ const RENDERERS: Renderers = {
   INVALID_SEED_NAME: (d) =>
     `${d.files.length} file${d.files.length === 1 ? "" : "s"} in ${d.dir} do not follow the seed naming pattern ${d.pattern}: ${listNames(d.files)}. Rename them (\`workflow-seeder new <name>\` shows the pattern) or move them out of the seeds folder.`,
   SEED_CHECKSUM_MISMATCH: (d) =>
-    `applied seeds were modified after they were applied: ${d.seeds.map((s) => `${s.name} (recorded ${s.recordedChecksum}, now ${s.currentChecksum})`).join("; ")}. Ship the change as a new seed, or re-run with --on-change reapply (re-import) or --on-change warn.`,
+    `applied seeds were modified after they were applied: ${d.seeds.map((s) => `${s.name} (recorded ${s.recordedChecksum}, now ${s.currentChecksum})`).join("; ")}. Ship the change as a new seed, or re-run with \`workflow-seeder up|plan --on-change reapply\` (re-import) or \`workflow-seeder up|plan --on-change warn\`.`,
   SEED_NOT_FOUND: (d) => `no seed named "${d.name}" in ${d.dir}. Run \`workflow-seeder status\` to list seeds.`,
   SEED_ALREADY_EXISTS: (d) => `seed "${d.name}" already exists (${d.file}). Choose another name.`,
   SEED_LOCK_TIMEOUT: (d) =>
     `another seeder holds the seed lock for tenant ${d.tenant} (waited ${d.waitedMs} ms). Retry when it finishes; the lock is released automatically if that process dies.`,
   SEED_REVERT_BLOCKED: (d) =>
-    `cannot revert seed ${d.seed}: workflows ${listNames(d.changedWorkflows)} were changed in the database after seeding. Re-run with --force to remove them anyway.`,
+    `cannot revert seed ${d.seed}: workflows ${listNames(d.changedWorkflows)} were changed in the database after seeding. Re-run with \`workflow-seeder down --force\` to revert them anyway.`,
+  SEED_BASELINE_MISMATCH: (d) =>
+    `cannot record ${d.seeds.length === 1 ? "a seed" : `${d.seeds.length} seeds`} as applied in tenant ${d.tenant}: the tenant does not hold their workflows as the seeds have them (nothing was recorded): ${d.seeds
+      .map(
+        (s) =>
+          `${s.seed} (${[s.missingKeys.length ? `missing ${listNames(s.missingKeys)}` : "", s.differentKeys.length ? `different ${listNames(s.differentKeys)}` : ""].filter(Boolean).join("; ")})`,
+      )
+      .join(
+        "; ",
+      )}. Apply them instead (\`workflow-seeder plan --on-conflict update --diff\` shows what would change, \`workflow-seeder up --on-conflict update\` writes the seeds' versions over the workflows that exist), baseline only the seeds before them (\`workflow-seeder baseline --to <seed>\`), or record them anyway (\`workflow-seeder baseline --force\`).`,
   INVALID_SEED_BUNDLE: (d) => `seed ${d.seed}: ${renderIssueMessage(d.issue)}`,
   PUBLISH_VALIDATION_FAILED: (d) =>
     `workflow ${d.workflowKey ?? d.workflowId}: the draft cannot be published (${d.errors.length} error${d.errors.length === 1 ? "" : "s"}); fix:\n${d.errors
@@ -249,21 +273,22 @@ const RENDERERS: Renderers = {
   NO_MATCHING_WAIT: (d) =>
     `run ${d.runId} is not waiting for event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`} (or the event's filters do not match). Check the event name, correlation key and payload.`,
   INVALID_PAYLOAD: (d) =>
-    `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
+    `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (\`workflow-seeder run|resume --payload '{...}'\` or \`workflow-seeder run|resume --payload @file.json\`).`,
   UNKNOWN_PAYLOAD_KEY: (d) =>
     `${d.payloadDir}: ${d.files.length === 1 ? "payload file" : "payload files"} ${listNames(d.files)} ${d.files.length === 1 ? "names no workflow" : "name no workflow"} being verified (${listNames(d.unknownKeys.map((k) => JSON.stringify(k)))}). A payload file is <workflow key>.json for a workflow of the bundles verified${d.knownKeys.length > 0 ? ` (${listNames(d.knownKeys)})` : ""}: rename it to match its workflow's key, or remove it.`,
   UNAUTHORIZED: (d) =>
     `authentication required: ${d.reason}. Send "Authorization: Bearer <token>" or the cookie "workflow_seeder_token=<token>".`,
   FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,
   PAYLOAD_TOO_LARGE: (d) =>
-    `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise --body-limit.`,
+    `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise the server's limit (\`workflow-seeder serve --body-limit <bytes>\`).`,
   UNSUPPORTED_MEDIA_TYPE: (d) =>
     `content type ${d.received ?? "(none)"} is not supported; send the bundle as ${d.expected}.`,
   ROUTE_NOT_FOUND: (d) => `no route ${d.method} ${d.path}. See docs/guides/http-api.md.`,
   SERVER_CONFIG_INVALID: (d) => `cannot start the server: ${d.reason}.`,
-  REMOTE_UNAVAILABLE: (d) => `cannot reach ${d.url}: ${d.reason}. Check --server and that the server is running.`,
+  REMOTE_UNAVAILABLE: (d) =>
+    `cannot reach ${d.url}: ${d.reason}. Check the URL given to \`workflow-seeder import|export --server\` and that the server is running.`,
   REMOTE_ERROR: (d) =>
-    `${d.url} answered HTTP ${d.status}${d.code === null ? "" : ` [${d.code}]`}: ${d.message}. Check that --server points at a workflow-seeder API of the same version.`,
+    `${d.url} answered HTTP ${d.status}${d.code === null ? "" : ` [${d.code}]`}: ${d.message}. Check that the URL given to \`workflow-seeder import|export --server\` is a workflow-seeder API of the same version.`,
   INTERNAL_ERROR: (d) =>
     `an internal error occurred${d.requestId ? ` (request ${d.requestId})` : ""}; it was logged. Please report it.`,
 };

@@ -65,7 +65,10 @@ export {
   validateWorkflowForPublish,
   verifyBundles,
 } from "./runtime/index.js";
+export type { BaselineMismatch } from "./seeder/read-baseline-mismatches.js";
+export type { BaselineSeedsOptions, BaselineSeedsResult } from "./seeder/seed-baseline.js";
 export { baselineSeeds, createSeedFile, exportToSeed } from "./seeder/seed-baseline.js";
+export type { PlannedSeed, PlannedWorkflowChange, PlanSeedsOptions, SeedPlanResult } from "./seeder/seed-plan.js";
 export { planSeeds } from "./seeder/seed-plan.js";
 export { revertSeeds } from "./seeder/seed-revert.js";
 export type { ApplySeedsResult } from "./seeder/seed-runner.js";

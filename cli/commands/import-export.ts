@@ -21,6 +21,7 @@ import {
   plural,
   printJson,
   readJsonFile,
+  resolveTenant,
   say,
   tenantOf,
   UsageError,
@@ -191,20 +192,23 @@ async function runImport(args: ImportArgs): Promise<number> {
   if (server !== undefined) return importRemotely({ ...args, files }, server, options);
   const catalog = await loadCatalog(args);
   const { importBundles } = await import("../../src/import/import-bundle.js");
-  const local = { ...options, catalog };
   if (args.each)
-    return withDatabase(args, (db) =>
-      importEachFile(
+    return withDatabase(args, async (db) => {
+      const local = { ...options, catalog, tenant: await resolveTenant(args, db.knex) };
+      return importEachFile(
         { ...args, files },
-        tenant,
+        local.tenant,
         async (file) => importBundles(db.knex, [{ bundle: await readJsonFile(file), file }], local),
         (error) => !isWorkflowSeederError(error),
-      ),
-    );
+      );
+    });
   // Without --each every file must be readable and valid before anything is written, and every
   // bad file is reported; with --each a file that cannot be read fails alone.
   const sources = await readAllSources(files, catalog);
-  return reportImport(args, await withDatabase(args, (db) => importBundles(db.knex, sources, local)), tenant);
+  return withDatabase(args, async (db) => {
+    const local = { ...options, catalog, tenant: await resolveTenant(args, db.knex) };
+    return reportImport(args, await importBundles(db.knex, sources, local), local.tenant);
+  });
 }
 
 /** `import --server`: one request per file (one file, or `--each`). */
@@ -249,10 +253,12 @@ async function runExport(args: ExportArgs): Promise<number> {
       (JSON.parse(text) as { workflows: { key: string }[] }).workflows.map((w) => w.key),
     );
   }
-  if (args.seed !== undefined) return runExportToSeed(args, args.seed, tenant, selection);
+  if (args.seed !== undefined) return runExportToSeed(args, args.seed, selection);
   const { exportBundle } = await import("../../src/export/export-bundle.js");
   const { canonicalizeJson } = await import("../../src/format/canonical-json.js");
-  const bundle = await withDatabase(args, (db) => exportBundle(db.knex, { tenant, ...selection }));
+  const bundle = await withDatabase(args, async (db) =>
+    exportBundle(db.knex, { tenant: await resolveTenant(args, db.knex), ...selection }),
+  );
   return writeExport(args, canonicalizeJson(bundle), () => bundle.workflows.map((w) => w.key));
 }
 
@@ -269,27 +275,19 @@ async function writeExport(args: ExportArgs, text: string, keysOf: () => string[
   return EXIT_OK;
 }
 
-async function runExportToSeed(
-  args: ExportArgs,
-  name: string,
-  tenant: string,
-  selection: ParsedExportOptions,
-): Promise<number> {
+async function runExportToSeed(args: ExportArgs, name: string, selection: ParsedExportOptions): Promise<number> {
   if (args.out !== undefined) throw new UsageError("--seed writes a seed file in --dir; do not combine it with --out");
   const { exportToSeed } = await import("../../src/seeder/seed-baseline.js");
   const { resolve } = await import("node:path");
   const { keys, workflowIds, all, withCalledWorkflows } = selection;
-  const result = await withDatabase(args, (db) =>
-    exportToSeed(db.knex, {
+  const { tenant, result } = await withDatabase(args, async (db) => {
+    const tenant = await resolveTenant(args, db.knex);
+    const dir = resolve(process.cwd(), args.dir);
+    return {
       tenant,
-      dir: resolve(process.cwd(), args.dir),
-      name,
-      workflowIds,
-      keys,
-      all,
-      withCalledWorkflows,
-    }),
-  );
+      result: await exportToSeed(db.knex, { tenant, dir, name, workflowIds, keys, all, withCalledWorkflows }),
+    };
+  });
   if (args.json) printJson(result);
   else
     say(

@@ -6,6 +6,7 @@ import {
   type GlobalArgs,
   plural,
   printJson,
+  resolveTenant,
   say,
   tenantOf,
   withDatabase,
@@ -52,9 +53,12 @@ function formatTable(workflows: readonly WorkflowListEntry[]): string {
 }
 
 async function runList(args: GlobalArgs): Promise<number> {
-  const tenant = await tenantOf(args);
+  await tenantOf(args);
   const { selectWorkflowList } = await import("../../src/db/workflow-list.js");
-  const workflows = await withDatabase(args, (db) => selectWorkflowList(db.knex, tenant));
+  const { tenant, workflows } = await withDatabase(args, async (db) => {
+    const tenant = await resolveTenant(args, db.knex);
+    return { tenant, workflows: await selectWorkflowList(db.knex, tenant) };
+  });
   if (args.json) printJson({ tenant, workflows });
   else if (workflows.length === 0) say(`no workflows in tenant ${tenant}`);
   else {

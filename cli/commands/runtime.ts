@@ -15,6 +15,7 @@ import {
   plural,
   printJson,
   readJsonFile,
+  resolveTenant,
   say,
   tenantOf,
   UsageError,
@@ -136,7 +137,7 @@ function printRun(result: RunWorkflowResult): void {
   }
   if (result.status === "WAITING")
     lines.push(
-      `  waiting: continue it with \`workflow-seeder resume --run ${result.runId} --event <name> --payload '<json>'\` (no --event fires a timer)`,
+      `  waiting: continue it with \`workflow-seeder resume --run ${result.runId} --event <name> --payload '<json>'\` (for a timer: \`workflow-seeder resume --run ${result.runId}\`)`,
     );
   say(lines.join("\n"));
 }
@@ -147,15 +148,20 @@ function exitCodeOf(result: RunWorkflowResult): number {
 
 async function runPublish(args: PublishArgs): Promise<number> {
   const locator = workflowLocator(args);
-  const tenant = await tenantOf(args);
+  await tenantOf(args);
   const catalog = await loadCatalog(args);
   if (args.actor !== undefined) {
     const { isUuidString } = await import("../../src/format/portable-id.js");
     if (!isUuidString(args.actor)) throw invalidArgument("--actor", args.actor, "a UUID");
   }
   const { publishWorkflow } = await import("../../src/runtime/publish-workflow.js");
-  const result = await withDatabase(args, (db) =>
-    publishWorkflow(db.knex, { tenant, ...locator, catalog, actor: args.actor ?? null }),
+  const result = await withDatabase(args, async (db) =>
+    publishWorkflow(db.knex, {
+      tenant: await resolveTenant(args, db.knex),
+      ...locator,
+      catalog,
+      actor: args.actor ?? null,
+    }),
   );
   if (args.json) printJson(result);
   else {
@@ -187,13 +193,15 @@ async function executeRun(
     common: { tenant: string; payload: unknown; secrets: Record<string, string>; catalog: RuntimeCatalog },
   ) => Promise<RunWorkflowResult>,
 ): Promise<number> {
+  await tenantOf(args);
   const common = {
-    tenant: await tenantOf(args),
     catalog: await loadCatalog(args),
     payload: await readPayload(args.payload),
     secrets: readSecrets(args.secret),
   };
-  const result = await withDatabase(args, (db) => start(db.knex, common));
+  const result = await withDatabase(args, async (db) =>
+    start(db.knex, { ...common, tenant: await resolveTenant(args, db.knex) }),
+  );
   if (args.json) printJson(result);
   else printRun(result);
   return exitCodeOf(result);

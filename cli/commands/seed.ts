@@ -4,7 +4,6 @@ import type { SeederOptions, SeedProgress } from "../../src/seeder/seeder-option
 import {
   type CommandModule,
   DEFAULT_SEEDS_DIR,
-  defaultTenant,
   EXIT_FAILURE,
   EXIT_OK,
   type GlobalArgs,
@@ -13,6 +12,7 @@ import {
   loadCatalog,
   plural,
   printJson,
+  resolveTenant,
   say,
   UsageError,
   withDatabase,
@@ -31,7 +31,7 @@ interface SeedArgs extends GlobalArgs {
 /**
  * The tenants a seed command works on: every `--tenant` given; else, with `--all-tenants`, every
  * tenant that has seed records or workflows (the default tenant when there is none); else the
- * default tenant.
+ * default tenant (see {@link resolveTenant}).
  */
 async function tenantsOf(args: SeedArgs, knex: Knex): Promise<string[]> {
   const { assertTenant } = await import("../../src/db/tenant.js");
@@ -41,11 +41,9 @@ async function tenantsOf(args: SeedArgs, knex: Knex): Promise<string[]> {
   if (args.allTenants) {
     const { selectSeededTenants } = await import("../../src/db/seed-store.js");
     const tenants = await selectSeededTenants(knex);
-    return tenants.length > 0 ? tenants : [defaultTenant()];
+    if (tenants.length > 0) return tenants;
   }
-  const tenant = defaultTenant();
-  assertTenant(tenant);
-  return [tenant];
+  return [await resolveTenant({ ...args, tenant: undefined }, knex)];
 }
 
 /** The options of a seed command that do not depend on the tenant, resolved once. */
@@ -92,8 +90,8 @@ interface TenantReport<R> {
 
 /**
  * Runs `apply` for each tenant of the command (see {@link tenantsOf}) in one database session,
- * with the options resolved once. With `--json` it prints one document: the result for one
- * tenant, `{tenants: [...]}` for several. Returns the results in tenant order.
+ * with the options resolved once. With `--json` it prints one document, `{tenants: [...]}` with
+ * one result per tenant, whatever their number. Returns the results in tenant order.
  */
 async function forEachTenant<R>(
   args: SeedArgs,
@@ -110,10 +108,8 @@ async function forEachTenant<R>(
       results.push(result);
       if (!args.json) report.human?.(result, options);
     }
-    if (args.json) {
-      const json = results.map(report.json ?? ((r) => r));
-      printJson(json.length === 1 ? json[0] : { tenants: json });
-    }
+    // One shape whatever the number of tenants, so a script reads `tenants[0]` for one tenant too.
+    if (args.json) printJson({ tenants: results.map(report.json ?? ((r) => r)) });
     return results;
   });
 }
@@ -127,10 +123,12 @@ interface UpArgs extends SeedArgs {
   to?: string;
   dryRun: boolean;
   onChange: string;
+  diff: boolean;
 }
 
 async function runUp(args: UpArgs): Promise<number> {
   if (args.dryRun) return runPlan(args);
+  if (args.diff) throw new UsageError("--diff shows a plan: give it with --dry-run");
   const { applySeeds } = await import("../../src/seeder/seed-runner.js");
   await forEachTenant(
     args,
@@ -189,20 +187,39 @@ async function runPlan(args: UpArgs): Promise<number> {
   const { planSeeds } = await import("../../src/seeder/seed-plan.js");
   const results = await forEachTenant(
     args,
-    (knex, options) => planSeeds(knex, { ...options, onChange: args.onChange as OnChange, ...toOption(args) }),
+    (knex, options) =>
+      planSeeds(knex, { ...options, onChange: args.onChange as OnChange, ...toOption(args), diff: args.diff }),
     { human: printPlan },
   );
-  return results.some((p) => p.seeds.some((s) => s.outcome === "conflict")) ? EXIT_FAILURE : EXIT_OK;
+  return results.some((p) => p.wouldFail) ? EXIT_FAILURE : EXIT_OK;
 }
 
+/** Why a seed of the plan is listed, after its name. */
+function planNote(seed: import("../../src/seeder/seed-plan.js").PlannedSeed): string {
+  const notes: string[] = [];
+  if (seed.mode === "reapply") notes.push("edited after it was applied: re-applied");
+  if (seed.mode === "changed")
+    notes.push(
+      seed.outcome === "refused"
+        ? "edited after it was applied: up refuses to run, see the warning"
+        : "edited after it was applied: left as it is",
+    );
+  else if (seed.outcome === "conflict") notes.push("up stops here: a key exists that no seed created");
+  else if (seed.outcome === "not-run") notes.push("not run: up stops before it");
+  return notes.length === 0 ? "" : `  (${notes.join("; ")})`;
+}
+
+/**
+ * The plan for humans: each seed, then one line per workflow (what up would do to it), with its
+ * diff under `--diff`; the warnings up would print.
+ */
 function printPlan(plan: import("../../src/seeder/seed-plan.js").SeedPlanResult): void {
+  const toApply = plan.seeds.filter((s) => s.mode !== "changed").length;
   const lines = [
-    `tenant ${plan.tenant}: ${plan.seeds.length === 0 ? "nothing to do" : `${plural(plan.seeds.length, "seed")} to apply`}`,
+    `tenant ${plan.tenant}: ${toApply === 0 ? "nothing to apply" : `${plural(toApply, "seed")} to apply`}`,
   ];
   for (const seed of plan.seeds) {
-    lines.push(
-      `  ${seed.name}${seed.mode === "reapply" ? " (re-apply)" : ""}${seed.outcome === "ok" ? "" : `  [${seed.outcome}]`}`,
-    );
+    lines.push(`  ${seed.name}${planNote(seed)}`);
     for (const w of seed.workflows) {
       lines.push(`    ${w.action.padEnd(9)} ${w.key}${w.existingWorkflowId ? ` (${w.existingWorkflowId})` : ""}`);
       if (w.diff)
@@ -213,6 +230,7 @@ function printPlan(plan: import("../../src/seeder/seed-plan.js").SeedPlanResult)
             .map((l) => `      ${l}`),
         );
     }
+    for (const w of seed.warnings) lines.push(`    warning [${w.code}] ${w.message}`);
   }
   for (const w of plan.warnings) lines.push(`warning [${w.code}] ${w.message}`);
   say(lines.join("\n"));
@@ -254,20 +272,31 @@ async function runDown(args: DownArgs): Promise<number> {
 
 interface BaselineArgs extends SeedArgs {
   to?: string;
+  force: boolean;
 }
 
 async function runBaseline(args: BaselineArgs): Promise<number> {
   const { baselineSeeds } = await import("../../src/seeder/seed-baseline.js");
-  await forEachTenant(args, (knex, options) => baselineSeeds(knex, { ...options, ...toOption(args) }), {
-    human: (result) => {
-      const lines = [
-        `tenant ${result.tenant}: recorded ${plural(result.recorded.length, "seed")} as applied (not run)`,
-      ];
-      for (const r of result.recorded)
-        lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
-      say(lines.join("\n"));
+  await forEachTenant(
+    args,
+    (knex, options) => baselineSeeds(knex, { ...options, ...toOption(args), force: args.force }),
+    {
+      human: (result) => {
+        const lines = [
+          `tenant ${result.tenant}: recorded ${plural(result.recorded.length, "seed")} as applied (not run)`,
+        ];
+        for (const r of result.recorded)
+          lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
+        for (const m of result.mismatches) {
+          if (m.missingKeys.length)
+            lines.push(`  warning: ${m.seed}: recorded with --force, missing ${m.missingKeys.join(", ")}`);
+          if (m.differentKeys.length)
+            lines.push(`  warning: ${m.seed}: recorded with --force, different ${m.differentKeys.join(", ")}`);
+        }
+        say(lines.join("\n"));
+      },
     },
-  });
+  );
   return EXIT_OK;
 }
 
@@ -306,6 +335,12 @@ const conflictOption = {
   actor: { type: "string", describe: "User UUID written to the audit columns" },
 } as const;
 
+const diffOption = {
+  type: "boolean",
+  default: false,
+  describe: "Plan: show the content diff of every workflow that changes (default: one line per workflow)",
+} as const;
+
 const onChangeOption = {
   choices: ["fail", "reapply", "warn"],
   default: "fail",
@@ -325,6 +360,7 @@ export const seedCommands: CommandModule = (argv, run) =>
           .options(conflictOption)
           .option("to", { type: "string", describe: "Stop after this seed (name, file name or version prefix)" })
           .option("dry-run", { type: "boolean", default: false, describe: "Show what would happen (same as plan)" })
+          .option("diff", diffOption)
           .option("on-change", onChangeOption),
       run(runUp),
     )
@@ -341,7 +377,7 @@ export const seedCommands: CommandModule = (argv, run) =>
     )
     .command(
       "plan",
-      "What up would do, workflow by workflow, with diffs; writes nothing",
+      "What up would do, one line per workflow (with --diff, the content diffs); writes nothing",
       (y) =>
         y
           .option("dir", dirOption)
@@ -349,6 +385,7 @@ export const seedCommands: CommandModule = (argv, run) =>
           .options(conflictOption)
           .option("to", { type: "string", describe: "Stop after this seed" })
           .option("on-change", onChangeOption)
+          .option("diff", diffOption)
           .option("dry-run", { type: "boolean", default: true, hidden: true }),
       run(runPlan),
     )
@@ -372,7 +409,12 @@ export const seedCommands: CommandModule = (argv, run) =>
         y
           .option("dir", dirOption)
           .options(tenantsOptions)
-          .option("to", { type: "string", describe: "Stop after this seed" }),
+          .option("to", { type: "string", describe: "Stop after this seed" })
+          .option("force", {
+            type: "boolean",
+            default: false,
+            describe: "Record the seeds even when their workflows are missing from the tenant or differ",
+          }),
       run(runBaseline),
     )
     .command(

@@ -17,7 +17,8 @@ import { type ExportOptions, exportBundle } from "../export/export-bundle.js";
 import { canonicalizeJson } from "../format/canonical-json.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
 import { TOOL_VERSION } from "../version.js";
-import { exportWorkflowsByKey } from "./export-workflows-by-key.js";
+import { exportWorkflowsByKey, type WorkflowSnapshot } from "./export-workflows-by-key.js";
+import { type BaselineMismatch, readBaselineMismatches } from "./read-baseline-mismatches.js";
 import {
   hashSeedText,
   listSeedFiles,
@@ -34,41 +35,57 @@ import { resolveSeederOptions, type SeederOptions } from "./seeder-options.js";
 
 /**
  * The seeder takes the existing workflows of `keys` as its own, with their content as they are:
- * the entries a record stores for them, in the order the rows are read. Two reads, whatever the
- * number of keys.
+ * the entries a record stores for them, in the order the rows are read, and each one's snapshot.
+ * Two reads, whatever the number of keys.
  */
 async function adoptWorkflows(
   trx: Knex.Transaction,
   tenant: string,
   keys: readonly string[],
-): Promise<SeededWorkflow[]> {
+): Promise<{ adopted: SeededWorkflow[]; snapshots: Map<string, WorkflowSnapshot> }> {
   const rows = await selectWorkflowIdsByKeys(trx, tenant, keys);
   const snapshots = await exportWorkflowsByKey(
     trx,
     tenant,
     rows.map((r) => r.key),
   );
-  return rows.map((r) => ({
+  const adopted = rows.map((r) => ({
     key: r.key,
     workflowId: r.workflow_id,
     action: "adopted" as const,
     contentHash: snapshots.get(r.key)?.contentHash ?? null,
     previous: null,
   }));
+  return { adopted, snapshots };
+}
+
+/** Options of {@link baselineSeeds}. */
+export interface BaselineSeedsOptions extends SeederOptions {
+  /** Record pending seeds up to and including this one (a seed name, file name or version prefix). */
+  to?: string;
+  /**
+   * Record the seeds even when their workflows are missing from the tenant or differ from the
+   * seeds' (the mismatches are returned). Default false: `SEED_BASELINE_MISMATCH`.
+   */
+  force?: boolean;
 }
 
 /** The result of {@link baselineSeeds}. */
 export interface BaselineSeedsResult {
   tenant: string;
   recorded: { name: string; adopted: string[] }[];
+  /** With `force`: the seeds recorded although the tenant does not hold their workflows as they are. */
+  mismatches: BaselineMismatch[];
 }
 
 /**
  * Records pending seeds as applied without running them (`baseline`), for a database that already
- * holds their workflows. The workflows of those seeds that exist become the seeder's (later seeds
- * may update them).
+ * holds their workflows. Refuses (`SEED_BASELINE_MISMATCH`, recording nothing) when a seed's
+ * workflow is missing from the tenant or differs from the seed's, unless `force`; see
+ * {@link readBaselineMismatches}. The workflows of those seeds that exist become the seeder's
+ * (later seeds may update them).
  */
-export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: string }): Promise<BaselineSeedsResult> {
+export async function baselineSeeds(db: Knex, given: BaselineSeedsOptions): Promise<BaselineSeedsResult> {
   const options = resolveSeederOptions(given);
   const tenant = options.tenant;
   const listing = await listSeedFiles(options.dir, { mustExist: true });
@@ -82,7 +99,7 @@ export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: stri
     options.dir,
   );
   const loaded = await loadSeeds(seeds, options.catalog);
-  const result: BaselineSeedsResult = { tenant, recorded: [] };
+  const result: BaselineSeedsResult = { tenant, recorded: [], mismatches: [] };
   try {
     await db.transaction(async (trx) => {
       await acquireSeedLock(trx, tenant, options.lockTimeoutMs);
@@ -94,11 +111,17 @@ export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: stri
       );
       const toRecord = loaded.filter((s) => !recordedNow.has(s.name));
       // A baseline writes no workflow, so every seed adopts from the same state: one read for all.
-      const adopted = await adoptWorkflows(
+      const { adopted, snapshots } = await adoptWorkflows(
         trx,
         tenant,
         toRecord.flatMap((s) => s.bundle.workflows.map((w) => w.key)),
       );
+      result.mismatches = await readBaselineMismatches(trx, tenant, toRecord, snapshots, {
+        catalog: options.catalog,
+        actor: options.actor,
+      });
+      if (result.mismatches.length > 0 && !options.force)
+        fail("SEED_BASELINE_MISMATCH", { tenant, seeds: result.mismatches });
       const records = toRecord.map((seed): SeedRecord => {
         const keys = new Set(seed.bundle.workflows.map((w) => w.key));
         return {
@@ -158,7 +181,7 @@ export async function exportToSeed(db: Knex, options: ExportToSeedOptions): Prom
     return await db.transaction(async (trx) => {
       await acquireSeedLock(trx, options.tenant, lockTimeoutMs);
       const bundle = await exportBundle(trx, { ...options, exportedAt: now.toISOString() });
-      const workflows = await adoptWorkflows(
+      const { adopted: workflows } = await adoptWorkflows(
         trx,
         options.tenant,
         bundle.workflows.map((w) => w.key),

@@ -11,21 +11,27 @@ import {
   type SeedRunOptions,
 } from "./seeder-options.js";
 
-/**
- * Applies the `--on-change` policy to a status: throws `SEED_CHECKSUM_MISMATCH` naming every
- * modified seed (`fail`), returns it as a warning (`warn`), or nothing (`reapply`, or no drift).
- * `up` and `plan` share it, so a plan refuses exactly what `up` would refuse.
- */
-export function applyOnChangePolicy(entries: readonly SeedStatusEntry[], onChange: OnChangePolicy): Issue[] {
+/** `SEED_CHECKSUM_MISMATCH` naming every modified seed with both checksums, or null when none is modified. */
+export function collectChecksumMismatch(entries: readonly SeedStatusEntry[]): Issue | null {
   const modified = entries.filter((e) => e.state === "modified");
-  if (modified.length === 0 || onChange === "reapply") return [];
-  const mismatch = issue("SEED_CHECKSUM_MISMATCH", {
+  if (modified.length === 0) return null;
+  return issue("SEED_CHECKSUM_MISMATCH", {
     seeds: modified.map((e) => ({
       name: e.name,
       recordedChecksum: e.recordedChecksum as string,
       currentChecksum: e.currentChecksum as string,
     })),
   });
+}
+
+/**
+ * Applies the `--on-change` policy to a status, as `up` does: throws `SEED_CHECKSUM_MISMATCH`
+ * naming every modified seed (`fail`), returns it as a warning (`warn`), or nothing (`reapply`,
+ * or no drift).
+ */
+export function applyOnChangePolicy(entries: readonly SeedStatusEntry[], onChange: OnChangePolicy): Issue[] {
+  const mismatch = collectChecksumMismatch(entries);
+  if (mismatch === null || onChange === "reapply") return [];
   if (onChange === "fail") throw new WorkflowSeederError(mismatch);
   return [mismatch];
 }
@@ -49,11 +55,14 @@ export function selectSeedsUpTo<T extends SeedFile>(
 /** {@link SeedRunOptions} with every default applied. */
 export type ResolvedSeedRunOptions = ResolvedSeederOptions<SeedRunOptions> & { onChange: OnChangePolicy };
 
-/** One seed a run writes, checked and ready. */
+/**
+ * One seed a run writes, checked and ready. `reapply`: an applied seed whose file changed, under
+ * `--on-change reapply`. `changed`: such a seed under `fail` or `warn`, which `up` leaves alone;
+ * only a plan has these steps, to show what changed.
+ */
 export interface SeedStep {
   seed: LoadedSeed;
-  /** `reapply`: an applied seed whose file changed, under `--on-change reapply`. */
-  mode: "apply" | "reapply";
+  mode: "apply" | "reapply" | "changed";
   /** Position and count among the steps of the same mode (progress events). */
   index: number;
   total: number;
@@ -65,24 +74,41 @@ export interface SeedStep {
 export interface SeedRun {
   options: ResolvedSeedRunOptions;
   inventory: SeedInventory;
-  /** The on-change policy's warning (`warn`). */
+  /** The on-change policy's warning (`warn`; for a plan, `fail` too). */
   warnings: Issue[];
-  /** Re-applied seeds first, then pending seeds up to `to`, each in file order. */
+  /** Changed seeds (a plan's), then re-applied seeds, then pending seeds up to `to`, each in file order. */
   steps: SeedStep[];
+  /** A plan's: `up` would refuse to run (`fail` and an applied seed was modified). */
+  refused: boolean;
 }
+
+/** Who prepares a run: `up` refuses under `fail` at once; a plan goes on to show what changed. */
+export type SeedRunPurpose = "up" | "plan";
 
 /**
  * Prepares `up` and `plan`: applies the defaults, reads the inventory (folder, records, drift),
  * applies the on-change policy, cuts the pending seeds at `to`, and reads and checks every seed
  * to write before anything is written (a bad seed changes nothing, and every bad seed is named).
+ * For a plan the `fail` policy does not throw: the modified seeds become `changed` steps and the
+ * run is marked `refused`.
  */
-export async function prepareSeedRun(db: Knex, options: SeedRunOptions): Promise<SeedRun> {
+export async function prepareSeedRun(
+  db: Knex,
+  options: SeedRunOptions,
+  purpose: SeedRunPurpose = "up",
+): Promise<SeedRun> {
   const resolved: ResolvedSeedRunOptions = {
     ...resolveSeederOptions(options),
     onChange: options.onChange ?? DEFAULT_ON_CHANGE,
   };
   const inventory = await readSeedInventory(db, resolved);
-  const warnings = applyOnChangePolicy(inventory.entries, resolved.onChange);
+  const mismatch = collectChecksumMismatch(inventory.entries);
+  const warnings =
+    purpose === "up"
+      ? applyOnChangePolicy(inventory.entries, resolved.onChange)
+      : mismatch !== null && resolved.onChange !== "reapply"
+        ? [mismatch]
+        : [];
   const stateByName = new Map(inventory.entries.map((e) => [e.name, e.state]));
   const { seeds } = inventory.listing;
   const pending = selectSeedsUpTo(
@@ -91,21 +117,32 @@ export async function prepareSeedRun(db: Knex, options: SeedRunOptions): Promise
     seeds,
     resolved.dir,
   );
-  const reapply = resolved.onChange === "reapply" ? seeds.filter((s) => stateByName.get(s.name) === "modified") : [];
-  const loaded = await loadSeeds([...reapply, ...pending], resolved.catalog);
+  const modified = seeds.filter((s) => stateByName.get(s.name) === "modified");
+  const reapply = resolved.onChange === "reapply" ? modified : [];
+  const changed = purpose === "plan" && resolved.onChange !== "reapply" ? modified : [];
+  const loaded = await loadSeeds([...changed, ...reapply, ...pending], resolved.catalog);
   // The full records (with what each seed did) matter only when a seed is re-applied.
   const recordByName = new Map(
-    (reapply.length > 0 ? await selectSeedRecords(db, resolved.tenant) : []).map((r) => [r.name, r]),
+    (modified.length > 0 ? await selectSeedRecords(db, resolved.tenant) : []).map((r) => [r.name, r]),
   );
-  const steps = loaded.map((seed, i): SeedStep => {
-    const reapplied = i < reapply.length;
-    return {
-      seed,
-      mode: reapplied ? "reapply" : "apply",
-      index: reapplied ? i : i - reapply.length,
-      total: reapplied ? reapply.length : pending.length,
-      previousRecord: reapplied ? (recordByName.get(seed.name) ?? null) : null,
-    };
-  });
-  return { options: resolved, inventory, warnings, steps };
+  const groups: [SeedStep["mode"], number][] = [
+    ["changed", changed.length],
+    ["reapply", reapply.length],
+    ["apply", pending.length],
+  ];
+  const steps: SeedStep[] = [];
+  let next = 0;
+  for (const [mode, total] of groups)
+    for (let index = 0; index < total; index++) {
+      const seed = loaded[next++] as LoadedSeed;
+      steps.push({
+        seed,
+        mode,
+        index,
+        total,
+        previousRecord: mode === "apply" ? null : (recordByName.get(seed.name) ?? null),
+      });
+    }
+  const refused = purpose === "plan" && resolved.onChange === "fail" && mismatch !== null;
+  return { options: resolved, inventory, warnings, steps, refused };
 }

@@ -10,7 +10,7 @@ import { isWorkflowSeederError } from "../../src/errors.js";
 import { canonicalizeJson } from "../../src/format/canonical-json.js";
 import { importBundle } from "../../src/import/import-bundle.js";
 import { applySeeds } from "../../src/seeder/seed-runner.js";
-import { errorCodeOf, parseJsonOutput, runCli } from "../support/cli.js";
+import { errorCodeOf, onlyTenantOf, parseJsonOutput, runCli } from "../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer } from "../support/http.js";
 import { countFigure, recordFigure } from "./report.js";
@@ -77,7 +77,7 @@ describe("reliability: concurrency", function () {
       const appliedBy = new Map<string, number>();
       for (const exit of exits) {
         expect(exit.code, `round ${round}: ${exit.stderr}`).to.equal(0);
-        const result = parseJsonOutput<{ applied: { name: string }[] }>(exit);
+        const result = onlyTenantOf<{ applied: { name: string }[] }>(exit);
         for (const seed of result.applied) appliedBy.set(seed.name, (appliedBy.get(seed.name) ?? 0) + 1);
       }
       expect(Object.fromEntries(appliedBy), `round ${round}: applications per seed`).to.deep.equal(

@@ -157,6 +157,18 @@ export type CliJson = { error?: { code: string; message: string; details: Record
   unknown
 >;
 
+/**
+ * The one tenant's result of a seed command's `--json` document (`{tenants: [result]}`, the shape
+ * `up`, `status`, `plan`, `down` and `baseline` print whatever the number of tenants); throws with
+ * the output when it is not that shape.
+ */
+export function onlyTenantOf<T = Record<string, unknown>>(result: CliResult): T {
+  const body = parseJsonOutput<{ tenants?: unknown }>(result);
+  if (!Array.isArray(body.tenants) || body.tenants.length !== 1)
+    throw new Error(`expected {tenants: [one result]}, got:\n${result.stdout}\nstderr:\n${result.stderr}`);
+  return body.tenants[0] as T;
+}
+
 /** The error code of a failed `--json` run. */
 export function errorCodeOf(result: CliResult): string | undefined {
   return parseJsonOutput(result).error?.code;

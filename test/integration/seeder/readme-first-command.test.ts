@@ -15,7 +15,7 @@ import {
   seedName,
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
-import { runCli } from "../../support/cli.js";
+import { onlyTenantOf, runCli } from "../../support/cli.js";
 
 const PROJECT_SEEDS = resolve("seeds", "workflows");
 
@@ -51,7 +51,7 @@ describe("seeder: the README's first command on the embedded database", function
 
     const status = await runCli(["status", "--detailed-exitcode", "--json"], { cwd });
     expect(status.code, status.stderr).to.equal(0);
-    const parsed = JSON.parse(status.stdout) as { seeds: { name: string; state: string }[] };
+    const parsed = onlyTenantOf<{ seeds: { name: string; state: string }[] }>(status);
     expect(parsed.seeds.map((s) => [s.name, s.state])).to.deep.equal(seeds.map((s) => [s, "applied"]));
   });
 });

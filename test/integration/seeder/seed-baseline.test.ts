@@ -75,12 +75,77 @@ describeEachEngine("seeder: baseline, export --seed, new", (db) => {
     it("--to stops at the named seed; re-running records nothing twice", async () => {
       const dir = await makeSeedDir();
       const tenant = newTenant();
+      for (const bundle of Object.values(BASIC_SEEDS)) await importBundle(db().knex, bundle, { tenant });
       const first = await baselineSeeds(db().knex, { dir, tenant, to: FIRST });
       expect(first.recorded.map((r) => r.name)).to.deep.equal([seedName(FIRST)]);
       const rest = await baselineSeeds(db().knex, { dir, tenant });
       expect(rest.recorded.map((r) => r.name)).to.deep.equal([seedName(SECOND)]);
       expect((await baselineSeeds(db().knex, { dir, tenant })).recorded).to.deep.equal([]);
       expect(await readSeedRows(db().knex, tenant)).to.have.length(2);
+    });
+
+    it("refuses seeds whose workflows are missing or different (SEED_BASELINE_MISMATCH), recording nothing; --force records them", async () => {
+      const dir = await makeSeedDir();
+      const tenant = newTenant();
+      await importBundle(
+        db().knex,
+        fixtureBundle([
+          { key: "fixture.alpha" },
+          { key: "fixture.beta", published: true, description: "Changed in the database." },
+        ]),
+        { tenant },
+      );
+      const before = await fingerprint(db().knex, tenant);
+      const error = await rejection(baselineSeeds(db().knex, { dir, tenant }));
+      expect(error.code).to.equal("SEED_BASELINE_MISMATCH");
+      const seeds = [
+        { seed: seedName(FIRST), missingKeys: [], differentKeys: ["fixture.beta"] },
+        { seed: seedName(SECOND), missingKeys: ["fixture.gamma"], differentKeys: [] },
+      ];
+      expect(error.details).to.deep.equal({ tenant, seeds });
+      expect(error.message)
+        .to.include("missing fixture.gamma")
+        .and.include("different fixture.beta")
+        .and.include("--force");
+      expect(await fingerprint(db().knex, tenant)).to.deep.equal(before);
+      // --to a seed before the mismatch records nothing either: the first seed differs already
+      expect((await rejection(baselineSeeds(db().knex, { dir, tenant, to: FIRST }))).details).to.deep.equal({
+        tenant,
+        seeds: seeds.slice(0, 1),
+      });
+
+      const forced = await baselineSeeds(db().knex, { dir, tenant, force: true });
+      expect(forced.mismatches).to.deep.equal(seeds);
+      expect(forced.recorded).to.deep.equal([
+        { name: seedName(FIRST), adopted: ["fixture.alpha", "fixture.beta"] },
+        { name: seedName(SECOND), adopted: [] },
+      ]);
+    });
+
+    it("judges each key by the last seed that ships it, as up leaves the tenant, call targets included", async () => {
+      // The project's own seeds: a parent calls a child by the child key's portable id.
+      const projectTenant = newTenant();
+      await applySeeds(db().knex, { dir: "seeds/workflows", tenant: projectTenant });
+      await db().knex.raw("delete from workflow_seeder_seeds where tenant = ?", [projectTenant]);
+      const adopted = await baselineSeeds(db().knex, { dir: "seeds/workflows", tenant: projectTenant });
+      expect(adopted.mismatches).to.deep.equal([]);
+      expect(adopted.recorded.length).to.be.greaterThan(0);
+
+      // alpha: the first seed's version is superseded by the later seed's, which the tenant holds
+      const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
+      const tenant = newTenant();
+      await applySeeds(db().knex, { dir, tenant });
+      await db().knex.raw("delete from workflow_seeder_seeds where tenant = ?", [tenant]);
+      const result = await baselineSeeds(db().knex, { dir, tenant });
+      expect(result.mismatches).to.deep.equal([]);
+      expect(result.recorded.map((r) => r.name)).to.deep.equal([FIRST, SECOND, LATER_SEED_FILE].map(seedName));
+      // with only the first two seeds recorded, alpha is judged by the first seed: it differs
+      await db().knex.raw("delete from workflow_seeder_seeds where tenant = ?", [tenant]);
+      const error = await rejection(baselineSeeds(db().knex, { dir, tenant, to: SECOND }));
+      expect(error.details).to.deep.equal({
+        tenant,
+        seeds: [{ seed: seedName(FIRST), missingKeys: [], differentKeys: ["fixture.alpha"] }],
+      });
     });
 
     it("records N seeds in as many statements as one, each adopting its own keys (a key in two seeds in both)", async () => {

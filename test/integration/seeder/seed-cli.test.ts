@@ -18,7 +18,7 @@ import {
   seedName,
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
-import { type CliResult, parseJsonOutput, runCli } from "../../support/cli.js";
+import { type CliResult, onlyTenantOf, parseJsonOutput, runCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 import { readSeedRows, readWorkflows } from "./tenant-rows.js";
 
@@ -64,9 +64,7 @@ describe("seeder CLI on PostgreSQL", function () {
     await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
     const later = await seeder("up", dir, tenant, "--json");
     expect(later.code, later.stderr).to.equal(0);
-    const result = parseJsonOutput(later) as {
-      applied: { name: string; workflows: { key: string; action: string }[] }[];
-    };
+    const result = onlyTenantOf<{ applied: { name: string; workflows: { key: string; action: string }[] }[] }>(later);
     expect(result.applied.map((s) => s.name)).to.deep.equal([seedName(LATER_SEED_FILE)]);
     expect(result.applied[0]?.workflows.map((w) => [w.key, w.action])).to.deep.equal([
       ["fixture.delta", "created"],
@@ -94,10 +92,9 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(modified.stderr).to.include(SECOND);
     expect(modified.stderr).to.include(hashCanonicalJson(BASIC_SEEDS[SECOND]));
     expect(modified.stderr).to.include(hashCanonicalJson(edited));
-    const status = parseJsonOutput(await seeder("status", dir, tenant, "--json")) as {
-      seeds: { name: string; state: string }[];
-      hasWork: boolean;
-    };
+    const status = onlyTenantOf<{ seeds: { name: string; state: string }[]; hasWork: boolean }>(
+      await seeder("status", dir, tenant, "--json"),
+    );
     expect(status.seeds.map((s) => s.state)).to.deep.equal(["applied", "modified"]);
     expect(status.hasWork).to.equal(true);
 
@@ -147,6 +144,27 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(reapplied.stderr).to.match(/updated\s+fixture\.gamma/);
     expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")?.description).to.equal("Edited.");
     expectExit(await seeder("status", dir, tenant, "--detailed-exitcode"), 0);
+  });
+
+  it("--json has one shape whatever the number of tenants: {tenants: [one result per tenant]}", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    const other = newTenant();
+    for (const [command, ...rest] of [["plan"], ["up"], ["status"], ["down"], ["baseline", "--force"]] as [
+      string,
+      ...string[],
+    ][]) {
+      const one = await seeder(command, dir, tenant, ...rest, "--json");
+      expectExit(one, 0);
+      const body = parseJsonOutput(one) as { tenants: { tenant: string }[] };
+      expect(Object.keys(body), command).to.deep.equal(["tenants"]);
+      expect(body.tenants.map((t) => t.tenant)).to.deep.equal([tenant]);
+      const two = await seeder(command, dir, tenant, "--tenant", other, ...rest, "--json");
+      expectExit(two, 0);
+      const both = parseJsonOutput(two) as { tenants: { tenant: string }[] };
+      expect(Object.keys(both), command).to.deep.equal(["tenants"]);
+      expect(both.tenants.map((t) => t.tenant)).to.deep.equal([tenant, other]);
+    }
   });
 
   it("status reports missing seed files", async () => {
@@ -200,7 +218,7 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(await fingerprint(db().knex)).to.deep.equal(before);
   });
 
-  it("plan and up --dry-run write nothing and show create, update and conflict with diffs", async () => {
+  it("plan and up --dry-run write nothing: one line per workflow (create, update, conflict), diffs with --diff", async () => {
     const dir = await makeSeedDir();
     const tenant = newTenant();
     const before = await fingerprint(db().knex);
@@ -208,30 +226,60 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(fresh.code, fresh.stderr).to.equal(0);
     expect(fresh.stderr).to.include("2 seeds to apply");
     expect(fresh.stderr).to.match(/create\s+fixture\.gamma/);
+    expect(fresh.stderr).to.not.include("+++");
     expect(await fingerprint(db().knex)).to.deep.equal(before);
 
     await seeder("up", dir, tenant);
     await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
     const afterUp = await fingerprint(db().knex);
-    const dryRun = await seeder("up", dir, tenant, "--dry-run");
+    const summary = await seeder("up", dir, tenant, "--dry-run");
+    expect(summary.code, summary.stderr).to.equal(0);
+    const lines = summary.stderr.trimEnd().split("\n");
+    expect(lines.slice(1).map((l) => l.trim().split(/\s+/).slice(0, 2))).to.deep.equal([
+      [seedName(LATER_SEED_FILE)],
+      ["update", "fixture.alpha"],
+      ["create", "fixture.delta"],
+    ]);
+    expect(
+      onlyTenantOf<{ seeds: { workflows: { diff: unknown }[] }[] }>(
+        await seeder("plan", dir, tenant, "--json"),
+      ).seeds[0]?.workflows.map((w) => w.diff),
+    ).to.deep.equal([null, null]);
+    const dryRun = await seeder("up", dir, tenant, "--dry-run", "--diff");
     expect(dryRun.code, dryRun.stderr).to.equal(0);
     expect(dryRun.stderr).to.match(/update\s+fixture\.alpha/);
     expect(dryRun.stderr).to.match(/-\s.*Fixture workflow fixture\.alpha\./);
     expect(dryRun.stderr).to.match(/\+\s.*Alpha, second version\./);
     expect(dryRun.stderr).to.match(/create\s+fixture\.delta/);
+    expect((await seeder("plan", dir, tenant, "--diff")).stderr).to.equal(dryRun.stderr);
     expect(await fingerprint(db().knex)).to.deep.equal(afterUp);
+    expectExit(await seeder("up", dir, tenant, "--diff"), 2);
 
     const other = newTenant();
     await importBundle(db().knex, fixtureBundle([{ key: "fixture.beta" }]), { tenant: other });
     const beforeConflict = await fingerprint(db().knex);
     const conflict = await seeder("plan", dir, other, "--json");
     expectExit(conflict, 1);
-    const plan = parseJsonOutput(conflict) as {
-      seeds: { outcome: string; workflows: { key: string; action: string }[] }[];
-    };
+    const plan = onlyTenantOf<{ seeds: { outcome: string; workflows: { key: string; action: string }[] }[] }>(conflict);
     expect(plan.seeds.map((s) => s.outcome)).to.deep.equal(["conflict", "not-run", "not-run"]);
     expect(plan.seeds[0]?.workflows.find((w) => w.key === "fixture.beta")?.action).to.equal("conflict");
     expect(await fingerprint(db().knex)).to.deep.equal(beforeConflict);
+  });
+
+  it("plan shows an edited applied seed: what changed, and that up refuses (exit 1) unless --on-change", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await seeder("up", dir, tenant);
+    await writeSeeds(dir, { [SECOND]: fixtureBundle([{ key: "fixture.gamma", description: "Gamma, edited." }]) });
+    const refused = await seeder("plan", dir, tenant, "--diff");
+    expectExit(refused, 1);
+    expect(refused.stderr).to.include(`${seedName(SECOND)}  (edited after it was applied: up refuses to run`);
+    expect(refused.stderr).to.match(/update\s+fixture\.gamma/);
+    expect(refused.stderr).to.match(/\+\s.*Gamma, edited\./);
+    expect(refused.stderr).to.include("warning [SEED_CHECKSUM_MISMATCH]");
+    const warned = await seeder("plan", dir, tenant, "--on-change", "warn");
+    expectExit(warned, 0);
+    expect(warned.stderr).to.include("edited after it was applied: left as it is");
   });
 
   it("ownership: a key no seed created is WORKFLOW_KEY_CONFLICT unless --on-conflict", async () => {
@@ -297,6 +345,27 @@ describe("seeder CLI on PostgreSQL", function () {
     expect((await seeder("up", dir, tenant)).stderr).to.include("nothing to do");
   });
 
+  it("baseline refuses seeds whose workflows are missing or different (exit 1, SEED_BASELINE_MISMATCH) unless --force", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await importBundle(db().knex, BASIC_SEEDS[FIRST], { tenant });
+    const refused = await seeder("baseline", dir, tenant);
+    expectExit(refused, 1);
+    expect(refused.stderr).to.include("SEED_BASELINE_MISMATCH").and.include("missing fixture.gamma");
+    const json = await seeder("baseline", dir, tenant, "--json");
+    expectExit(json, 1);
+    expect(errorOf(json)).to.deep.include({
+      code: "SEED_BASELINE_MISMATCH",
+      details: { tenant, seeds: [{ seed: seedName(SECOND), missingKeys: ["fixture.gamma"], differentKeys: [] }] },
+    });
+    expect(await readSeedRows(db().knex, tenant)).to.deep.equal([]);
+    const forced = await seeder("baseline", dir, tenant, "--force");
+    expectExit(forced, 0);
+    expect(forced.stderr)
+      .to.include("recorded 2 seeds")
+      .and.match(/recorded with --force, missing fixture\.gamma/);
+  });
+
   it("new creates a seed with the next version prefix that passes validate and fmt --check", async () => {
     const dir = await makeSeedDir();
     const result = await runCli(["new", "Ticket Closed: say bye", "--dir", dir, "--json"]);
@@ -312,7 +381,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const tenant = newTenant();
     const up = await seeder("up", dir, tenant, "--json");
     expect(up.code, up.stderr).to.equal(0);
-    expect((parseJsonOutput(up) as { applied: { name: string }[] }).applied.at(-1)?.name).to.equal(created.name);
+    expect(onlyTenantOf<{ applied: { name: string }[] }>(up).applied.at(-1)?.name).to.equal(created.name);
   });
 
   it("export --seed: status is clean in the source and pending in a fresh database, where up applies it", async () => {
@@ -352,7 +421,7 @@ describe("seeder CLI on PostgreSQL", function () {
       const args = ["--dir", dir, "--tenant", source, "--database-url", fresh.url as string];
       const pending = await runCli(["status", ...args, "--detailed-exitcode", "--json"]);
       expect(pending.code, pending.stderr).to.equal(2);
-      expect((parseJsonOutput(pending) as { seeds: { state: string }[] }).seeds.map((s) => s.state)).to.deep.equal([
+      expect(onlyTenantOf<{ seeds: { state: string }[] }>(pending).seeds.map((s) => s.state)).to.deep.equal([
         "pending",
         "pending",
         "pending",

@@ -12,7 +12,7 @@ import {
   removeTempDirs,
   seedName,
 } from "../../fixtures/seed-kit.js";
-import { runCli, startCli } from "../../support/cli.js";
+import { onlyTenantOf, runCli, startCli } from "../../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 import { readSeedRows, readWorkflows } from "./tenant-rows.js";
 
@@ -70,12 +70,11 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(args, { env })));
     for (const run of runs) expect(run.code, run.stderr).to.equal(0);
 
-    const results = runs.map(
-      (r) =>
-        JSON.parse(r.stdout) as {
-          applied: { name: string; workflows: { key: string; workflowId: string; action: string }[] }[];
-          appliedConcurrently: string[];
-        },
+    const results = runs.map((r) =>
+      onlyTenantOf<{
+        applied: { name: string; workflows: { key: string; workflowId: string; action: string }[] }[];
+        appliedConcurrently: string[];
+      }>(r),
     );
     const names = [FIRST, SECOND, LATER_SEED_FILE].map(seedName);
     // across all processes, each seed was applied by exactly one of them; the others found it
