@@ -106,8 +106,9 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const dir = await makeSeedDir();
     const tenant = newTenant();
     const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string, "--json"];
-    // a seeder paused inside its first seed's transaction holds the tenant's lock
-    const holder = startCli(args, { env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "60000" } });
+    // a seeder paused inside its first seed's transaction holds the tenant's lock, longer than any
+    // run of this test however slow the machine (it is killed at the end)
+    const holder = startCli(args, { env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "3600000" } });
     try {
       await holder.waitForStderr(/paused before recording/, 100_000);
       const waited = await runCli(args, { env: { WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" } });
