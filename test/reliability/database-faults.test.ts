@@ -7,10 +7,9 @@
  */
 import { expect } from "chai";
 import type { Knex } from "knex";
-import { lockWorkflowKeys } from "../../src/db/workflow-store.js";
 import { isWorkflowSeederError } from "../../src/errors.js";
 import { importBundle } from "../../src/import/import-bundle.js";
-import { type CliResult, runCli, sessionName, startCli } from "../support/cli.js";
+import { type CliResult, runCli, startCli } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer } from "../support/http.js";
 import { countFigure, recordFigure } from "./report.js";
@@ -21,11 +20,14 @@ import {
   countTenantRows,
   generateBundle,
   generateKeys,
+  holdKeyLock as holdKeyLockOn,
+  holdVersionsTable as holdVersionsTableOf,
   makeTempDir,
   newTenant,
   pidsInsideWriteTransaction,
   removeTempDirs,
   waitForBackendsGone,
+  waitForLockWaiter,
   waitUntil,
   writeBundleFile,
 } from "./support.js";
@@ -93,38 +95,8 @@ describe("reliability: database faults", function () {
     countFigure("faults.injected");
   }
 
-  /** Holds the key lock of `key` in `tenant` until `release` is called; imports of it wait. */
-  async function holdKeyLock(tenant: string, key: string): Promise<{ release: () => Promise<void> }> {
-    const trx = await db.knex.transaction();
-    await lockWorkflowKeys(trx, tenant, [key]);
-    return { release: () => trx.rollback().then(() => undefined) };
-  }
-
-  /**
-   * Holds a lock on `workflow_definition_versions` that an insert into it waits for: an import
-   * blocked there has written its workflow rows and waits inside its transaction until `release`.
-   */
-  async function holdVersionsTable(): Promise<{ release: () => Promise<void> }> {
-    const trx = await db.knex.transaction();
-    await trx.raw("lock table workflow_definition_versions in share mode");
-    return { release: () => trx.rollback().then(() => undefined) };
-  }
-
-  /** Server process ids of `appName` waiting for the lock {@link holdVersionsTable} holds. */
-  async function waitForVersionsWaiter(appName: string): Promise<number> {
-    let pids: number[] = [];
-    await waitUntil("an import waiting to insert its versions", async () => {
-      const r = await db.knex.raw(
-        `select l.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
-         where l.locktype = 'relation' and not l.granted and l.relation = 'workflow_definition_versions'::regclass
-           and a.application_name = ?`,
-        [sessionName(appName)],
-      );
-      pids = r.rows.map((row: { pid: number }) => row.pid);
-      return pids.length > 0;
-    });
-    return pids[0] as number;
-  }
+  const holdKeyLock = (tenant: string, key: string) => holdKeyLockOn(db.knex, tenant, key);
+  const holdVersionsTable = () => holdVersionsTableOf(db.knex);
 
   /** Server process ids waiting for an advisory lock. */
   async function waitingPids(): Promise<number[]> {
@@ -168,7 +140,7 @@ describe("reliability: database faults", function () {
           appName,
         },
       );
-      const writer = await waitForVersionsWaiter(appName);
+      const writer = await waitForLockWaiter(db.knex, appName, "versions");
       expect(await pidsInsideWriteTransaction(db.knex, appName)).to.deep.equal([writer]);
       await terminate(writer);
       expectCleanCliFailure(await writing.exited, `terminated while writing (json: ${json})`);
@@ -187,12 +159,17 @@ describe("reliability: database faults", function () {
     const appName = "wfs-fault-seed";
     const cli = startCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant], {
       appName,
-      env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "300" },
+      // Only the second seed pauses, for as long as the test needs to terminate it.
+      env: {
+        WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "3600000",
+        WORKFLOW_SEEDER_TEST_PAUSE_SEED: SEEDS[1]?.name as string,
+      },
     });
     await cli.waitForStderr(new RegExp(`paused before recording ${SEEDS[1]?.name}`));
     const [pid] = await pidsInsideWriteTransaction(db.knex, appName);
     expect(pid, "the paused seed's session").to.be.a("number");
     await terminate(pid as number);
+    cli.child.kill("SIGUSR2"); // ends the pause: the seed goes on to its record on a dead connection
     expectCleanCliFailure(await cli.exited, "terminated while paused");
     expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(1);
     const rerun = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant]);
@@ -291,9 +268,22 @@ describe("reliability: database faults", function () {
     const tenant = newTenant();
     await db.knex.raw(`alter database ${dbName} set idle_in_transaction_session_timeout = '150ms'`);
     countFigure("faults.injected");
-    const exit = await runCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"], {
-      env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "1000" },
+    // The first seed pauses until the server has ended its session, then is released (SIGUSR2).
+    const appName = "wfs-fault-idle";
+    const cli = startCli(["up", "--dir", seedsDir, "--database-url", url, "--tenant", tenant, "--json"], {
+      appName,
+      env: {
+        WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "3600000",
+        WORKFLOW_SEEDER_TEST_PAUSE_SEED: SEEDS[0]?.name as string,
+      },
     });
+    await cli.waitForStderr(/paused before recording/);
+    await waitUntil(
+      "the server to end the idle transaction's session",
+      async () => (await pidsInsideWriteTransaction(db.knex, appName)).length === 0,
+    );
+    cli.child.kill("SIGUSR2");
+    const exit = await cli.exited;
     await db.knex.raw(`alter database ${dbName} reset idle_in_transaction_session_timeout`);
     expectCleanCliFailure(exit, "idle in transaction timeout");
     expect(await checkSeedStateAgrees(db.knex, tenant)).to.equal(0);
