@@ -11,7 +11,7 @@ import { expect } from "chai";
 import { applySeeds } from "../../src/seeder/seed-runner.js";
 import { runCli, startCli } from "../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../support/databases.js";
-import { countFigure, recordFigure } from "./report.js";
+import { countFigure, recordFigure, reportReliabilitySuite } from "./report.js";
 import { checkSeedStateAgrees, exportTenantText, SEEDS, writeSeedFolder } from "./seed-folder.js";
 import {
   backendPids,
@@ -71,6 +71,7 @@ const SEED_TIMED_POINTS_MS = [0, 25, 50, 100, 200, 300, 450];
 
 describe("reliability: crash safety (kill -9)", function () {
   this.timeout(300_000);
+  reportReliabilitySuite();
   let db: TestDatabase;
   let url: string;
   let files: string[];

@@ -12,7 +12,7 @@ import { importBundle } from "../../src/import/import-bundle.js";
 import { type CliResult, runCli, startCli } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer } from "../support/http.js";
-import { countFigure, recordFigure } from "./report.js";
+import { countFigure, recordFigure, reportReliabilitySuite } from "./report.js";
 import { checkSeedStateAgrees, SEEDS, writeSeedFolder } from "./seed-folder.js";
 import {
   countAdvisoryLocks,
@@ -53,6 +53,7 @@ function expectCleanCliFailure(exit: CliResult, label: string): string {
 
 describe("reliability: database faults", function () {
   this.timeout(300_000);
+  reportReliabilitySuite();
   let db: TestDatabase;
   let url: string;
   let dbName: string;

@@ -24,7 +24,7 @@ import { errorCodeOf, parseJsonOutput, runCli } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer } from "../support/http.js";
 import { expectedRejection, type HostileCase, hostileCase, type RenderedCase, renderCase } from "./hostile-input.js";
-import { countFigure, recordFigure } from "./report.js";
+import { countFigure, recordFigure, reportReliabilitySuite } from "./report.js";
 import {
   generateBundle,
   generateKeys,
@@ -141,6 +141,7 @@ async function assertStoredExactly(db: TestDatabase, tenant: string, document: u
 
 describe("reliability: hostile bundles", function () {
   this.timeout(300_000);
+  reportReliabilitySuite();
   let bases: unknown[] = [];
   let db: TestDatabase;
   let api: TestServer;

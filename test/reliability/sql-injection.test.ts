@@ -12,7 +12,7 @@ import { importBundle } from "../../src/import/import-bundle.js";
 import { type CliResult, parseJsonOutput, runCli } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer } from "../support/http.js";
-import { countFigure } from "./report.js";
+import { countFigure, reportReliabilitySuite } from "./report.js";
 import {
   generateBundle,
   makeTempDir,
@@ -69,6 +69,7 @@ function expectVerbatimRefusal(
 
 describe("reliability: SQL injection", function () {
   this.timeout(300_000);
+  reportReliabilitySuite();
   let db: TestDatabase;
   let url: string;
   let api: TestServer;
