@@ -8,6 +8,7 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { fmtCommand } from "./cli/commands/fmt.js";
 import { importExportCommand } from "./cli/commands/import-export.js";
+import { listCommand } from "./cli/commands/list.js";
 import { migrateCommand } from "./cli/commands/migrate.js";
 import { runtimeCommand } from "./cli/commands/runtime.js";
 import { seedCommands } from "./cli/commands/seed.js";
@@ -22,14 +23,17 @@ import {
   printJson,
   say,
   UsageError,
+  writeOut,
 } from "./cli/context.js";
-import { isWorkflowSeederError } from "./src/errors.js";
+import { isWorkflowSeederError, renderIssueMessage } from "./src/errors.js";
+import { TOOL_VERSION } from "./src/version.js";
 
 const COMMANDS: readonly CommandModule[] = [
   validateCommand,
   fmtCommand,
   migrateCommand,
   importExportCommand,
+  listCommand,
   seedCommands,
   serveCommand,
   runtimeCommand,
@@ -62,7 +66,8 @@ function printError(error: unknown, json: boolean): number {
   }
   if (isWorkflowSeederError(error)) {
     if (json) printJson(error.toJSON());
-    else say(`error [${error.code}]: ${error.message}`);
+    // One line (block) per problem, each with its own code: an import of a folder reports every bad file.
+    else say(error.issues.map((i) => `error [${i.code}]: ${renderIssueMessage(i)}`).join("\n"));
     return error.code === "INVALID_ARGUMENT" || error.code === "INVALID_TENANT" ? EXIT_USAGE : EXIT_FAILURE;
   }
   const message = error instanceof Error ? error.message : String(error);
@@ -77,13 +82,23 @@ function printError(error: unknown, json: boolean): number {
 async function main(): Promise<void> {
   const argv = hideBin(process.argv);
   const json = argv.includes("--json");
+  // `workflow-seeder --version` (no command: `run --version <n>` is the run's own option),
+  // answered before parsing so that `--version --json` gives a JSON document like every command.
+  if (argv.includes("--version") && argv.every((a) => a.startsWith("-"))) {
+    if (json) printJson({ version: TOOL_VERSION });
+    else writeOut(`${TOOL_VERSION}\n`);
+    exitWhenFlushed(EXIT_OK);
+    return;
+  }
   let exitCode = EXIT_OK;
   const run = (fn: (args: never) => Promise<number>) => async (args: unknown) => {
     exitCode = await fn(args as never);
   };
   let parser = globalOptions(yargs(argv))
     .scriptName("workflow-seeder")
-    .usage("$0 <command> [options]\n\nSeeds, imports, exports and validates Alga PSA workflow bundles.");
+    .usage(
+      "$0 <command> [options]\n\nSeeds, imports, exports and validates Alga PSA workflow bundles.\n`workflow-seeder --version` prints the version.",
+    );
   for (const command of COMMANDS) parser = command(parser, run);
   parser = parser
     .demandCommand(1, "Name a command; see --help.")

@@ -37,7 +37,13 @@ export interface IssueDetailsByCode {
   UNSUPPORTED_FORMAT: { file?: string; received: unknown; expected: string };
   UNSUPPORTED_FORMAT_VERSION: { file?: string; received: unknown; supported: number[] };
   SCHEMA_VALIDATION_FAILED: { file?: string; errors: PathProblem[] };
-  DUPLICATE_WORKFLOW_KEY: { file?: string; key: string; indexes: number[] };
+  DUPLICATE_WORKFLOW_KEY: {
+    file?: string;
+    key: string;
+    indexes: number[];
+    /** The other bundle that has the key, when the two are different bundles (files) imported together. */
+    duplicateOf?: { file?: string; bundle: number; index: number };
+  };
   DUPLICATE_VERSION: { file?: string; key: string; version: number; indexes: number[] };
   VALUE_OUT_OF_RANGE: { file?: string; errors: PathProblem[] };
   INVALID_DEFINITION: {
@@ -100,6 +106,7 @@ export interface IssueDetailsByCode {
   RUN_NOT_WAITING: { runId: string; status: string };
   NO_MATCHING_WAIT: { runId: string; eventName: string; correlationKey: string | null };
   INVALID_PAYLOAD: { source: string; reason: string };
+  UNKNOWN_PAYLOAD_KEY: { payloadDir: string; files: string[]; unknownKeys: string[]; knownKeys: string[] };
   // http
   UNAUTHORIZED: { reason: string };
   FORBIDDEN: { tenant: string };
@@ -160,7 +167,9 @@ const RENDERERS: Renderers = {
   SCHEMA_VALIDATION_FAILED: (d) =>
     `${inFile(d.file)}the bundle does not match the workflow bundle v1 schema (${d.errors.length} problem${d.errors.length === 1 ? "" : "s"}); fix each path below (see docs/schemas/workflow-bundle.v1.schema.json):\n${listProblems(d.errors)}`,
   DUPLICATE_WORKFLOW_KEY: (d) =>
-    `${inFile(d.file)}workflow key "${d.key}" appears more than once (workflows ${d.indexes.join(", ")}). Keys identify workflows: rename or remove the duplicates.`,
+    d.duplicateOf === undefined
+      ? `${inFile(d.file)}workflow key "${d.key}" appears more than once (workflows ${d.indexes.join(", ")}). Keys identify workflows: rename or remove the duplicates.`
+      : `workflow key "${d.key}" is in two of the bundles read together: ${d.duplicateOf.file ?? `bundle ${d.duplicateOf.bundle}`} (workflow ${d.duplicateOf.index}) and ${d.file ?? "a later bundle"} (workflow ${d.indexes.join(", ")}). Keys identify workflows: rename or remove one of them; if both files are seeds where the later one ships a new version of the key, read them as a seeds folder (\`workflow-seeder up\`, \`verify --dir <folder>\`).`,
   DUPLICATE_VERSION: (d) =>
     `${inFile(d.file)}workflow "${d.key}" lists published version ${d.version} more than once (publishedVersions ${d.indexes.join(", ")}). Keep one entry per version number.`,
   VALUE_OUT_OF_RANGE: (d) =>
@@ -241,7 +250,10 @@ const RENDERERS: Renderers = {
     `run ${d.runId} is not waiting for event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`} (or the event's filters do not match). Check the event name, correlation key and payload.`,
   INVALID_PAYLOAD: (d) =>
     `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (--payload '{...}' or --payload @file.json).`,
-  UNAUTHORIZED: (d) => `authentication required: ${d.reason}. Send "Authorization: Bearer <token>".`,
+  UNKNOWN_PAYLOAD_KEY: (d) =>
+    `${d.payloadDir}: ${d.files.length === 1 ? "payload file" : "payload files"} ${listNames(d.files)} ${d.files.length === 1 ? "names no workflow" : "name no workflow"} being verified (${listNames(d.unknownKeys.map((k) => JSON.stringify(k)))}). A payload file is <workflow key>.json for a workflow of the bundles verified${d.knownKeys.length > 0 ? ` (${listNames(d.knownKeys)})` : ""}: rename it to match its workflow's key, or remove it.`,
+  UNAUTHORIZED: (d) =>
+    `authentication required: ${d.reason}. Send "Authorization: Bearer <token>" or the cookie "workflow_seeder_token=<token>".`,
   FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,
   PAYLOAD_TOO_LARGE: (d) =>
     `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise --body-limit.`,

@@ -25,8 +25,23 @@ export { validateWorkflowDefinition, WorkflowDefinitionSchema } from "./format/d
 export { collectDependencies } from "./format/dependencies.js";
 export { parseBundleText, validateBundle } from "./format/parse-bundle.js";
 export { computePortableWorkflowId, PORTABLE_WORKFLOW_ID_NAMESPACE } from "./format/portable-id.js";
-export type { ApiToken, RunningServer, ServerOptions, StartServerOptions } from "./http/index.js";
-export { createServer, parseTokenFileText, startServer, statusOfCode } from "./http/index.js";
+export type {
+  ApiToken,
+  HttpErrorBody,
+  HttpIssueBody,
+  RunningServer,
+  ServerOptions,
+  StartServerOptions,
+} from "./http/index.js";
+export {
+  createServer,
+  parseHttpErrorBody,
+  parseTokenFileText,
+  startServer,
+  statusOfCode,
+  TOKEN_COOKIE_NAME,
+  toHttpErrorBody,
+} from "./http/index.js";
 export type { ConflictPolicy, ImportOptions, ImportResult } from "./import/import-bundle.js";
 export { importBundle, importBundles } from "./import/import-bundle.js";
 export type {

@@ -130,27 +130,80 @@ async function importEachFile(
   return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
+/**
+ * The bundle files of the command line: files as given, folders expanded to every `.json` file in
+ * them (recursively, sorted, as `validate` does), `-` (stdin) kept. A folder without one is an
+ * error: importing nothing must not look like success.
+ */
+async function expandImportPaths(paths: readonly string[]): Promise<string[]> {
+  const { listJsonFiles } = await import("../../src/import/read-files.js");
+  const files: string[] = [];
+  for (const path of paths) {
+    if (path === "-") {
+      files.push(path);
+      continue;
+    }
+    const found = await listJsonFiles([path]);
+    if (found.length === 0) throw invalidArgument("files", path, "a bundle file, or a folder holding .json bundles");
+    files.push(...found);
+  }
+  return files;
+}
+
+/**
+ * Reads every file; when any cannot be read or parsed, checks the others offline too and throws
+ * one error with the problems of every bad file, in file order (nothing has been written).
+ */
+async function readAllSources(
+  files: readonly string[],
+  catalog: import("../../src/catalog/runtime-catalog.js").RuntimeCatalog,
+): Promise<{ bundle: unknown; file: string }[]> {
+  const sources: { bundle: unknown; file: string }[] = [];
+  const issues: import("../../src/errors.js").Issue[] = [];
+  for (const file of files) {
+    try {
+      sources.push({ bundle: await readJsonFile(file), file });
+    } catch (error) {
+      if (!isWorkflowSeederError(error)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  if (issues.length === 0) return sources;
+  const { checkSources } = await import("../../src/import/import-bundle.js");
+  try {
+    checkSources(sources, catalog);
+  } catch (error) {
+    if (!isWorkflowSeederError(error)) throw error;
+    issues.push(...error.issues);
+  }
+  const order = (i: (typeof issues)[number]) => {
+    const file = (i.details as { file?: unknown }).file;
+    return typeof file === "string" ? files.indexOf(file) : files.length;
+  };
+  throw new WorkflowSeederError([...issues].sort((a, b) => order(a) - order(b)));
+}
+
 async function runImport(args: ImportArgs): Promise<number> {
   const tenant = await tenantOf(args);
   const server = await remoteServerOf(args);
-  const catalog = server === undefined ? await loadCatalog(args) : undefined;
   const options = { tenant, ...(await importOptionsOf(args)) };
-  if (server !== undefined) return importRemotely(args, server, options);
+  const files = await expandImportPaths(args.files);
+  if (server !== undefined) return importRemotely({ ...args, files }, server, options);
+  const catalog = await loadCatalog(args);
   const { importBundles } = await import("../../src/import/import-bundle.js");
   const local = { ...options, catalog };
   if (args.each)
     return withDatabase(args, (db) =>
       importEachFile(
-        args,
+        { ...args, files },
         tenant,
         async (file) => importBundles(db.knex, [{ bundle: await readJsonFile(file), file }], local),
         (error) => !isWorkflowSeederError(error),
       ),
     );
-  // Without --each every file must be readable before anything is written; with --each a file
-  // that cannot be read fails alone, like one that cannot be imported.
-  const sources: { bundle: unknown; file: string }[] = [];
-  for (const file of args.files) sources.push({ bundle: await readJsonFile(file), file });
+  // Without --each every file must be readable and valid before anything is written, and every
+  // bad file is reported; with --each a file that cannot be read fails alone.
+  const sources = await readAllSources(files, catalog);
   return reportImport(args, await withDatabase(args, (db) => importBundles(db.knex, sources, local)), tenant);
 }
 
@@ -262,7 +315,7 @@ export const importExportCommand: CommandModule = (argv, run) =>
             type: "string",
             array: true,
             demandOption: true,
-            describe: "Bundle files ('-' reads stdin)",
+            describe: "Bundle files or folders (every .json file in them); '-' reads stdin",
           })
           .option("on-conflict", {
             choices: ["fail", "replace", "update", "skip"],

@@ -1,5 +1,7 @@
+import { join } from "node:path";
 import type { RuntimeCatalog } from "../../src/catalog/runtime-catalog.js";
 import type { RunWorkflowResult } from "../../src/runtime/run-workflow.js";
+import type { RuntimeError } from "../../src/runtime/runtime-error.js";
 import type { VerifyBundlesResult } from "../../src/runtime/verify-bundles.js";
 import {
   type CommandModule,
@@ -90,6 +92,34 @@ function readSecrets(values: readonly string[]): Record<string, string> {
   return secrets;
 }
 
+/**
+ * The lines that explain a run's error beyond its message: the failing expression and the reason
+ * (what `--json` carries in `error.details`), other details as JSON, and a child run's cause.
+ */
+function formatErrorDetails(error: RuntimeError, indent: string): string[] {
+  const lines: string[] = [];
+  if (error.code !== undefined) lines.push(`${indent}code: ${error.code}`);
+  const details = error.details;
+  if (typeof details !== "object" || details === null || Array.isArray(details)) {
+    if (details !== undefined) lines.push(`${indent}details: ${JSON.stringify(details)}`);
+    return lines;
+  }
+  const { expression, reason, cause, ...rest } = details as Record<string, unknown>;
+  if (typeof expression === "string") lines.push(`${indent}expression: ${expression}`);
+  if (typeof reason === "string") lines.push(`${indent}reason: ${reason}`);
+  for (const [key, value] of Object.entries(rest)) lines.push(`${indent}${key}: ${JSON.stringify(value)}`);
+  if (isRuntimeError(cause)) {
+    lines.push(`${indent}cause: ${cause.category} at ${cause.nodePath}: ${cause.message}`);
+    lines.push(...formatErrorDetails(cause, `${indent}  `));
+  } else if (cause !== undefined) lines.push(`${indent}cause: ${JSON.stringify(cause)}`);
+  return lines;
+}
+
+function isRuntimeError(value: unknown): value is RuntimeError {
+  const v = value as Partial<RuntimeError> | null;
+  return typeof v === "object" && v !== null && typeof v.category === "string" && typeof v.message === "string";
+}
+
 function printRun(result: RunWorkflowResult): void {
   const lines = [
     `run ${result.runId}: ${result.workflowKey ?? result.workflowId} version ${result.version} ${result.status}`,
@@ -100,8 +130,10 @@ function printRun(result: RunWorkflowResult): void {
     lines.push(
       `  action ${i.actionId}@${i.version} at ${i.stepPath}: input ${JSON.stringify(i.input)} -> output ${JSON.stringify(i.output)}`,
     );
-  if (result.error)
+  if (result.error) {
     lines.push(`  error: ${result.error.category} at ${result.error.nodePath}: ${result.error.message}`);
+    lines.push(...formatErrorDetails(result.error, "    "));
+  }
   if (result.status === "WAITING")
     lines.push(
       `  waiting: continue it with \`workflow-seeder resume --run ${result.runId} --event <name> --payload '<json>'\` (no --event fires a timer)`,
@@ -179,7 +211,7 @@ async function runResume(args: ResumeArgs): Promise<number> {
   );
 }
 
-function printVerify(result: VerifyBundlesResult): void {
+function printVerify(result: VerifyBundlesResult, payloadDir: string | undefined): void {
   const lines: string[] = [];
   for (const w of result.workflows) {
     const published = w.publish.ok ? `published v${w.publish.version}` : "publish FAILED";
@@ -189,6 +221,21 @@ function printVerify(result: VerifyBundlesResult): void {
         : `run ${w.run.status} (${"reason" in w.run ? w.run.reason : w.run.code})`;
     lines.push(`${w.ok ? "ok  " : "FAIL"}  ${w.workflowKey}: ${published}, ${run}`);
     if (w.firstError) lines.push(`      ${w.firstError}`);
+    if ("runId" in w.run && w.run.status === "FAILED") {
+      const error = w.run.error;
+      if (error) {
+        // firstError named the publish problem when there was one; the run's error comes after it.
+        if (!w.publish.ok) lines.push(`      run: ${error.category} at ${error.nodePath}: ${error.message}`);
+        lines.push(...formatErrorDetails(error, "        "));
+      }
+      // The usual cause of a failed verify run: the workflow needs a real payload, not {}.
+      if (w.run.payloadFile === null)
+        lines.push(
+          payloadDir === undefined
+            ? `      it ran with the payload {}; to give it a sample payload, pass --payload-dir <folder> holding ${w.workflowKey}.json`
+            : `      it ran with the payload {}: there is no ${join(payloadDir, `${w.workflowKey}.json`)}; add one to give it a sample payload`,
+        );
+    }
     if (w.publish.ok)
       for (const warning of w.publish.warnings)
         lines.push(`      warning [${warning.code}] ${warning.stepPath ?? "root"}: ${warning.message}`);
@@ -202,7 +249,8 @@ function printVerify(result: VerifyBundlesResult): void {
 
 async function runVerify(args: VerifyArgs): Promise<number> {
   if (args.dir !== undefined && args.files.length > 0) throw new UsageError("give either --dir or files, not both");
-  const files = args.files.length > 0 ? args.files : [args.dir ?? DEFAULT_SEEDS_DIR];
+  // --dir (and the default) is a seeds folder; positional folders are one when they hold seeds.
+  const paths = args.files.length > 0 ? { files: args.files } : { seedDirs: [args.dir ?? DEFAULT_SEEDS_DIR] };
   const catalog = await loadCatalog(args);
   const secrets = readSecrets(args.secret);
   // A throw-away tenant unless one is named: everything is rolled back anyway.
@@ -210,7 +258,7 @@ async function runVerify(args: VerifyArgs): Promise<number> {
   const { verifyBundles } = await import("../../src/runtime/verify-bundles.js");
   const result = await withDatabase(args, (db) =>
     verifyBundles(db.knex, {
-      files,
+      ...paths,
       catalog,
       secrets,
       ...(tenant === undefined ? {} : { tenant }),
@@ -218,7 +266,7 @@ async function runVerify(args: VerifyArgs): Promise<number> {
     }),
   );
   if (args.json) printJson(result);
-  else printVerify(result);
+  else printVerify(result, args.payloadDir);
   return result.ok ? EXIT_OK : EXIT_FAILURE;
 }
 
@@ -282,7 +330,11 @@ export const runtimeCommand: CommandModule = (argv, run) =>
         y
           .positional("files", { type: "string", array: true, default: [], describe: "Bundle files or folders" })
           .option("dir", { type: "string", describe: `A folder of bundles (default ${DEFAULT_SEEDS_DIR})` })
-          .option("payload-dir", { type: "string", describe: "A folder of <workflow key>.json sample payloads" })
+          .option("payload-dir", {
+            type: "string",
+            describe:
+              "A folder of <workflow key>.json sample payloads (default: every workflow runs with {}); a file naming no workflow verified is an error",
+          })
           .option("secret", secretOption),
       run(runVerify),
     );

@@ -15,7 +15,6 @@ import {
   printJson,
   say,
   UsageError,
-  wire,
   withDatabase,
 } from "../context.js";
 
@@ -180,9 +179,7 @@ interface StatusArgs extends SeedArgs {
 
 async function runStatus(args: StatusArgs): Promise<number> {
   const { readSeedStatus } = await import("../../src/seeder/seed-status.js");
-  const results = await forEachTenant(args, readSeedStatus, {
-    json: (result) => ({ ...result, warnings: result.warnings.map(wire) }),
-  });
+  const results = await forEachTenant(args, readSeedStatus);
   // Printed once every tenant is read: a failure on a later tenant prints no partial status.
   if (!args.json)
     for (const r of results) {
@@ -196,7 +193,6 @@ async function runStatus(args: StatusArgs): Promise<number> {
         if (s.baseline) line += "  [baseline]";
         lines.push(line);
       }
-      for (const w of r.warnings.map(wire)) lines.push(`warning [${w.code}] ${w.message}`);
       say(lines.join("\n"));
     }
   if (args.detailedExitcode && results.some((r) => r.hasWork)) return EXIT_PENDING;
@@ -283,7 +279,6 @@ async function runBaseline(args: BaselineArgs): Promise<number> {
       ];
       for (const r of result.recorded)
         lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
-      for (const w of result.warnings) lines.push(`warning [${w.code}] ${w.message}`);
       say(lines.join("\n"));
     },
   });

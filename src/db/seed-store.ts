@@ -77,17 +77,26 @@ function seedRecordColumns(workflows: string): string {
           applied_at as "appliedAt", tool_version as "toolVersion", baseline, ${workflows} as workflows`;
 }
 
-/** Every applied seed of a tenant, in name order. */
+/** Options of {@link selectSeedRecords}. */
+export interface SelectSeedRecordsOptions {
+  /** Read what each seed did (default true). */
+  withWorkflows?: boolean;
+  /** `name` (default), or `applied`: the order the seeds were applied in (what `down` reverts from the end). */
+  order?: "name" | "applied";
+}
+
+/** Every applied seed of a tenant, in name order (or applied order). */
 export async function selectSeedRecords(
   knex: Knex,
   tenant: string,
-  options: { withWorkflows?: boolean } = {},
+  options: SelectSeedRecordsOptions = {},
 ): Promise<SeedRecord[]> {
   // Without workflows (status, drift): the per-workflow history can be large and is not needed.
   const workflows = options.withWorkflows === false ? "'[]'::jsonb" : "workflows";
+  const order = options.order === "applied" ? "applied_order" : "name";
   return selectJson<SeedRecord>(
     knex,
-    `select ${seedRecordColumns(workflows)} from ${SEEDS_TABLE} where tenant = ? order by name`,
+    `select ${seedRecordColumns(workflows)} from ${SEEDS_TABLE} where tenant = ? order by ${order}`,
     [tenant],
   );
 }
@@ -162,10 +171,21 @@ export async function insertSeedRecords(
   await insertRows(trx, tenant, SEEDS, records.map(toSeedRow));
 }
 
-/** Replaces a seed's record (re-applied after its file changed). */
+/**
+ * Replaces a seed's record (re-applied after its file changed), keeping its place in the applied
+ * order: a re-applied seed corrects itself where it stands, and `down` still reverts the seeds
+ * applied after it first. Records the seed when it was not recorded.
+ */
 export async function replaceSeedRecord(trx: Knex.Transaction, tenant: string, record: SeedRecord): Promise<void> {
-  await deleteSeedRecord(trx, tenant, record.name);
-  await insertSeedRecord(trx, tenant, record);
+  const deleted = await trx.raw(
+    `delete from ${SEEDS_TABLE} where tenant = ? and name = ? returning applied_order::text as "appliedOrder"`,
+    [tenant, record.name],
+  );
+  const appliedOrder = (deleted.rows[0] as { appliedOrder: string } | undefined)?.appliedOrder;
+  await insertRows(trx, tenant, SEEDS, [toSeedRow(record)], {
+    computed:
+      appliedOrder === undefined ? [] : [{ column: "applied_order", sql: "?::bigint", bindings: [appliedOrder] }],
+  });
 }
 
 /** Removes every seed record of a tenant (a fixture reset). */

@@ -94,50 +94,86 @@ export function toWarning(value: Issue): ImportWarning {
   return toIssueBody(value);
 }
 
-/** Checks every source offline and merges them; throws every problem of the first failing source. */
+/**
+ * Checks every source offline and merges them; throws every problem of every failing source at
+ * once, in source order.
+ */
 export function checkSources(
   sources: readonly BundleSource[],
   catalog: RuntimeCatalog,
 ): { workflows: BundleWorkflow[]; warnings: Issue[] } {
-  const structured = checkSourceStructures(sources, catalog);
-  const warnings: Issue[] = [];
-  for (const { bundle, options } of structured) {
-    const content = checkBundleContent(bundle, options);
-    if (content.issues.length > 0) throw new WorkflowSeederError(content.issues);
-    warnings.push(...content.warnings);
-  }
+  const { structured, problems } = checkSourceStructures(sources, catalog);
+  const warnings = collectContentProblems(structured, problems);
+  if (problems.length > 0) throwProblems(problems);
   return { workflows: structured.flatMap((s) => s.bundle.workflows), warnings };
 }
 
 interface StructuredSource {
   bundle: WorkflowBundle;
   options: { catalog: RuntimeCatalog; file?: string };
+  /** The source's position in the input, to report problems in input order. */
+  index: number;
 }
 
-/** The structural checks of every source, then duplicate keys across sources; throws the first failure. */
-function checkSourceStructures(sources: readonly BundleSource[], catalog: RuntimeCatalog): StructuredSource[] {
+/** Problems of one source (by its position in the input). */
+interface SourceProblems {
+  index: number;
+  issues: Issue[];
+}
+
+/**
+ * The structural checks of every source, then duplicate keys across the sources that pass them.
+ * Every source is checked, so a user fixing a folder sees every bad file at once.
+ */
+function checkSourceStructures(
+  sources: readonly BundleSource[],
+  catalog: RuntimeCatalog,
+): { structured: StructuredSource[]; problems: SourceProblems[] } {
   const structured: StructuredSource[] = [];
-  const seen = new Set<string>();
-  const duplicates: Issue[] = [];
-  for (const source of sources) {
+  const problems: SourceProblems[] = [];
+  // Where each key was first seen, to name both bundles of a duplicate.
+  const seen = new Map<string, { file?: string; bundle: number; index: number }>();
+  sources.forEach((source, index) => {
     const options = source.file === undefined ? { catalog } : { catalog, file: source.file };
     const checked = checkBundleStructure(source.bundle, options);
-    if (!checked.ok) throw new WorkflowSeederError(checked.issues);
+    if (!checked.ok) {
+      problems.push({ index, issues: checked.issues });
+      return;
+    }
+    const duplicates: Issue[] = [];
     checked.bundle.workflows.forEach((w, i) => {
-      if (seen.has(w.key))
+      const first = seen.get(w.key);
+      if (first)
         duplicates.push(
           issue("DUPLICATE_WORKFLOW_KEY", {
             key: w.key,
             indexes: [i],
             ...(source.file === undefined ? {} : { file: source.file }),
+            duplicateOf: first,
           }),
         );
-      seen.add(w.key);
+      else seen.set(w.key, { ...(source.file === undefined ? {} : { file: source.file }), bundle: index, index: i });
     });
-    structured.push({ bundle: checked.bundle, options });
+    if (duplicates.length > 0) problems.push({ index, issues: duplicates });
+    structured.push({ bundle: checked.bundle, options, index });
+  });
+  return { structured, problems };
+}
+
+/** Runs the content checks of the structured sources, adding their problems; returns their warnings. */
+function collectContentProblems(structured: readonly StructuredSource[], problems: SourceProblems[]): Issue[] {
+  const warnings: Issue[] = [];
+  for (const { bundle, options, index } of structured) {
+    const content = checkBundleContent(bundle, options);
+    if (content.issues.length > 0) problems.push({ index, issues: content.issues });
+    warnings.push(...content.warnings);
   }
-  if (duplicates.length > 0) throw new WorkflowSeederError(duplicates);
-  return structured;
+  return warnings;
+}
+
+/** Throws one error carrying every problem, in source order. */
+function throwProblems(problems: readonly SourceProblems[]): never {
+  throw new WorkflowSeederError([...problems].sort((a, b) => a.index - b.index).flatMap((p) => p.issues));
 }
 
 /** Lets I/O callbacks run between slices of CPU work. */
@@ -161,7 +197,8 @@ export async function importBundle(db: Knex, bundle: unknown, options: ImportOpt
  * The structural checks run first. The definition and dependency checks then run in slices while
  * the transaction waits on the server, and are awaited before commit: a problem they find rolls
  * the transaction back and is reported ahead of any database error, exactly as if they had run
- * first, but their time hides behind the server's.
+ * first, but their time hides behind the server's. Every problem of every bundle is reported at
+ * once (one error carrying all the issues, each naming its file), and nothing is written.
  */
 export async function importBundles(
   db: Knex,
@@ -169,19 +206,26 @@ export async function importBundles(
   options: ImportOptions,
 ): Promise<ImportResult> {
   assertTenant(options.tenant);
-  const structured = checkSourceStructures(sources, options.catalog ?? DEFAULT_CATALOG);
+  const { structured, problems } = checkSourceStructures(sources, options.catalog ?? DEFAULT_CATALOG);
+  if (problems.length > 0) {
+    // Some bundle is malformed: the import fails before its transaction. The content of the
+    // others is checked too, so that one error reports every bad source.
+    collectContentProblems(structured, problems);
+    throwProblems(problems);
+  }
   const workflows = structured.flatMap((s) => s.bundle.workflows);
   const keys = workflows.map((w) => w.key);
   try {
     return await db.transaction(async (trx) => {
       const content = (async () => {
+        const issues: Issue[] = [];
         const warnings: Issue[] = [];
         for (const { bundle, options: checkOptions } of structured) {
           const checked = await checkBundleContentInSlices(bundle, { ...checkOptions, pause });
-          if (checked.issues.length > 0) return { issues: checked.issues, warnings };
+          issues.push(...checked.issues);
           warnings.push(...checked.warnings);
         }
-        return { issues: [] as Issue[], warnings };
+        return { issues, warnings };
       })();
       let result: ImportResult | undefined;
       let writeError: unknown;

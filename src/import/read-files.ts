@@ -59,3 +59,24 @@ async function walk(dir: string): Promise<string[]> {
   }
   return files;
 }
+
+/**
+ * The `.json` files directly in a folder (not in its subfolders; dot files skipped), sorted by
+ * name. `FILE_NOT_FOUND` when the folder does not exist, `FILE_READ_ERROR` when it is not a folder.
+ */
+export async function listFolderJsonFiles(dir: string): Promise<string[]> {
+  let entries: import("node:fs").Dirent[];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") fail("FILE_NOT_FOUND", { file: dir }, error);
+    if (code === "ENOTDIR") fail("FILE_READ_ERROR", { file: dir, reason: "it is a file, not a folder" }, error);
+    fail("FILE_READ_ERROR", { file: dir, reason: (error as Error).message }, error);
+  }
+  return entries
+    .filter((e) => !e.isDirectory() && !e.name.startsWith(".") && e.name.endsWith(".json"))
+    .map((e) => e.name)
+    .sort()
+    .map((name) => join(dir, name));
+}

@@ -133,7 +133,7 @@ function compileExpression(source: string): Compiled {
   const cached = cache.get(source);
   if (cached) return cached;
   const problem = validateExpressionSource(source);
-  if (problem) throw createActionFailure("ExpressionError", problem.message);
+  if (problem) throw createActionFailure("ExpressionError", problem.message, { expression: source });
   const compiled = jsonata(normalizeExpressionSource(source));
   if (cache.size >= CACHE_LIMIT) cache.clear();
   cache.set(source, compiled);

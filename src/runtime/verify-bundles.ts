@@ -1,14 +1,21 @@
 import { randomUUID } from "node:crypto";
-import { join } from "node:path";
+import { basename } from "node:path";
 import type { Knex } from "knex";
-import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
+import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { selectDrafts } from "../db/publish-store.js";
 import { assertTenant } from "../db/tenant.js";
-import { type DefinitionProblem, isWorkflowSeederError, renderIssueMessage, WorkflowSeederError } from "../errors.js";
+import {
+  type DefinitionProblem,
+  fail,
+  isWorkflowSeederError,
+  renderIssueMessage,
+  WorkflowSeederError,
+} from "../errors.js";
 import { parseJsonText } from "../format/parse-bundle.js";
 import { collectCallReferences } from "../format/workflow-references.js";
 import { type BundleSource, importBundles } from "../import/import-bundle.js";
-import { listJsonFiles, readTextFile } from "../import/read-files.js";
+import { listFolderJsonFiles, listJsonFiles, readTextFile } from "../import/read-files.js";
+import { isSeedFolder, readSeedFolderSources } from "../import/seed-folder.js";
 import type { ActionRegistry } from "./action-registry.js";
 import { publishWorkflow } from "./publish-workflow.js";
 import { type RunWorkflowResult, runWorkflow } from "./run-workflow.js";
@@ -19,9 +26,21 @@ export interface VerifyBundlesOptions {
   /** The tenant to import into, inside the rolled-back transaction. Default: a new random tenant. */
   tenant?: string;
   bundles?: readonly BundleSource[];
-  /** Bundle files, or folders searched for `.json` files. */
+  /**
+   * Bundle files, or folders. A folder that holds seed files (`<version>.<name>.bundle.json`) is
+   * read as a seeds folder (see `seedDirs`); any other folder is searched for `.json` files.
+   */
   files?: readonly string[];
-  /** A folder with `<workflow key>.json` payload files; a workflow without one runs with `{}`. */
+  /**
+   * Seeds folders, read as `up` would leave the tenant: every seed in name order, a later seed's
+   * version of a key replacing the earlier one; a misnamed `.json` file is `INVALID_SEED_NAME`.
+   */
+  seedDirs?: readonly string[];
+  /**
+   * A folder with `<workflow key>.json` payload files; a workflow without one runs with `{}`. A
+   * `.json` file in it that names no workflow being verified is `UNKNOWN_PAYLOAD_KEY` (a misnamed
+   * payload would otherwise be silently unused); a missing folder is `FILE_NOT_FOUND`.
+   */
   payloadDir?: string;
   catalog?: RuntimeCatalog;
   actions?: ActionRegistry;
@@ -59,24 +78,49 @@ export interface VerifyBundlesResult {
 
 async function readSources(options: VerifyBundlesOptions): Promise<BundleSource[]> {
   const sources: BundleSource[] = [...(options.bundles ?? [])];
-  for (const file of await listJsonFiles(options.files ?? [])) {
-    const parsed = parseJsonText(await readTextFile(file), { file });
-    if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
-    sources.push({ bundle: parsed.value, file });
+  const catalog = options.catalog ?? DEFAULT_CATALOG;
+  for (const dir of options.seedDirs ?? []) sources.push(...(await readSeedFolderSources(dir, catalog)));
+  for (const path of options.files ?? []) {
+    if (await isSeedFolder(path)) {
+      sources.push(...(await readSeedFolderSources(path, catalog)));
+      continue;
+    }
+    for (const file of await listJsonFiles([path])) {
+      const parsed = parseJsonText(await readTextFile(file), { file });
+      if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
+      sources.push({ bundle: parsed.value, file });
+    }
   }
   return sources;
 }
 
-async function readPayload(dir: string | undefined, key: string): Promise<{ payload: unknown; file: string | null }> {
-  if (dir === undefined) return { payload: {}, file: null };
-  const file = join(dir, `${key}.json`);
-  let text: string;
-  try {
-    text = await readTextFile(file);
-  } catch (error) {
-    if (isWorkflowSeederError(error, "FILE_NOT_FOUND")) return { payload: {}, file: null };
-    throw error;
-  }
+/** The payload files of `payloadDir` by workflow key (`<key>.json`); empty without a folder. */
+async function readPayloadFiles(payloadDir: string | undefined): Promise<Map<string, string>> {
+  if (payloadDir === undefined) return new Map();
+  const files = await listFolderJsonFiles(payloadDir);
+  return new Map(files.map((file) => [basename(file).slice(0, -".json".length), file]));
+}
+
+/** Fails with `UNKNOWN_PAYLOAD_KEY` when a payload file names no workflow being verified. */
+function assertPayloadKeysKnown(payloadDir: string, payloadFiles: Map<string, string>, keys: readonly string[]): void {
+  const known = new Set(keys);
+  const unknown = [...payloadFiles].filter(([key]) => !known.has(key));
+  if (unknown.length > 0)
+    fail("UNKNOWN_PAYLOAD_KEY", {
+      payloadDir,
+      files: unknown.map(([, file]) => file),
+      unknownKeys: unknown.map(([key]) => key),
+      knownKeys: [...known].sort(),
+    });
+}
+
+async function readPayload(
+  payloadFiles: Map<string, string>,
+  key: string,
+): Promise<{ payload: unknown; file: string | null }> {
+  const file = payloadFiles.get(key);
+  if (file === undefined) return { payload: {}, file: null };
+  const text = await readTextFile(file);
   const parsed = parseJsonText(text, { file });
   if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
   return { payload: parsed.value, file };
@@ -108,12 +152,13 @@ function orderCalleesFirst(workflows: { workflowId: string; draft: unknown }[]):
  * action handlers, reports per workflow, and rolls everything back. Bundles that do not import
  * throw their import error.
  *
- * @example const report = await verifyBundles(knex, { files: ["seeds/workflows"] }); report.ok
+ * @example const report = await verifyBundles(knex, { seedDirs: ["seeds/workflows"] }); report.ok
  */
 export async function verifyBundles(db: Knex, options: VerifyBundlesOptions): Promise<VerifyBundlesResult> {
   const tenant = options.tenant ?? randomUUID();
   assertTenant(tenant);
   const sources = await readSources(options);
+  const payloadFiles = await readPayloadFiles(options.payloadDir);
   const trx = await db.transaction();
   try {
     const imported = await importBundles(trx, sources, {
@@ -122,6 +167,8 @@ export async function verifyBundles(db: Knex, options: VerifyBundlesOptions): Pr
     });
     const drafts = await selectDrafts(trx, tenant);
     const keyById = new Map(imported.createdWorkflows.map((w) => [w.workflowId, w.key]));
+    if (options.payloadDir !== undefined)
+      assertPayloadKeysKnown(options.payloadDir, payloadFiles, [...keyById.values()]);
     const order = orderCalleesFirst(drafts.map((r) => ({ workflowId: r.workflow_id, draft: r.draft_definition })));
     const common = {
       tenant,
@@ -146,7 +193,7 @@ export async function verifyBundles(db: Knex, options: VerifyBundlesOptions): Pr
     for (const workflowId of order) {
       const workflowKey = keyById.get(workflowId) ?? workflowId;
       const publish = published.get(workflowId) as VerifiedWorkflow["publish"];
-      const { payload, file } = await readPayload(options.payloadDir, workflowKey);
+      const { payload, file } = await readPayload(payloadFiles, workflowKey);
       let run: VerifiedWorkflow["run"];
       try {
         const result: RunWorkflowResult = await runWorkflow(trx, {

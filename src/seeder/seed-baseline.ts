@@ -16,14 +16,12 @@ import { fail, WorkflowSeederError } from "../errors.js";
 import { type ExportOptions, exportBundle } from "../export/export-bundle.js";
 import { canonicalizeJson } from "../format/canonical-json.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
-import { type ImportWarning, toWarning } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import { exportWorkflowsByKey } from "./export-workflows-by-key.js";
 import {
   hashSeedText,
   listSeedFiles,
   loadSeeds,
-  misnamedIssue,
   parseSeedFileName,
   planNextSeedVersion,
   SEED_FILE_PATTERN_TEXT,
@@ -63,8 +61,6 @@ async function adoptWorkflows(
 export interface BaselineSeedsResult {
   tenant: string;
   recorded: { name: string; adopted: string[] }[];
-  /** Files of the folder that are not seeds (`INVALID_SEED_NAME`): reported, never recorded. */
-  warnings: ImportWarning[];
 }
 
 /**
@@ -86,8 +82,7 @@ export async function baselineSeeds(db: Knex, given: SeederOptions & { to?: stri
     options.dir,
   );
   const loaded = await loadSeeds(seeds, options.catalog);
-  const misnamed = misnamedIssue(listing);
-  const result: BaselineSeedsResult = { tenant, recorded: [], warnings: misnamed ? [toWarning(misnamed)] : [] };
+  const result: BaselineSeedsResult = { tenant, recorded: [] };
   try {
     await db.transaction(async (trx) => {
       await acquireSeedLock(trx, tenant, options.lockTimeoutMs);

@@ -1,86 +1,26 @@
 import { createHash } from "node:crypto";
-import { readdir } from "node:fs/promises";
-import { join } from "node:path";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
-import { fail, type Issue, issue, WorkflowSeederError } from "../errors.js";
+import { type Issue, issue, WorkflowSeederError } from "../errors.js";
 import type { WorkflowBundle } from "../format/bundle-schema.js";
 import { CHECKSUM_ALGORITHM, hashCanonicalJson } from "../format/checksum.js";
 import { collectJsonLimitProblems } from "../format/json-limits.js";
 import { parseJsonText } from "../format/parse-json.js";
 import { readTextFile } from "../import/read-files.js";
+import { parseSeedFileName, SEED_SUFFIX, type SeedFile } from "../import/seed-folder.js";
 
 /** The default seeds folder, relative to the project directory. */
 export const DEFAULT_SEEDS_DIR = "seeds/workflows";
 
-/** The suffix every seed file has. */
-export const SEED_SUFFIX = ".bundle.json";
-
-/**
- * A seed file name: a sortable version prefix (a UTC timestamp `YYYY-MM-DDTHH.MM.SS`, or digits),
- * a separator, a name, and `.bundle.json`. Example: `2026-01-25T10.00.00.ticket-created-hello.bundle.json`.
- * After a digits-only prefix the name starts with a letter: otherwise a mistyped timestamp such as
- * `2026-01-25.hello` would pass as version `2026` instead of being reported.
- */
-export const SEED_FILE_PATTERN =
-  /^(?:(\d{4}-\d{2}-\d{2}T\d{2}\.\d{2}\.\d{2})[._-][A-Za-z0-9]|(\d+)[._-][A-Za-z])[A-Za-z0-9._-]*\.bundle\.json$/;
-
-/** The pattern as users read it in messages. */
-export const SEED_FILE_PATTERN_TEXT = "<YYYY-MM-DDTHH.MM.SS>.<name>.bundle.json";
-
-/** One seed file. `name` (the file name without `.bundle.json`) is what the seeder records. */
-export interface SeedFile {
-  name: string;
-  file: string;
-  path: string;
-  version: string;
-}
-
-/** The seeds of a folder, in apply order, and the files that are not seeds. */
-export interface SeedListing {
-  dir: string;
-  seeds: SeedFile[];
-  /** Files that do not follow the naming pattern (dot files are ignored). */
-  misnamed: string[];
-}
-
-/** Parses a seed file name; `null` when it does not follow the pattern. */
-export function parseSeedFileName(file: string): { name: string; version: string } | null {
-  const m = SEED_FILE_PATTERN.exec(file);
-  if (!m) return null;
-  return { name: file.slice(0, -SEED_SUFFIX.length), version: (m[1] ?? m[2]) as string };
-}
-
-/** Lists the seeds of a folder in name order. A missing folder has no seeds, or is `FILE_NOT_FOUND` with `mustExist`. */
-export async function listSeedFiles(dir: string, options: { mustExist?: boolean } = {}): Promise<SeedListing> {
-  let entries: import("node:fs").Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (error) {
-    if ((error as { code?: string }).code === "ENOENT") {
-      // A mistyped --dir must not look like "nothing to do".
-      if (options.mustExist) fail("FILE_NOT_FOUND", { file: dir }, error);
-      return { dir, seeds: [], misnamed: [] };
-    }
-    fail("FILE_READ_ERROR", { file: dir, reason: (error as Error).message }, error);
-  }
-  const seeds: SeedFile[] = [];
-  const misnamed: string[] = [];
-  for (const entry of entries) {
-    if (entry.name.startsWith(".")) continue;
-    const parsed = entry.isFile() ? parseSeedFileName(entry.name) : null;
-    if (parsed) seeds.push({ ...parsed, file: entry.name, path: join(dir, entry.name) });
-    else misnamed.push(entry.name);
-  }
-  const byName = (a: { file: string }, b: { file: string }) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
-  return { dir, seeds: seeds.sort(byName), misnamed: misnamed.sort() };
-}
-
-/** The issue reporting misnamed files of a listing, or `null`. */
-export function misnamedIssue(listing: SeedListing): Issue | null {
-  return listing.misnamed.length === 0
-    ? null
-    : issue("INVALID_SEED_NAME", { dir: listing.dir, files: listing.misnamed, pattern: SEED_FILE_PATTERN_TEXT });
-}
+export {
+  isIgnoredSeedFolderEntry,
+  listSeedFiles,
+  parseSeedFileName,
+  SEED_FILE_PATTERN,
+  SEED_FILE_PATTERN_TEXT,
+  SEED_SUFFIX,
+  type SeedFile,
+  type SeedListing,
+} from "../import/seed-folder.js";
 
 /** A seed read from disk: its checked bundle and the checksum of its canonical content. */
 export interface LoadedSeed extends SeedFile {

@@ -37,27 +37,33 @@ export interface RevertSeedsResult {
   reverted: { name: string; workflows: RevertedWorkflow[] }[];
 }
 
+/**
+ * The records to revert, latest applied first: `step` of them (default 1), or every one applied
+ * after `to`, and `to` itself. `records` are in applied order.
+ */
 function choose(records: readonly SeedRecord[], options: RevertSeedsOptions): SeedRecord[] {
-  const newestFirst = [...records].reverse();
+  const latestFirst = [...records].reverse();
   if (options.to !== undefined) {
     const to = options.to;
-    const target = records.find((r) => isSeedTarget(r.name, to));
-    if (!target) fail("SEED_NOT_FOUND", { name: to, dir: "(applied seeds)" });
-    return newestFirst.filter((r) => r.name >= target.name);
+    const target = latestFirst.findIndex((r) => isSeedTarget(r.name, to));
+    if (target < 0) fail("SEED_NOT_FOUND", { name: to, dir: "(applied seeds)" });
+    return latestFirst.slice(0, target + 1);
   }
-  return newestFirst.slice(0, options.step ?? 1);
+  return latestFirst.slice(0, options.step ?? 1);
 }
 
 /**
- * Reverts applied seeds, newest first (`down`): workflows a seed created are deleted, workflows
- * it updated are restored to their state before the seed, adopted workflows are kept; then the
- * record is removed. Each seed in its own transaction under the seed lock. A workflow changed in
- * the database after seeding blocks the revert (`SEED_REVERT_BLOCKED`) unless `force`.
+ * Reverts applied seeds, the latest applied first (`down`): the order recorded in the seed table,
+ * not the names, since a seed merged from a branch with an older prefix is applied last.
+ * Workflows a seed created are deleted, workflows it updated are restored to their state before
+ * the seed, adopted workflows are kept; then the record is removed. Each seed in its own
+ * transaction under the seed lock. A workflow changed in the database after seeding blocks the
+ * revert (`SEED_REVERT_BLOCKED`) unless `force`.
  */
 export async function revertSeeds(db: Knex, given: RevertSeedsOptions): Promise<RevertSeedsResult> {
   const options = resolveSeederOptions(given);
   const tenant = options.tenant;
-  const records = await selectSeedRecords(db, tenant);
+  const records = await selectSeedRecords(db, tenant, { order: "applied" });
   const chosen = choose(records, options);
   const result: RevertSeedsResult = { tenant, reverted: [] };
   for (const [index, chosenRecord] of chosen.entries()) {

@@ -65,7 +65,7 @@ export interface SeedStep {
 export interface SeedRun {
   options: ResolvedSeedRunOptions;
   inventory: SeedInventory;
-  /** The inventory's warnings, then the on-change policy's (`warn`). */
+  /** The on-change policy's warning (`warn`). */
   warnings: Issue[];
   /** Re-applied seeds first, then pending seeds up to `to`, each in file order. */
   steps: SeedStep[];
@@ -82,7 +82,7 @@ export async function prepareSeedRun(db: Knex, options: SeedRunOptions): Promise
     onChange: options.onChange ?? DEFAULT_ON_CHANGE,
   };
   const inventory = await readSeedInventory(db, resolved);
-  const warnings = [...inventory.warnings, ...applyOnChangePolicy(inventory.entries, resolved.onChange)];
+  const warnings = applyOnChangePolicy(inventory.entries, resolved.onChange);
   const stateByName = new Map(inventory.entries.map((e) => [e.name, e.state]));
   const { seeds } = inventory.listing;
   const pending = selectSeedsUpTo(

@@ -1,9 +1,8 @@
 import type { Knex } from "knex";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { type SeedRecord, selectSeedRecords } from "../db/seed-store.js";
-import type { Issue } from "../errors.js";
 import { CHECKSUM_ALGORITHM } from "../format/checksum.js";
-import { listSeedFiles, misnamedIssue, readSeedChecksum, readSeedText, type SeedListing } from "./seed-files.js";
+import { listSeedFiles, readSeedChecksum, readSeedText, type SeedListing } from "./seed-files.js";
 import { resolveSeederOptions, type SeederOptions } from "./seeder-options.js";
 
 /** State of one seed for a tenant. */
@@ -25,7 +24,6 @@ export interface SeedStatusResult {
   tenant: string;
   dir: string;
   seeds: SeedStatusEntry[];
-  warnings: Issue[];
   /** True when `up` has something to do (pending or modified seeds). */
   hasWork: boolean;
 }
@@ -37,8 +35,6 @@ export interface SeedInventory {
   records: SeedRecord[];
   /** One entry per seed on disk or on record, in name order. */
   entries: SeedStatusEntry[];
-  /** Files of the folder that are not seeds (`INVALID_SEED_NAME`). */
-  warnings: Issue[];
 }
 
 /**
@@ -111,8 +107,7 @@ export async function readSeedInventory(
         currentChecksum: null,
       });
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const misnamed = misnamedIssue(listing);
-  return { listing, records, entries, warnings: misnamed ? [misnamed] : [] };
+  return { listing, records, entries };
 }
 
 /**
@@ -126,7 +121,6 @@ export async function readSeedStatus(db: Knex, options: SeederOptions): Promise<
     tenant: resolved.tenant,
     dir: resolved.dir,
     seeds: inventory.entries,
-    warnings: inventory.warnings,
     hasWork: inventory.entries.some((e) => e.state === "pending" || e.state === "modified"),
   };
 }

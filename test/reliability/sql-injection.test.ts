@@ -5,7 +5,7 @@
  * there, another tenant's rows are unchanged, and a sequence that any executed payload would
  * advance (`nextval` is never rolled back) was never called.
  */
-import { writeFile } from "node:fs/promises";
+import { rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
 import { importBundle } from "../../src/import/import-bundle.js";
@@ -260,18 +260,22 @@ describe("reliability: SQL injection", function () {
     expect((await readTenantWorkflows(db.knex, tenant)).has("never.written")).to.equal(false);
   });
 
-  it("seed names: SQL-like names inside the pattern are recorded verbatim; files outside it are reported, not applied; new and export --seed slugify", async () => {
+  it("seed names: SQL-like names inside the pattern are recorded verbatim; a file outside it is refused (INVALID_SEED_NAME), nothing applied; new and export --seed slugify", async () => {
     const tenant = newTenant();
     const seeds = await makeTempDir("wfs-rel-sqlseeds-");
     const inside = "2026-01-26T12.00.00.drop-table_workflow_definitions--";
     await writeBundleFile(seeds, `${inside}.bundle.json`, generateBundle([{ key: "seeded.one" }]));
     const outside = "2026-01-26T12.05.00.x'); DROP TABLE workflow_seeder_seeds; --.bundle.json";
     await writeFile(join(seeds, outside), JSON.stringify(generateBundle([{ key: "seeded.two" }])));
+    const refused = await runCli(["up", "--dir", seeds, "--database-url", url, "--tenant", tenant, "--json"]);
+    expect(refused.code, refused.stderr).to.equal(1);
+    const error = parseJsonOutput<{ error: { code: string; details: { files: string[] } } }>(refused).error;
+    expect(error.code).to.equal("INVALID_SEED_NAME");
+    expect(error.details.files).to.deep.equal([outside]);
+    expect(await readSeedRecords(db.knex, tenant)).to.deep.equal([]);
+    await rm(join(seeds, outside));
     const up = await runCli(["up", "--dir", seeds, "--database-url", url, "--tenant", tenant, "--json"]);
     expect(up.code, up.stderr).to.equal(0);
-    const warnings = parseJsonOutput<{ warnings: { code: string; details: { files: string[] } }[] }>(up).warnings;
-    expect(warnings.map((w) => w.code)).to.deep.equal(["INVALID_SEED_NAME"]);
-    expect(warnings[0]?.details.files).to.deep.equal([outside]);
     expect((await readSeedRecords(db.knex, tenant)).map((r) => r.name)).to.deep.equal([inside]);
     expect([...(await readTenantWorkflows(db.knex, tenant)).keys()]).to.deep.equal(["seeded.one"]);
 

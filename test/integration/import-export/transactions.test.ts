@@ -56,7 +56,11 @@ describeEachEngine("import transactions", (db) => {
       ),
       "DUPLICATE_WORKFLOW_KEY",
     );
-    expect(error.issue.details).to.deep.include({ key: "tx.twice", file: "b.json" });
+    expect(error.issue.details).to.deep.include({
+      key: "tx.twice",
+      file: "b.json",
+      duplicateOf: { file: "a.json", bundle: 0, index: 0 },
+    });
   });
 
   it("commits all files of a successful call", async () => {

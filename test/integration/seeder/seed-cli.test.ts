@@ -149,27 +149,43 @@ describe("seeder CLI on PostgreSQL", function () {
     expectExit(await seeder("status", dir, tenant, "--detailed-exitcode"), 0);
   });
 
-  it("status reports missing seed files and misnamed files", async () => {
+  it("status reports missing seed files", async () => {
     const dir = await makeSeedDir();
     const tenant = newTenant();
     await seeder("up", dir, tenant);
     await rm(join(dir, SECOND));
-    await writeSeeds(dir, { "hello.bundle.json": fixtureBundle([{ key: "fixture.hello" }]) });
     const status = await seeder("status", dir, tenant, "--detailed-exitcode");
     expect(status.code, status.stderr).to.equal(0);
     expect(status.stderr).to.match(new RegExp(`missing\\s+${seedName(SECOND).replace(/\./g, "\\.")}`));
-    expect(status.stderr).to.include("warning [INVALID_SEED_NAME]");
-    expect(status.stderr).to.include("hello.bundle.json");
-    const asJson = parseJsonOutput(await seeder("status", dir, tenant, "--json")) as {
-      warnings: { code: string; details: { files: string[] } }[];
-    };
-    expect(asJson.warnings).to.have.length(1);
-    expect(asJson.warnings[0]?.code).to.equal("INVALID_SEED_NAME");
-    expect(asJson.warnings[0]?.details.files).to.deep.equal(["hello.bundle.json"]);
-    const up = await seeder("up", dir, tenant);
-    expectExit(up, 0);
-    expect(up.stderr).to.include("warning [INVALID_SEED_NAME]");
-    expect((await readWorkflows(db().knex, tenant)).has("fixture.hello")).to.equal(false);
+  });
+
+  it("a misnamed file is an error (exit 1, INVALID_SEED_NAME) for every command reading the folder", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    await writeSeeds(dir, { "hello.bundle.json": fixtureBundle([{ key: "fixture.hello" }]) });
+    const before = await fingerprint(db().knex);
+    for (const args of [["status", "--detailed-exitcode"], ["up"], ["plan"], ["baseline"], ["up", "--dry-run"]]) {
+      const [command, ...rest] = args as [string, ...string[]];
+      const human = await seeder(command, dir, tenant, ...rest);
+      expectExit(human, 1);
+      expect(human.stderr).to.include("INVALID_SEED_NAME").and.include("hello.bundle.json");
+      const json = await seeder(command, dir, tenant, ...rest, "--json");
+      expectExit(json, 1);
+      expect(errorOf(json)).to.deep.include({
+        code: "INVALID_SEED_NAME",
+        details: { dir, files: ["hello.bundle.json"], pattern: "<YYYY-MM-DDTHH.MM.SS>.<name>.bundle.json" },
+      });
+    }
+    for (const args of [
+      ["new", "next"],
+      ["export", "--all", "--seed", "capture"],
+    ]) {
+      const result = await runCli([...args, "--dir", dir, "--tenant", tenant, "--database-url", db().url as string]);
+      expectExit(result, 1);
+      expect(result.stderr).to.include("INVALID_SEED_NAME");
+    }
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
+    expect((await listFiles(dir)).sort()).to.deep.equal([FIRST, SECOND, "hello.bundle.json"].sort());
   });
 
   it("an invalid pending seed: exit 1 with INVALID_SEED_BUNDLE, nothing applied at all", async () => {

@@ -1,5 +1,15 @@
+import { rm } from "node:fs/promises";
+import { join } from "node:path";
 import { expect } from "chai";
-import { applySeeds, baselineSeeds, importBundle, readSeedStatus, revertSeeds } from "../../../src/index.js";
+import {
+  applySeeds,
+  baselineSeeds,
+  importBundle,
+  migrateToLatest,
+  readSeedStatus,
+  revertSeeds,
+  type WorkflowBundle,
+} from "../../../src/index.js";
 import {
   BASIC_SEEDS,
   fixtureBundle,
@@ -9,13 +19,16 @@ import {
   newTenant,
   removeTempDirs,
   seedName,
+  writeSeeds,
 } from "../../fixtures/seed-kit.js";
-import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { describeEachEngine, ENGINES, fingerprint } from "../../support/databases.js";
 import { rejection } from "./expect-rejection.js";
 import { exportTenantText, readSeedRows, readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
 const ALL_SEEDS = { ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED };
+/** Named between the second and the later seed, as a seed merged from an older branch would be. */
+const BRANCH_SEED_FILE = "2026-02-01T09.07.00.branch.bundle.json";
 
 describeEachEngine("seeder: down", (db) => {
   after(removeTempDirs);
@@ -63,6 +76,46 @@ describeEachEngine("seeder: down", (db) => {
     const result = await revertSeeds(db().knex, { tenant, step: 2 });
     expect(result.reverted.map((r) => r.name)).to.deep.equal([seedName(LATER_SEED_FILE), seedName(SECOND)]);
     expect([...(await readWorkflows(db().knex, tenant)).keys()]).to.deep.equal(["fixture.alpha", "fixture.beta"]);
+  });
+
+  it("reverts the latest applied seed, not the last by name (a seed merged from a branch with an older prefix)", async () => {
+    const dir = await makeSeedDir({ [FIRST]: BASIC_SEEDS[FIRST] as WorkflowBundle, [LATER_SEED_FILE]: LATER_SEED });
+    const tenant = newTenant();
+    await applySeeds(db().knex, { dir, tenant });
+    const beforeBranch = await exportTenantText(db().knex, tenant);
+    // Merged later, named before the latest applied seed: `up` applies it last.
+    await writeSeeds(dir, { [BRANCH_SEED_FILE]: fixtureBundle([{ key: "fixture.branch" }]) });
+    expect((await applySeeds(db().knex, { dir, tenant })).applied.map((s) => s.name)).to.deep.equal([
+      seedName(BRANCH_SEED_FILE),
+    ]);
+    const latest = await revertSeeds(db().knex, { tenant });
+    expect(latest.reverted.map((r) => r.name)).to.deep.equal([seedName(BRANCH_SEED_FILE)]);
+    expect(await exportTenantText(db().knex, tenant)).to.equal(beforeBranch);
+
+    await applySeeds(db().knex, { dir, tenant });
+    const stepped = await revertSeeds(db().knex, { tenant, step: 2 });
+    expect(stepped.reverted.map((r) => r.name)).to.deep.equal([seedName(BRANCH_SEED_FILE), seedName(LATER_SEED_FILE)]);
+
+    // the same order again: the later seed first, the branch's seed merged after it
+    await rm(join(dir, BRANCH_SEED_FILE));
+    await applySeeds(db().knex, { dir, tenant });
+    await writeSeeds(dir, { [BRANCH_SEED_FILE]: fixtureBundle([{ key: "fixture.branch" }]) });
+    await applySeeds(db().knex, { dir, tenant });
+    // --to: the target and every seed applied after it, whatever their names
+    const to = await revertSeeds(db().knex, { tenant, to: seedName(LATER_SEED_FILE) });
+    expect(to.reverted.map((r) => r.name)).to.deep.equal([seedName(BRANCH_SEED_FILE), seedName(LATER_SEED_FILE)]);
+    expect((await readSeedRows(db().knex, tenant)).map((r) => r.name)).to.deep.equal([seedName(FIRST)]);
+  });
+
+  it("a seed re-applied after an edit keeps its place in the applied order", async () => {
+    const dir = await makeSeedDir(ALL_SEEDS);
+    const tenant = newTenant();
+    await applySeeds(db().knex, { dir, tenant });
+    await writeSeeds(dir, { [SECOND]: fixtureBundle([{ key: "fixture.gamma", description: "Gamma, edited." }]) });
+    const reapplied = await applySeeds(db().knex, { dir, tenant, onChange: "reapply" });
+    expect(reapplied.reapplied.map((s) => s.name)).to.deep.equal([seedName(SECOND)]);
+    const result = await revertSeeds(db().knex, { tenant });
+    expect(result.reverted.map((r) => r.name)).to.deep.equal([seedName(LATER_SEED_FILE)]);
   });
 
   it("--to accepts a seed's name, file name or version prefix, whatever its separator", async () => {
@@ -140,3 +193,47 @@ describeEachEngine("seeder: down", (db) => {
     expect((await readSeedRows(db().knex, tenant)).map((r) => r.name)).to.deep.equal([seedName(FIRST)]);
   });
 });
+
+for (const engine of ENGINES)
+  describe(`seeder: the applied order of records written before it was recorded [${engine.name}]`, () => {
+    it("migration 0004 numbers existing records by applied_at, then name; down follows that order", async function () {
+      this.timeout(120_000);
+      const db = await engine.create();
+      try {
+        const dir = await makeSeedDir(ALL_SEEDS);
+        const tenant = newTenant();
+        await applySeeds(db.knex, { dir, tenant });
+        // Back to the schema before 0004, with the third seed applied first and the first one last.
+        await db.knex.raw("alter table workflow_seeder_seeds drop column applied_order");
+        await db.knex.raw(
+          "delete from workflow_seeder_migrations where name = '0004_workflow_seeder_seed_applied_order'",
+        );
+        const appliedAt: [string, string][] = [
+          [seedName(LATER_SEED_FILE), "2026-03-01T00:00:00Z"],
+          [seedName(SECOND), "2026-03-02T00:00:00Z"],
+          [seedName(FIRST), "2026-03-02T00:00:00Z"],
+        ];
+        for (const [name, at] of appliedAt)
+          await db.knex.raw("update workflow_seeder_seeds set applied_at = ? where tenant = ? and name = ?", [
+            at,
+            tenant,
+            name,
+          ]);
+        expect((await migrateToLatest(db.knex)).applied).to.deep.equal(["0004_workflow_seeder_seed_applied_order"]);
+        const order = await db.knex.raw(
+          "select name from workflow_seeder_seeds where tenant = ? order by applied_order",
+          [tenant],
+        );
+        expect(order.rows.map((r: { name: string }) => r.name)).to.deep.equal(
+          [LATER_SEED_FILE, FIRST, SECOND].map(seedName),
+        );
+        // A record written after the migration comes after every backfilled one.
+        await writeSeeds(dir, { [BRANCH_SEED_FILE]: fixtureBundle([{ key: "fixture.branch" }]) });
+        await applySeeds(db.knex, { dir, tenant });
+        const reverted = await revertSeeds(db.knex, { tenant, step: 2, force: true });
+        expect(reverted.reverted.map((r) => r.name)).to.deep.equal([seedName(BRANCH_SEED_FILE), seedName(SECOND)]);
+      } finally {
+        await db.close();
+      }
+    });
+  });

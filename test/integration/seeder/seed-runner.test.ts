@@ -1,8 +1,17 @@
 import { readFileSync } from "node:fs";
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { expect } from "chai";
-import { applySeeds, hashCanonicalJson, importBundle, readSeedStatus, revertSeeds } from "../../../src/index.js";
+import {
+  applySeeds,
+  baselineSeeds,
+  hashCanonicalJson,
+  importBundle,
+  loadWorkflowFixtures,
+  planSeeds,
+  readSeedStatus,
+  revertSeeds,
+} from "../../../src/index.js";
 import {
   BASIC_SEEDS,
   fixtureBundle,
@@ -311,7 +320,7 @@ describeEachEngine("seeder: up and status", (db) => {
     expect((await readWorkflows(db().knex, tenant)).has("fixture.gamma")).to.equal(true);
   });
 
-  it("misnamed files are reported (INVALID_SEED_NAME) by status and up, never applied", async () => {
+  it("a misnamed .json file is INVALID_SEED_NAME for status, up, plan, baseline and fixtures; nothing is written", async () => {
     const dir = await makeSeedDir({
       ...BASIC_SEEDS,
       "zeta.bundle.json": fixtureBundle([{ key: "fixture.zeta" }]),
@@ -323,16 +332,39 @@ describeEachEngine("seeder: up and status", (db) => {
       dir,
       files: ["2026-02-01.no-time.bundle.json", "2026-02-01T09.30.00.notes.json", "zeta.bundle.json"],
     };
-    const status = await readSeedStatus(db().knex, { dir, tenant });
-    expect(status.warnings.map((w) => w.code)).to.deep.equal(["INVALID_SEED_NAME"]);
-    expect(status.warnings[0]?.details).to.deep.include(expected);
-    expect(status.seeds.map((s) => s.name)).to.deep.equal([seedName(FIRST), seedName(SECOND)]);
+    const before = await fingerprint(db().knex);
+    for (const call of [
+      () => readSeedStatus(db().knex, { dir, tenant }),
+      () => applySeeds(db().knex, { dir, tenant }),
+      () => planSeeds(db().knex, { dir, tenant }),
+      () => baselineSeeds(db().knex, { dir, tenant }),
+      () => loadWorkflowFixtures({ dir }),
+    ]) {
+      const error = await rejection(call());
+      expect(error.code).to.equal("INVALID_SEED_NAME");
+      expect(error.details).to.deep.include(expected);
+      expect(error.message).to.include("zeta.bundle.json").and.include("Rename");
+    }
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
+  });
 
+  it("README*, dot files, folders and non-.json files in the seeds folder are ignored silently", async () => {
+    const dir = await makeSeedDir({
+      ...BASIC_SEEDS,
+      "README.md": "# Seeds",
+      "readme.json": "{}",
+      ".gitkeep": "",
+      ".draft.bundle.json": "{",
+      "notes.txt": "not a seed",
+      "2026-02-01T09.30.00.later.bundle.json.bak": "{",
+    });
+    await mkdir(join(dir, "payloads"));
+    const tenant = newTenant();
+    const status = await readSeedStatus(db().knex, { dir, tenant });
+    expect(status.seeds.map((s) => s.name)).to.deep.equal([seedName(FIRST), seedName(SECOND)]);
     const result = await applySeeds(db().knex, { dir, tenant });
-    expect(result.warnings.map((w) => w.code)).to.deep.equal(["INVALID_SEED_NAME"]);
-    expect(result.warnings[0]?.details).to.deep.include(expected);
-    const keys = [...(await readWorkflows(db().knex, tenant)).keys()];
-    expect(keys).to.deep.equal(["fixture.alpha", "fixture.beta", "fixture.gamma"]);
+    expect(result.applied.map((s) => s.name)).to.deep.equal([seedName(FIRST), seedName(SECOND)]);
+    expect(result.warnings).to.deep.equal([]);
   });
 
   it("an invalid pending seed stops the run before anything is written, naming every bad seed", async () => {

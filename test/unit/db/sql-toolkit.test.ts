@@ -5,7 +5,15 @@
  */
 import { expect } from "chai";
 import type { Knex } from "knex";
-import { insertRows, qualifiedColumns, type Relation, selectJson, updateRows } from "../../../src/db/sql-toolkit.js";
+import {
+  insertRows,
+  MAX_DOCUMENT_CHARS,
+  qualifiedColumns,
+  type Relation,
+  selectJson,
+  splitJsonDocuments,
+  updateRows,
+} from "../../../src/db/sql-toolkit.js";
 
 interface ItemRow {
   item_id: string;
@@ -29,15 +37,25 @@ interface RecordedStatement {
   bindings: unknown[];
 }
 
-function recordingTransaction(result: unknown = { rows: [{ rows: [] }] }) {
+function recordingTransaction(result: unknown = { rows: [{ rows: [] }] }, failAt?: number) {
   const statements: RecordedStatement[] = [];
   const trx = {
     raw: async (sql: string, bindings: unknown[]) => {
       statements.push({ sql, bindings });
+      if (statements.length === failAt) throw new Error(`statement ${failAt} failed`);
       return result;
     },
   } as unknown as Knex.Transaction;
   return { trx, statements };
+}
+
+/** Rows of about `chars` characters of JSON each. */
+function bigRows(count: number, chars: number): ItemRow[] {
+  return Array.from({ length: count }, (_, i) => ({
+    item_id: `00000000-0000-0000-0000-${String(i).padStart(12, "0")}`,
+    label: `row ${i}`,
+    payload: { text: "x".repeat(chars) },
+  }));
 }
 
 const placeholders = (sql: string) => sql.match(/\?/g)?.length ?? 0;
@@ -106,6 +124,51 @@ describe("sql-toolkit", () => {
     expect(statement.sql).to.match(/where t\.tenant = \? and t\."item_id" = r\."item_id"$/);
     expect(statement.bindings).to.deep.equal(["a", JSON.stringify(rows), TENANT]);
     expect(placeholders(statement.sql)).to.equal(statement.bindings.length);
+  });
+
+  it("splits rows into documents of at most MAX_DOCUMENT_CHARS, in order, a larger row alone", () => {
+    const rows = [...bigRows(3, 100_000), ...bigRows(1, 300_000), ...bigRows(2, 10)];
+    const documents = [...splitJsonDocuments(rows)];
+    expect(documents.map((d) => d.rows)).to.deep.equal([2, 1, 1, 2]);
+    expect(documents.flatMap((d) => JSON.parse(d.json))).to.deep.equal(rows);
+    for (const d of documents) if (d.rows > 1) expect(d.json.length).to.be.at.most(MAX_DOCUMENT_CHARS);
+    expect([...splitJsonDocuments([])]).to.deep.equal([]);
+    expect([...splitJsonDocuments([{ a: 1 }, { a: 2 }], 10)].map((d) => d.json)).to.deep.equal([
+      '[{"a":1}]',
+      '[{"a":2}]',
+    ]);
+  });
+
+  it("inserts and updates more rows than one document holds in one statement per document, in order", async () => {
+    const rows = bigRows(5, 100_000);
+    const { trx, statements } = recordingTransaction();
+    await insertRows(trx, TENANT, ITEMS, rows, {
+      computed: [{ column: "created_by", sql: "?::uuid", bindings: ["a"] }],
+    });
+    expect(statements).to.have.length(3);
+    expect(new Set(statements.map((s) => s.sql)).size).to.equal(1);
+    expect(statements.map((s) => s.bindings.slice(0, 2))).to.deep.equal([
+      [TENANT, "a"],
+      [TENANT, "a"],
+      [TENANT, "a"],
+    ]);
+    expect(statements.flatMap((s) => JSON.parse(s.bindings[2] as string))).to.deep.equal(rows);
+
+    const updates = recordingTransaction();
+    await updateRows(updates.trx, TENANT, ITEMS, rows);
+    expect(updates.statements).to.have.length(3);
+    expect(updates.statements.flatMap((s) => JSON.parse(s.bindings[0] as string))).to.deep.equal(rows);
+    expect(updates.statements.map((s) => s.bindings[1])).to.deep.equal([TENANT, TENANT, TENANT]);
+  });
+
+  it("stops at the first failing document and throws its error", async () => {
+    const { trx, statements } = recordingTransaction(undefined, 2);
+    let thrown: unknown;
+    await insertRows(trx, TENANT, ITEMS, bigRows(7, 100_000)).catch((error: unknown) => {
+      thrown = error;
+    });
+    expect((thrown as Error).message).to.equal("statement 2 failed");
+    expect(statements).to.have.length(2);
   });
 
   it("reads rows through one json_agg document", async () => {

@@ -30,6 +30,12 @@ function overTheWire(error: WorkflowSeederError): unknown {
 }
 
 describe("HTTP error body", () => {
+  it("UNAUTHORIZED says how to send the token: the bearer header or the workflow_seeder_token cookie", () => {
+    const message = renderIssueMessage(issue("UNAUTHORIZED", { reason: "the token is not valid" }));
+    expect(message).to.contain("Authorization: Bearer <token>");
+    expect(message).to.contain("workflow_seeder_token=<token>");
+  });
+
   it("error is the message as a string; code, message and details sit next to it", () => {
     const value = issue("FORBIDDEN", { tenant: TENANT });
     const body = toHttpErrorBody(new WorkflowSeederError(value));
