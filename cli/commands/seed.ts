@@ -56,6 +56,9 @@ async function seederOptions(args: SeedArgs): Promise<Omit<SeederOptions, "tenan
   if (lockTimeout && !/^\d+$/.test(lockTimeout))
     throw invalidArgument("WORKFLOW_SEEDER_LOCK_TIMEOUT_MS", lockTimeout, "a whole number of milliseconds");
   const crashPause = process.env.WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS;
+  // With it, only that seed pauses: a test can hold one seed open as long as it needs, while the
+  // others pass at once, instead of racing a pause every seed takes.
+  const pauseSeed = process.env.WORKFLOW_SEEDER_TEST_PAUSE_SEED;
   return {
     dir: resolve(process.cwd(), args.dir),
     catalog,
@@ -67,8 +70,19 @@ async function seederOptions(args: SeedArgs): Promise<Omit<SeederOptions, "tenan
     ...(crashPause
       ? {
           beforeRecord: async (seed: string) => {
-            say(`paused before recording ${seed}`);
-            await new Promise((r) => setTimeout(r, Number(crashPause)));
+            if (pauseSeed && seed !== pauseSeed) return;
+            // SIGUSR2 ends the pause early: a test releases the seed once it has done its part,
+            // so no step of it races the pause's length. Listening before saying so.
+            await new Promise<void>((resolve) => {
+              const timer = setTimeout(release, Number(crashPause));
+              function release() {
+                clearTimeout(timer);
+                process.off("SIGUSR2", release);
+                resolve();
+              }
+              process.on("SIGUSR2", release);
+              say(`paused before recording ${seed}`);
+            });
           },
         }
       : {}),

@@ -113,6 +113,12 @@ export interface OpenDatabaseOptions {
   embeddedLockWaitMs?: number;
   /** Called with progress notes (e.g. the first creation of the embedded database). */
   onNote?: (message: string) => void;
+  /**
+   * An in-memory embedded database (`dataDir: null`) starts as a copy of this image (from
+   * {@link dumpEmbeddedDatabase}) instead of empty: tests use it to skip initdb and migrations.
+   * Ignored for a data directory and for PostgreSQL. Default: none.
+   */
+  embeddedImage?: Blob;
 }
 
 /**
@@ -181,7 +187,10 @@ async function openEmbeddedDatabase(
   try {
     if (target.dataDir !== null && !(await isInitialized(target.dataDir)))
       options.onNote?.(`creating the embedded database in ${target.dataDir} (first run only, a few seconds)`);
-    pglite = target.dataDir === null ? await PGlite.create() : await PGlite.create(target.dataDir);
+    pglite =
+      target.dataDir !== null
+        ? await PGlite.create(target.dataDir)
+        : await PGlite.create(options.embeddedImage ? { loadDataDir: options.embeddedImage } : {});
     // pg looks for "<host>/.s.PGSQL.<port>" when host is a directory.
     server = new PGLiteSocketServer({ db: pglite, path: join(socketDir, ".s.PGSQL.5432") });
     await server.start();
@@ -206,7 +215,7 @@ async function openEmbeddedDatabase(
     log: QUIET_KNEX_LOG,
   });
   let closed = false;
-  return {
+  const database: Database = {
     knex,
     target,
     async close() {
@@ -219,6 +228,23 @@ async function openEmbeddedDatabase(
       await releaseLock?.();
     },
   };
+  embeddedInstances.set(database, pglite);
+  return database;
+}
+
+/** The PGlite behind each open embedded database, for {@link dumpEmbeddedDatabase}. */
+const embeddedInstances = new WeakMap<Database, { dumpDataDir(compression?: "none"): Promise<Blob | File> }>();
+
+/**
+ * An image of an open embedded database's data directory, to start others from
+ * (`embeddedImage`). Throws for a PostgreSQL database.
+ *
+ * @example const image = await dumpEmbeddedDatabase(db); await openDatabase(target, { embeddedImage: image })
+ */
+export async function dumpEmbeddedDatabase(database: Database): Promise<Blob> {
+  const pglite = embeddedInstances.get(database);
+  if (!pglite) throw new Error("dumpEmbeddedDatabase: not an open embedded database");
+  return pglite.dumpDataDir("none");
 }
 
 async function isInitialized(dataDir: string): Promise<boolean> {

@@ -13,7 +13,7 @@ import { applySeeds } from "../../src/seeder/seed-runner.js";
 import { errorCodeOf, onlyTenantOf, parseJsonOutput, runCli } from "../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer } from "../support/http.js";
-import { countFigure, recordFigure } from "./report.js";
+import { countFigure, recordFigure, reportReliabilitySuite } from "./report.js";
 import { checkSeedStateAgrees, exportTenantText, SEEDS, writeSeedFolder } from "./seed-folder.js";
 import {
   countAdvisoryLocks,
@@ -38,6 +38,7 @@ const EXPORTED_AT = "2026-01-01T00:00:00.000Z";
 
 describe("reliability: concurrency", function () {
   this.timeout(300_000);
+  reportReliabilitySuite();
   let db: TestDatabase;
   let url: string;
   let api: TestServer;

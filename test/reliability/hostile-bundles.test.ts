@@ -1,8 +1,8 @@
 /**
- * Hostile bundles, property-based: valid bundles (the Alga corpus and generated ones) mutated at
- * every depth and on their bytes. Whatever the damage, an import either succeeds with exactly the
- * given content stored, or fails with a documented code and writes nothing; nothing else is
- * thrown, the HTTP API never answers 500, and no prototype is polluted.
+ * Hostile bundles, property-based: valid bundles (the fixture set, Alga's corpus when present, and
+ * generated ones) mutated at every depth and on their bytes. Whatever the damage, an import either
+ * succeeds with exactly the given content stored, or fails with a documented code and writes
+ * nothing; nothing else is thrown, the HTTP API never answers 500, and no prototype is polluted.
  *
  * The seed is fixed (WORKFLOW_SEEDER_RELIABILITY_SEED overrides it); fast-check prints it with the
  * shrunk counterexample when a property fails.
@@ -19,12 +19,12 @@ import { parseJsonText, validateBundle } from "../../src/format/parse-bundle.js"
 import { importBundle } from "../../src/import/import-bundle.js";
 import { applySeeds } from "../../src/seeder/seed-runner.js";
 import { readSeedStatus } from "../../src/seeder/seed-status.js";
+import { bundleSets } from "../support/bundle-sets.js";
 import { errorCodeOf, parseJsonOutput, runCli } from "../support/cli.js";
-import { hasCorpus, listValidCorpusFiles, readCorpusBundle } from "../support/corpus.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer } from "../support/http.js";
 import { expectedRejection, type HostileCase, hostileCase, type RenderedCase, renderCase } from "./hostile-input.js";
-import { countFigure, recordFigure } from "./report.js";
+import { countFigure, recordFigure, reportReliabilitySuite } from "./report.js";
 import {
   generateBundle,
   generateKeys,
@@ -141,6 +141,7 @@ async function assertStoredExactly(db: TestDatabase, tenant: string, document: u
 
 describe("reliability: hostile bundles", function () {
   this.timeout(300_000);
+  reportReliabilitySuite();
   let bases: unknown[] = [];
   let db: TestDatabase;
   let api: TestServer;
@@ -150,8 +151,7 @@ describe("reliability: hostile bundles", function () {
       generateBundle(generateKeys("gen.single", 1).map((key) => ({ key, versions: 2 }))),
       generateBundle(generateKeys("gen.trio", 3).map((key) => ({ key }))),
     ];
-    if (hasCorpus()) for (const file of listValidCorpusFiles()) bases.push(readCorpusBundle(file));
-    else console.warn("hostile bundles: the Alga corpus is missing; mutating generated bundles only");
+    for (const set of bundleSets()) for (const file of set.validFiles) bases.push(set.readBundle(file));
     recordFigure("hostile.bases", bases.length);
     db = await createPostgresDatabase();
     api = await startTestServer(db.knex);

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_FILE_BYTES } from "../../src/import/read-files.js";
 import { parseJsonOutput } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer, TOKEN } from "../support/http.js";
-import { recordFigure } from "./report.js";
+import { recordFigure, reportReliabilitySuite } from "./report.js";
 import {
   countAllRows,
   countTenantRows,
@@ -43,6 +43,7 @@ function mib(bytes: number): number {
 
 describe("reliability: resource limits", function () {
   this.timeout(300_000);
+  reportReliabilitySuite();
   let db: TestDatabase;
   let url: string;
   let dir: string;

@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Knex } from "knex";
 import { ADVISORY_LOCK_CLASS } from "../../src/db/migrations.js";
+import { lockWorkflowKeys } from "../../src/db/workflow-store.js";
 import type { BundleWorkflow, WorkflowBundle } from "../../src/format/bundle-schema.js";
 import { canonicalizeJson } from "../../src/format/canonical-json.js";
 import { bundleOf, templateWorkflow } from "../support/bundles.js";
@@ -93,11 +94,14 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Polls `probe` every `intervalMs` until it returns true; throws after `timeoutMs`. */
+/**
+ * Polls `probe` every `intervalMs` until it returns true; throws after `timeoutMs`, a guard against
+ * a hang (not a verdict on speed), generous enough for a loaded machine.
+ */
 export async function waitUntil(
   what: string,
   probe: () => Promise<boolean>,
-  { timeoutMs = 30_000, intervalMs = 10 } = {},
+  { timeoutMs = 120_000, intervalMs = 10 } = {},
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -130,8 +134,52 @@ export async function pidsInsideWriteTransaction(knex: Knex, appName: string): P
   return r.rows.map((row: { pid: number }) => row.pid);
 }
 
+/** A lock a test holds to stop an import at a known point, whatever the machine's speed. */
+export interface HeldLock {
+  release(): Promise<void>;
+}
+
+/**
+ * Holds `workflow_definition_versions` locked in share mode, which an insert into it waits for: an
+ * import blocked there has written its workflow rows and waits inside its transaction.
+ */
+export async function holdVersionsTable(knex: Knex): Promise<HeldLock> {
+  const trx = await knex.transaction();
+  await trx.raw("lock table workflow_definition_versions in share mode");
+  return { release: () => trx.rollback().then(() => undefined) };
+}
+
+/** Holds the key lock of `key` in `tenant`: an import of that key waits for it inside its transaction. */
+export async function holdKeyLock(knex: Knex, tenant: string, key: string): Promise<HeldLock> {
+  const trx = await knex.transaction();
+  await lockWorkflowKeys(trx, tenant, [key]);
+  return { release: () => trx.rollback().then(() => undefined) };
+}
+
+/**
+ * Waits until a session of `appName` waits for a lock: on `workflow_definition_versions`
+ * ({@link holdVersionsTable}) or an advisory lock ({@link holdKeyLock}). Returns its process id.
+ */
+export async function waitForLockWaiter(knex: Knex, appName: string, on: "versions" | "advisory"): Promise<number> {
+  const lock =
+    on === "versions"
+      ? "l.locktype = 'relation' and l.relation = 'workflow_definition_versions'::regclass"
+      : "l.locktype = 'advisory'";
+  let pids: number[] = [];
+  await waitUntil(`${appName} to wait for the ${on} lock`, async () => {
+    const r = await knex.raw(
+      `select l.pid from pg_locks l join pg_stat_activity a on a.pid = l.pid
+       where ${lock} and not l.granted and a.application_name = ?`,
+      [sessionName(appName)],
+    );
+    pids = r.rows.map((row: { pid: number }) => row.pid);
+    return pids.length > 0;
+  });
+  return pids[0] as number;
+}
+
 /** Waits until no session of `appName` is left (the server notices a killed client on its own). */
-export async function waitForBackendsGone(knex: Knex, appName: string, timeoutMs = 30_000): Promise<void> {
+export async function waitForBackendsGone(knex: Knex, appName: string, timeoutMs = 120_000): Promise<void> {
   await waitUntil(`the sessions of ${appName} to end`, async () => (await backendPids(knex, appName)).length === 0, {
     timeoutMs,
     intervalMs: 20,

@@ -15,7 +15,7 @@ import { computeFixtureWorkflowId, resetWorkflowFixtures } from "../../src/seede
 import { type CliResult, errorCodeOf, onlyTenantOf, parseJsonOutput, runCli } from "../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../support/databases.js";
 import { request, startTestServer, type TestServer, TOKEN } from "../support/http.js";
-import { countFigure, recordFigure } from "./report.js";
+import { countFigure, recordFigure, reportReliabilitySuite } from "./report.js";
 import { SEEDS, writeSeedFolder } from "./seed-folder.js";
 import {
   generateBundle,
@@ -31,6 +31,7 @@ const TENANT_A_TOKEN = "reliability-tenant-a-only-5e1d27c4b9";
 
 describe("reliability: tenant isolation", function () {
   this.timeout(300_000);
+  reportReliabilitySuite();
   let db: TestDatabase;
   let url: string;
   let api: TestServer;

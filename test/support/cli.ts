@@ -126,8 +126,9 @@ export function startCli(args: readonly string[], options: CliOptions = {}): Cli
     exited,
     stdout: () => output.stdout,
     stderr: () => output.stderr,
-    waitForStdout: (pattern, timeoutMs = 30_000) => waitFor("stdout", pattern, timeoutMs),
-    waitForStderr: (pattern, timeoutMs = 30_000) => waitFor("stderr", pattern, timeoutMs),
+    waitForStdout: (pattern, timeoutMs = 120_000) => waitFor("stdout", pattern, timeoutMs),
+    // A guard against a hang, not a verdict on speed: generous enough for a loaded machine.
+    waitForStderr: (pattern, timeoutMs = 120_000) => waitFor("stderr", pattern, timeoutMs),
     async kill9() {
       child.kill("SIGKILL");
       return exited;

@@ -2,10 +2,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { fixtureFile, fixtureSet } from "../../support/bundle-sets.js";
 import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { independentCanonical } from "../../support/canonical.js";
 import { runCli as cli, humanErrorOf, jsonErrorOf, jsonOf } from "../../support/cli.js";
-import { BROKEN_JSON_FILE, CORPUS_DIR, listCorpusFiles, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 
 type Json = Record<string, unknown>;
@@ -37,18 +37,16 @@ describe("CLI: import and export against PostgreSQL", function () {
   };
   const on = (tenant: string) => ["--database-url", url, "--tenant", tenant];
 
-  it("round-trips through the CLI: import → export --out → import into another tenant → export gives identical bytes", async function () {
-    requireCorpus(this);
-    const files = ["ticket-created-hello.bundle.json", "ticket-created-two-subworkflows.bundle.json"].map((f) =>
-      join(CORPUS_DIR, f),
-    );
+  it("round-trips through the CLI: import → export --out → import into another tenant → export gives identical bytes", async () => {
+    const files = [fixtureFile("hello").path, fixtureFile("callChain").path];
     const imported = await cli(["import", ...files, ...on(TENANT_A), "--json"]);
     expect(imported.code, imported.stderr + imported.stdout).to.equal(0);
     const summary = jsonOf(imported);
     expect((summary.createdWorkflows as Json[]).map((w) => w.key)).to.deep.equal([
-      "fixture.ticket-created-hello",
-      "fixture.ticket-created-two-subworkflows",
-      "subfixture.ticket-created-two-subworkflows",
+      "fx.ticket-greeting",
+      "fx.chain.project-setup",
+      "fx.chain.project-tasks",
+      "fx.chain.project-audit",
     ]);
     expect(summary).to.have.keys([
       "createdWorkflows",
@@ -63,7 +61,7 @@ describe("CLI: import and export against PostgreSQL", function () {
     const exported = await cli(["export", "--all", "--exported-at", EXPORTED_AT, "--out", first, ...on(TENANT_A)]);
     expect(exported.code, exported.stderr).to.equal(0);
     expect(exported.stdout).to.equal("");
-    expect(exported.stderr).to.include("3 workflows");
+    expect(exported.stderr).to.include("4 workflows");
     const text = readFileSync(first, "utf8");
     expect(text).to.equal(independentCanonical(JSON.parse(text)));
 
@@ -104,25 +102,33 @@ describe("CLI: import and export against PostgreSQL", function () {
     expect(skipped.skippedWorkflows).to.deep.equal([{ key: "cli.human", workflowId: newId }]);
   });
 
-  it("rejects broken JSON and missing dependencies with their codes, exit 1, nothing written", async function () {
-    requireCorpus(this);
+  it("rejects broken JSON and missing dependencies with their codes, exit 1, nothing written", async () => {
+    const fixtures = fixtureSet();
     const before = await fingerprint(db.knex);
-    const broken = jsonErrorOf(
-      await cli(["import", join(CORPUS_DIR, BROKEN_JSON_FILE), ...on(TENANT_A), "--json"]),
-      "INVALID_JSON",
-    );
-    expect(broken.details).to.deep.include({ line: 490, column: 15 });
-    const company = listCorpusFiles().find((f) => f.startsWith("company-")) as string;
-    const missing = jsonErrorOf(
-      await cli(["import", join(CORPUS_DIR, company), ...on(TENANT_A), "--json"]),
-      "MISSING_DEPENDENCIES",
-    );
-    expect((missing.details as Json).missingSchemaRefs).to.include("payload.CompanyCreated.v1");
+    const { file, line, column } = fixtures.invalidJson;
+    const broken = jsonErrorOf(await cli(["import", fixtures.path(file), ...on(TENANT_A), "--json"]), "INVALID_JSON");
+    expect(broken.details).to.deep.include({ line, column });
+    for (const lacking of fixtures.missingDependencyFiles) {
+      const missing = jsonErrorOf(
+        await cli(["import", fixtures.path(lacking.file), ...on(TENANT_A), "--json"]),
+        "MISSING_DEPENDENCIES",
+      );
+      expect(missing.details as Json).to.deep.include({
+        missingActions: lacking.actions,
+        missingNodeTypes: lacking.nodeTypes,
+        missingSchemaRefs: lacking.schemaRefs,
+      });
+    }
     expect(await fingerprint(db.knex)).to.deep.equal(before);
-    const catalog = write("catalog.json", { schemaRefs: ["payload.CompanyCreated.v1"] });
+    const [lacking] = fixtures.missingDependencyFiles;
+    const catalog = write("catalog.json", {
+      actions: lacking?.actions,
+      nodeTypes: lacking?.nodeTypes,
+      schemaRefs: lacking?.schemaRefs,
+    });
     const withCatalog = await cli([
       "import",
-      join(CORPUS_DIR, company),
+      fixtures.path(lacking?.file as string),
       ...on(TENANT_A),
       "--catalog",
       catalog,

@@ -2,17 +2,10 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { fixtureFile, fixtureSet, itEachBundleSet } from "../../support/bundle-sets.js";
 import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { independentCanonical } from "../../support/canonical.js";
 import { runCli as cli, humanErrorOf, jsonErrorOf, jsonOf } from "../../support/cli.js";
-import {
-  BROKEN_JSON_FILE,
-  CORPUS_DIR,
-  listCorpusFiles,
-  listValidCorpusFiles,
-  readCorpusText,
-  requireCorpus,
-} from "../../support/corpus.js";
 
 type Json = Record<string, unknown>;
 
@@ -77,39 +70,45 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
   });
 
   describe("validate", () => {
-    it("gives the expected verdict on every corpus file in one run", async function () {
-      requireCorpus(this);
-      const result = await cli(["validate", CORPUS_DIR, "--json"]);
+    itEachBundleSet("gives the expected verdict on every file of the set in one run", async (set) => {
+      const result = await cli(["validate", set.dir, "--json"]);
       expect(result.code).to.equal(1);
       const body = jsonOf(result);
       const files = body.files as { file: string; ok: boolean; issues: Json[] }[];
-      expect(files.map((f) => f.file.split("/").pop())).to.deep.equal(listCorpusFiles());
+      expect(files.map((f) => f.file.split("/").pop())).to.deep.equal(set.files);
       for (const f of files) {
         const name = f.file.split("/").pop() as string;
         const codes = f.issues.map((i) => i.code);
-        if (name === BROKEN_JSON_FILE) {
+        const missing = set.missingDependencyFiles.find((m) => m.file === name);
+        if (name === set.invalidJson.file) {
           expect(codes, name).to.deep.equal(["INVALID_JSON"]);
-          expect(f.issues[0]?.details).to.deep.include({ line: 490, column: 15 });
-        } else if (name.startsWith("company-")) {
+          const { line, column } = set.invalidJson;
+          expect(f.issues[0]?.details).to.deep.include({ line, column });
+        } else if (missing) {
           expect(codes, name).to.deep.equal(["MISSING_DEPENDENCIES"]);
-          expect(((f.issues[0] as Json).details as Json).missingSchemaRefs).to.include("payload.CompanyCreated.v1");
+          expect(((f.issues[0] as Json).details as Json).missingSchemaRefs).to.deep.equal(missing.schemaRefs);
         } else expect(f.ok, `${name}: ${JSON.stringify(f.issues)}`).to.equal(true);
       }
       expect((body.error as Json).code).to.be.oneOf(["INVALID_JSON", "MISSING_DEPENDENCIES"]);
     });
 
-    it("exits 0 on the valid corpus files, and on the company-* ones with a catalog that registers their ref", async function () {
-      requireCorpus(this);
-      const valid = listValidCorpusFiles().map((f) => join(CORPUS_DIR, f));
-      expect((await cli(["validate", ...valid])).code).to.equal(0);
-      const catalog = write("catalog.json", { schemaRefs: ["payload.CompanyCreated.v1", "payload.CompanyUpdated.v1"] });
-      const company = listCorpusFiles()
-        .filter((f) => f.startsWith("company-"))
-        .map((f) => join(CORPUS_DIR, f));
-      const result = await cli(["validate", ...company, "--catalog", catalog, "--json"]);
-      expect(result.code, result.stdout).to.equal(0);
-      expect(jsonOf(result).ok).to.equal(true);
-    });
+    itEachBundleSet(
+      "exits 0 on the valid files, and on the others with a catalog that registers what they lack",
+      async (set) => {
+        const valid = set.validFiles.map((f) => set.path(f));
+        expect((await cli(["validate", ...valid])).code).to.equal(0);
+        const lacking = set.missingDependencyFiles;
+        const catalog = write(`catalog-${set.name.replaceAll(" ", "-")}.json`, {
+          actions: lacking.flatMap((m) => m.actions),
+          nodeTypes: lacking.flatMap((m) => m.nodeTypes),
+          schemaRefs: lacking.flatMap((m) => m.schemaRefs),
+        });
+        const files = lacking.map((m) => set.path(m.file));
+        const result = await cli(["validate", ...files, "--catalog", catalog, "--json"]);
+        expect(result.code, result.stdout).to.equal(0);
+        expect(jsonOf(result).ok).to.equal(true);
+      },
+    );
 
     it("reports an invalid catalog file as INVALID_CATALOG", async () => {
       const catalog = write("bad-catalog.json", { actions: ["no-version"] });
@@ -185,36 +184,38 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
       expect(jsonOf(check)).to.deep.equal({ files: 1, notCanonical: [] });
     });
 
-    it("rewrites every corpus bundle to exactly the independently computed canonical form", async function () {
-      requireCorpus(this);
-      const files = listCorpusFiles().filter((f) => f !== BROKEN_JSON_FILE);
-      for (const f of files) copyFileSync(join(CORPUS_DIR, f), join(fmtDir, f));
-      const result = await cli(["fmt", fmtDir, "--json"]);
-      expect(result.code, result.stderr).to.equal(0);
-      expect((jsonOf(result).rewritten as string[]).length).to.equal(files.length);
-      for (const f of readdirSync(fmtDir))
-        expect(readFileSync(join(fmtDir, f), "utf8"), f).to.equal(independentCanonical(JSON.parse(readCorpusText(f))));
-    });
-
-    it("--stdout prints the canonical form of one file, equal to the independent computation", async function () {
-      requireCorpus(this);
-      for (const f of ["ticket-created-hello.bundle.json", "payment-failed-email-trycatch.bundle.json"]) {
-        const result = await cli(["fmt", "--stdout", join(CORPUS_DIR, f)]);
+    itEachBundleSet(
+      "rewrites every bundle of the set to exactly the independently computed canonical form",
+      async (set) => {
+        const files = set.files.filter((f) => f !== set.invalidJson.file);
+        for (const f of files) copyFileSync(set.path(f), join(fmtDir, f));
+        const result = await cli(["fmt", fmtDir, "--json"]);
         expect(result.code, result.stderr).to.equal(0);
-        expect(result.stdout).to.equal(independentCanonical(JSON.parse(readCorpusText(f))));
+        expect((jsonOf(result).rewritten as string[]).length).to.equal(files.length);
+        for (const f of readdirSync(fmtDir))
+          expect(readFileSync(join(fmtDir, f), "utf8"), f).to.equal(independentCanonical(set.readBundle(f)));
+      },
+    );
+
+    it("--stdout prints the canonical form of one file, equal to the independent computation", async () => {
+      for (const { path } of [fixtureFile("hello"), fixtureFile("tryCatch")]) {
+        const result = await cli(["fmt", "--stdout", path]);
+        expect(result.code, result.stderr).to.equal(0);
+        expect(result.stdout).to.equal(independentCanonical(JSON.parse(readFileSync(path, "utf8"))));
       }
       const keys = write("integer-keys.json", '{"2": 0, "10": 1, "b": {"B": 1, "a": 2}}');
       const result = await cli(["fmt", "--stdout", keys]);
       expect(result.stdout).to.equal('{\n  "10": 1,\n  "2": 0,\n  "b": {\n    "B": 1,\n    "a": 2\n  }\n}\n');
     });
 
-    it("fails on a file that is not JSON with INVALID_JSON, naming line and column, and rewrites nothing", async function () {
-      requireCorpus(this);
-      const broken = join(fmtDir, BROKEN_JSON_FILE);
-      copyFileSync(join(CORPUS_DIR, BROKEN_JSON_FILE), broken);
+    it("fails on a file that is not JSON with INVALID_JSON, naming line and column, and rewrites nothing", async () => {
+      const fixtures = fixtureSet();
+      const { file, line, column } = fixtures.invalidJson;
+      const broken = join(fmtDir, file);
+      copyFileSync(fixtures.path(file), broken);
       const error = jsonErrorOf(await cli(["fmt", broken, "--json"]), "INVALID_JSON");
-      expect(error.details).to.deep.include({ line: 490, column: 15 });
-      expect(readFileSync(broken, "utf8")).to.equal(readCorpusText(BROKEN_JSON_FILE));
+      expect(error.details).to.deep.include({ line, column });
+      expect(readFileSync(broken, "utf8")).to.equal(fixtures.readText(file));
       jsonErrorOf(await cli(["fmt", "--stdout", broken, "--json"]), "INVALID_JSON");
     });
 

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
-import { openDatabase, resolveDatabaseTarget } from "../../../src/db/connection.js";
+import { dumpEmbeddedDatabase, openDatabase, resolveDatabaseTarget } from "../../../src/db/connection.js";
 import { findKnexfile, loadKnexfileEnvironment } from "../../../src/db/knexfile.js";
 import { isWorkflowSeederError } from "../../../src/errors.js";
 import { runCli as cli, jsonOf } from "../../support/cli.js";
@@ -151,6 +151,40 @@ describe("database selection", function () {
       } finally {
         await first.close();
         rmSync(dataDir, { recursive: true, force: true });
+      }
+    });
+
+    it("in memory, starts from an image of another when given one; copies do not share changes", async () => {
+      const source = await openDatabase({ kind: "embedded", dataDir: null, source: "api" });
+      let image: Blob;
+      try {
+        await source.knex.raw("create table kept (n int); insert into kept values (7)");
+        image = await dumpEmbeddedDatabase(source);
+      } finally {
+        await source.close();
+      }
+      const target = { kind: "embedded", dataDir: null, source: "api" } as const;
+      const [a, b] = [
+        await openDatabase(target, { embeddedImage: image }),
+        await openDatabase(target, { embeddedImage: image }),
+      ];
+      try {
+        await a.knex.raw("insert into kept values (8)");
+        expect((await a.knex.raw("select n from kept order by n")).rows).to.deep.equal([{ n: 7 }, { n: 8 }]);
+        expect((await b.knex.raw("select n from kept order by n")).rows).to.deep.equal([{ n: 7 }]);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+      const postgres = await createPostgresDatabase({ migrate: false });
+      try {
+        let refused: unknown;
+        await dumpEmbeddedDatabase(postgres).catch((error: unknown) => {
+          refused = error;
+        });
+        expect(String(refused)).to.match(/not an open embedded database/);
+      } finally {
+        await postgres.close();
       }
     });
 

@@ -13,8 +13,8 @@ import { expect } from "chai";
 import knexFactory, { type Knex } from "knex";
 import { issue, isWorkflowSeederError, WorkflowSeederError } from "../../../src/errors.js";
 import { importBundleOverHttp } from "../../../src/http/index.js";
+import { fixtureFile, fixtureSet } from "../../support/bundle-sets.js";
 import { draftBundle } from "../../support/bundles.js";
-import { readCorpusBundle, readCorpusText, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 import {
   request,
@@ -26,8 +26,9 @@ import {
   TOKEN,
 } from "../../support/http.js";
 
-const SIMPLE = "appointment-assigned-notify-email.bundle.json";
-const SIMPLE_KEY = "fixture.appointment-assigned-notify-email";
+/** A fixture bundle of one published workflow. */
+const SIMPLE = fixtureFile("hello").file;
+const SIMPLE_KEY = "fx.ticket-greeting";
 const COOKIE = `workflow_seeder_token=${TOKEN}`;
 const TENANT_A_COOKIE = `workflow_seeder_token=${TENANT_A_TOKEN}`;
 
@@ -159,8 +160,7 @@ describe("Alga's workflow-bundle CLI against the HTTP API [postgres]", function 
   let server: TestServer;
   let target: AlgaCliTarget;
 
-  before(async function () {
-    requireCorpus(this);
+  before(async () => {
     db = await createPostgresDatabase();
     server = await startTestServer(db.knex);
     target = { baseUrl: server.url, cookie: COOKIE };
@@ -174,7 +174,7 @@ describe("Alga's workflow-bundle CLI against the HTTP API [postgres]", function 
   it("import, conflict, force, export: the whole round with --cookie and --tenant only", async () => {
     const t = tenant(1);
     const client = { ...target, tenant: t };
-    const created = await algaImport(client, readCorpusText(SIMPLE));
+    const created = await algaImport(client, fixtureSet().readText(SIMPLE));
     expect(created.status, created.text).to.equal(200);
     const summary = JSON.parse(created.printed[0] as string) as {
       createdWorkflows: { key: string; workflowId: string }[];
@@ -185,12 +185,12 @@ describe("Alga's workflow-bundle CLI against the HTTP API [postgres]", function 
     expect(summary.createdPublishedVersions[0]?.versions).to.deep.equal([1]);
     const firstId = summary.createdWorkflows[0]?.workflowId as string;
 
-    const conflict = await algaImport(client, readCorpusText(SIMPLE));
+    const conflict = await algaImport(client, fixtureSet().readText(SIMPLE));
     const details = expectPrintedError(conflict, 409, "WORKFLOW_KEY_CONFLICT", SIMPLE_KEY);
     // Alga's names, and ours kept.
     expect(details).to.include({ workflowKey: SIMPLE_KEY, existingWorkflowId: firstId, key: SIMPLE_KEY, tenant: t });
 
-    const forced = await algaImport(client, readCorpusText(SIMPLE), { force: true });
+    const forced = await algaImport(client, fixtureSet().readText(SIMPLE), { force: true });
     expect(forced.status, forced.text).to.equal(200);
     const replaced = JSON.parse(forced.printed[0] as string) as typeof summary;
     // force=true is onConflict=replace: the workflow is created anew under a new id (Alga keeps the id).
@@ -276,7 +276,8 @@ describe("Alga's workflow-bundle CLI against the HTTP API [postgres]", function 
 
   describe("every error code prints as its message", () => {
     const seen = new Set<string>();
-    const simple = () => readCorpusBundle(SIMPLE) as { workflows: Record<string, unknown>[] } & Record<string, unknown>;
+    const simple = () =>
+      fixtureSet().readBundle(SIMPLE) as { workflows: Record<string, unknown>[] } & Record<string, unknown>;
     const at = (t = tenant(10)) => ({ ...target, tenant: t });
 
     function check(run: AlgaCliRun, status: number, code: (typeof API_ERROR_CODES)[number], mentions?: string) {

@@ -2,9 +2,9 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { fixtureFile, fixtureSet } from "../../support/bundle-sets.js";
 import { draftBundle } from "../../support/bundles.js";
 import { type CliProcess, parseJsonOutput, runCli, startCli } from "../../support/cli.js";
-import { CORPUS_DIR, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 import {
   request,
@@ -16,10 +16,11 @@ import {
   TOKEN,
 } from "../../support/http.js";
 
-const SIMPLE = join(CORPUS_DIR, "appointment-assigned-notify-email.bundle.json");
-const SIMPLE_KEY = "fixture.appointment-assigned-notify-email";
-const MISSING_DEPS = join(CORPUS_DIR, "company-created-create-crm-note.bundle.json");
-const BROKEN_JSON = join(CORPUS_DIR, "server-fixture.email-processing.v1.json");
+const fixtures = fixtureSet();
+const SIMPLE = fixtureFile("hello").path;
+const SIMPLE_KEY = "fx.ticket-greeting";
+const MISSING_DEPS = fixtures.path(fixtures.missingDependencyFiles[0]?.file as string);
+const BROKEN_JSON = fixtures.path(fixtures.invalidJson.file);
 const PINNED = "2026-03-04T05:06:07.000Z";
 
 function tenant(n: number): string {
@@ -43,8 +44,7 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
   let tokenFile: string;
   let restrictedTokenFile: string;
 
-  before(async function () {
-    requireCorpus(this);
+  before(async () => {
     db = await createPostgresDatabase();
     server = await startTestServer(db.knex);
     dir = await mkdtemp(join(tmpdir(), "wfs-http-cli-"));

@@ -4,8 +4,8 @@ import knexFactory, { type Knex } from "knex";
 import { isWorkflowSeederError } from "../../../src/errors.js";
 import { canonicalizeJson } from "../../../src/format/canonical-json.js";
 import { createServer, DEFAULT_BODY_LIMIT, startServer } from "../../../src/http/index.js";
+import { fixtureFile, fixtureSet, type MissingDependencyFile } from "../../support/bundle-sets.js";
 import { draftBundle } from "../../support/bundles.js";
-import { readCorpusBundle, readCorpusText, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 import {
   countRows,
@@ -23,23 +23,13 @@ import {
 
 const IMPORT = "/api/workflow-definitions/import";
 const EXPORT = "/api/workflow-definitions/export";
-const SIMPLE = "appointment-assigned-notify-email.bundle.json";
-const SIMPLE_KEY = "fixture.appointment-assigned-notify-email";
-const CALLER = "ticket-created-callworkflow-onboarding.bundle.json";
-
-/**
- * The caller bundle with its `control.callWorkflow` pointed at the child it ships with (the corpus
- * holds Alga's placeholder id there, which Alga's harness patches after import).
- */
-function linkedCallerText(): string {
-  const bundle = readCorpusBundle(CALLER) as { workflows: { key: string; draft: { definition: { id: string } } }[] };
-  const child = bundle.workflows.find((w) => w.key.startsWith("subfixture."));
-  if (!child) throw new Error(`${CALLER} has no subfixture workflow`);
-  return readCorpusText(CALLER).replaceAll(
-    '"workflowId": "00000000-0000-0000-0000-000000000000"',
-    `"workflowId": "${child.draft.definition.id}"`,
-  );
-}
+const fixtures = fixtureSet();
+/** A bundle of one published workflow. */
+const SIMPLE = fixtureFile("hello");
+const SIMPLE_KEY = "fx.ticket-greeting";
+/** Three workflows calling each other (parent → middle → leaf), linked by definition ids. */
+const CALLER = fixtureFile("callChain");
+const readText = (file: { file: string }) => fixtures.readText(file.file);
 
 function tenant(n: number): string {
   return `c0000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
@@ -51,8 +41,7 @@ describe("HTTP API [postgres]", function () {
   let server: TestServer;
   let url: string;
 
-  before(async function () {
-    requireCorpus(this);
+  before(async () => {
     db = await createPostgresDatabase();
     server = await startTestServer(db.knex);
     url = server.url;
@@ -133,7 +122,7 @@ describe("HTTP API [postgres]", function () {
     const t = tenant(1);
 
     it("200 with the import summary; the workflow is in the tenant", async () => {
-      const r = await request(url, IMPORT, { tenant: t, body: readCorpusText(SIMPLE) });
+      const r = await request(url, IMPORT, { tenant: t, body: readText(SIMPLE) });
       expect(r.status, r.text).to.equal(200);
       expect(r.headers.get("content-type")).to.equal("application/json; charset=utf-8");
       const summary = r.json as {
@@ -154,7 +143,7 @@ describe("HTTP API [postgres]", function () {
     it("409 WORKFLOW_KEY_CONFLICT for a key that exists, unless a policy says otherwise", async () => {
       const before = await fingerprint(db.knex, t);
       const conflict = expectError(
-        await request(url, IMPORT, { tenant: t, body: readCorpusText(SIMPLE) }),
+        await request(url, IMPORT, { tenant: t, body: readText(SIMPLE) }),
         409,
         "WORKFLOW_KEY_CONFLICT",
       );
@@ -163,21 +152,21 @@ describe("HTTP API [postgres]", function () {
 
       const existing = (await db.knex("workflow_definitions").where({ tenant: t, key: SIMPLE_KEY }).first())
         .workflow_id;
-      const skip = await request(url, `${IMPORT}?onConflict=skip`, { tenant: t, body: readCorpusText(SIMPLE) });
+      const skip = await request(url, `${IMPORT}?onConflict=skip`, { tenant: t, body: readText(SIMPLE) });
       expect(skip.status).to.equal(200);
       expect((skip.json as { skippedWorkflows: unknown[] }).skippedWorkflows).to.deep.equal([
         { key: SIMPLE_KEY, workflowId: existing },
       ]);
-      const update = await request(url, `${IMPORT}?onConflict=update`, { tenant: t, body: readCorpusText(SIMPLE) });
+      const update = await request(url, `${IMPORT}?onConflict=update`, { tenant: t, body: readText(SIMPLE) });
       expect((update.json as { updatedWorkflows: unknown[] }).updatedWorkflows).to.deep.equal([
         { key: SIMPLE_KEY, workflowId: existing },
       ]);
-      const forced = await request(url, `${IMPORT}?force=true`, { tenant: t, body: readCorpusText(SIMPLE) });
+      const forced = await request(url, `${IMPORT}?force=true`, { tenant: t, body: readText(SIMPLE) });
       expect(forced.status, forced.text).to.equal(200);
       const replaced = forced.json as { deletedWorkflows: { workflowId: string }[]; createdWorkflows: unknown[] };
       expect(replaced.deletedWorkflows.map((w) => w.workflowId)).to.deep.equal([existing]);
       expect(replaced.createdWorkflows).to.have.length(1);
-      const notForced = await request(url, `${IMPORT}?force=false`, { tenant: t, body: readCorpusText(SIMPLE) });
+      const notForced = await request(url, `${IMPORT}?force=false`, { tenant: t, body: readText(SIMPLE) });
       expectError(notForced, 409, "WORKFLOW_KEY_CONFLICT");
     });
 
@@ -210,7 +199,9 @@ describe("HTTP API [postgres]", function () {
     });
 
     describe("400 for bundles that cannot be imported, nothing written", () => {
-      const simple = () => readCorpusBundle(SIMPLE) as { workflows: Record<string, never>[] } & Record<string, unknown>;
+      const missing = fixtures.missingDependencyFiles.find((f) => f.schemaRefs.length > 0) as MissingDependencyFile;
+      const simple = () =>
+        fixtures.readBundle(SIMPLE.file) as { workflows: Record<string, never>[] } & Record<string, unknown>;
       const cases: { code: string; body: () => unknown }[] = [
         { code: "INVALID_BUNDLE", body: () => [] },
         { code: "UNSUPPORTED_FORMAT", body: () => ({ ...simple(), format: "something-else" }) },
@@ -248,8 +239,8 @@ describe("HTTP API [postgres]", function () {
             return b;
           },
         },
-        { code: "MISSING_DEPENDENCIES", body: () => readCorpusText("company-created-create-crm-note.bundle.json") },
-        { code: "INVALID_JSON", body: () => readCorpusText("server-fixture.email-processing.v1.json") },
+        { code: "MISSING_DEPENDENCIES", body: () => fixtures.readText(missing.file) },
+        { code: "INVALID_JSON", body: () => fixtures.readText(fixtures.invalidJson.file) },
       ];
       for (const c of cases) {
         it(c.code, async () => {
@@ -257,9 +248,9 @@ describe("HTTP API [postgres]", function () {
           const before = await fingerprint(db.knex, t2);
           const e = expectError(await request(url, IMPORT, { tenant: t2, body: c.body() }), 400, c.code);
           if (c.code === "MISSING_DEPENDENCIES") {
-            const missing = e.details as { missingByWorkflow: { workflowKey: string }[]; missingSchemaRefs: string[] };
-            expect(missing.missingByWorkflow).to.have.length.greaterThan(0);
-            expect(missing.missingSchemaRefs).to.include("payload.CompanyCreated.v1");
+            const found = e.details as { missingByWorkflow: { workflowKey: string }[]; missingSchemaRefs: string[] };
+            expect(found.missingByWorkflow).to.have.length.greaterThan(0);
+            expect(found.missingSchemaRefs).to.deep.equal(missing.schemaRefs);
           }
           expect(await fingerprint(db.knex, t2)).to.deep.equal(before);
         });
@@ -342,7 +333,7 @@ describe("HTTP API [postgres]", function () {
     let workflowId: string;
 
     before(async () => {
-      for (const text of [readCorpusText(SIMPLE), linkedCallerText()]) {
+      for (const text of [readText(SIMPLE), readText(CALLER)]) {
         const r = await request(url, IMPORT, { tenant: t, body: text });
         expect(r.status, r.text).to.equal(200);
         expect((r.json as { warnings: unknown[] }).warnings).to.deep.equal([]);
@@ -405,8 +396,8 @@ describe("HTTP API [postgres]", function () {
     });
 
     it("GET /export?key=...&withCalledWorkflows=true adds the workflows the selection calls", async () => {
-      const callerKeys = (readCorpusBundle(CALLER).workflows as { key: string }[]).map((w) => w.key);
-      const parent = callerKeys.find((k) => !k.startsWith("subfixture.")) as string;
+      const callerKeys = CALLER.keys;
+      const parent = callerKeys[0] as string;
       const alone = await request(url, `${EXPORT}?key=${encodeURIComponent(parent)}`, { tenant: t });
       expect((alone.json as { workflows: unknown[] }).workflows).to.have.length(1);
       const withCalled = await request(url, `${EXPORT}?key=${encodeURIComponent(parent)}&withCalledWorkflows=true`, {
@@ -441,11 +432,7 @@ describe("HTTP API [postgres]", function () {
     it("export → import into another tenant → export gives identical bytes (exportedAt normalized)", async () => {
       const source = tenant(6);
       const target = tenant(7);
-      for (const text of [
-        readCorpusText(SIMPLE),
-        linkedCallerText(),
-        readCorpusText("ticket-created-two-subworkflows.bundle.json"),
-      ]) {
+      for (const text of [readText(SIMPLE), readText(CALLER), readText(fixtureFile("callPlaceholder"))]) {
         const r = await request(url, IMPORT, { tenant: source, body: text });
         expect(r.status, r.text).to.equal(200);
       }

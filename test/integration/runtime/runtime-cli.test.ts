@@ -1,20 +1,21 @@
 /**
  * `workflow-seeder publish | run | resume | verify` as a user runs them: the built CLI in a real
- * process against a PostgreSQL database.
+ * process against a PostgreSQL database, on bundles of the project's fixture set.
  */
 import { randomUUID } from "node:crypto";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { fixtureFile } from "../../support/bundle-sets.js";
 import { parseJsonOutput, runCli } from "../../support/cli.js";
-import { CORPUS_DIR, readCorpusBundle, requireCorpus } from "../../support/corpus.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 
-const HELLO = join(CORPUS_DIR, "ticket-created-hello.bundle.json");
-const NOTIFY = join(CORPUS_DIR, "invoice-sent-notify.bundle.json");
-const TASK = join(CORPUS_DIR, "ticket-created-create-project-task.bundle.json");
-const TRYCATCH = join(CORPUS_DIR, "payment-failed-email-trycatch.bundle.json");
+const HELLO = fixtureFile("hello").path;
+const NOTIFY = fixtureFile("notify").path;
+const TASK = fixtureFile("lookupTask").path;
+const TRYCATCH = fixtureFile("tryCatch").path;
+const WAIT = fixtureFile("eventWait").path;
 
 describe("CLI: publish, run, resume, verify [postgres]", function () {
   this.timeout(180_000);
@@ -23,8 +24,7 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
   const tenant = randomUUID();
   const cli = (args: string[]) => runCli([...args, "--database-url", db.url as string, "--tenant", tenant]);
 
-  before(async function () {
-    requireCorpus(this);
+  before(async () => {
     db = await createPostgresDatabase();
     dir = await mkdtemp(join(tmpdir(), "wfs-runtime-cli-"));
   });
@@ -36,27 +36,27 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
 
   it("publish --json publishes the draft as the next version", async () => {
     expect((await cli(["import", HELLO, NOTIFY, TASK])).code).to.equal(0);
-    const result = await cli(["publish", "--key", "fixture.ticket-created-hello", "--json"]);
+    const result = await cli(["publish", "--key", "fx.ticket-greeting", "--json"]);
     expect(result.code, result.stderr).to.equal(0);
     expect(parseJsonOutput(result)).to.deep.include({
-      workflowKey: "fixture.ticket-created-hello",
+      workflowKey: "fx.ticket-greeting",
       version: 2,
       warnings: [],
     });
   });
 
   it("run --payload '<json>' --json prints the run in the documented shape", async () => {
-    const payload = JSON.stringify({ invoiceId: "i-1", fixtureNotifyUserId: "u-1", fixtureDedupeKey: "d-1" });
-    const result = await cli(["run", "--key", "fixture.invoice-sent-notify", "--payload", payload, "--json"]);
+    const payload = JSON.stringify({ invoiceId: "i-1", ownerId: "u-1", amount: 5 });
+    const result = await cli(["run", "--key", "fx.invoice-notify", "--payload", payload, "--json"]);
     expect(result.code, result.stderr).to.equal(0);
     const run = parseJsonOutput(result);
     expect(Object.keys(run).sort()).to.deep.equal(
       ["invocations", "meta", "runId", "status", "steps", "vars", "version", "workflowId", "workflowKey"].sort(),
     );
-    expect(run).to.deep.include({ workflowKey: "fixture.invoice-sent-notify", version: 1, status: "SUCCEEDED" });
+    expect(run).to.deep.include({ workflowKey: "fx.invoice-notify", version: 1, status: "SUCCEEDED" });
     expect(run.steps).to.deep.include({
       stepPath: "root.steps[2].then.steps[0]",
-      stepId: "notify",
+      stepId: "notify-owner",
       type: "action.call",
       status: "SUCCEEDED",
     });
@@ -67,15 +67,15 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
         version: 1,
         input: {
           recipients: { user_ids: ["u-1"] },
-          title: "[fixture invoice-sent-notify] Notify",
-          body: "[fixture invoice-sent-notify] dedupe=d-1",
+          title: "Invoice i-1 was sent",
+          body: "Amount due: 5",
           severity: "info",
-          dedupe_key: "fixture.invoice-sent-notify:d-1",
+          dedupe_key: "fx.invoice-notify:i-1",
         },
         output: {},
       },
     ]);
-    expect(run.meta).to.deep.equal({ state: "FIXTURE" });
+    expect(run.meta).to.deep.equal({ state: "NOTIFIED" });
   });
 
   it("run --payload @file.json --version reads the payload file; a failed run exits 1 with its error", async () => {
@@ -84,7 +84,7 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     const result = await cli([
       "run",
       "--key",
-      "fixture.ticket-created-create-project-task",
+      "fx.ticket-project-task",
       "--version",
       "1",
       "--payload",
@@ -94,7 +94,7 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     expect(result.code).to.equal(1);
     const run = parseJsonOutput(result);
     expect(run).to.deep.include({ status: "FAILED", version: 1 });
-    expect(run.error).to.deep.include({ category: "ExpressionError", nodePath: "root.steps[2]" });
+    expect(run.error).to.deep.include({ category: "ExpressionError", nodePath: "root.steps[1]" });
     expect((run.invocations as { input: unknown }[])[0]?.input).to.deep.equal({
       ticket_id: "t-1",
       include: { attributes: true },
@@ -102,18 +102,18 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
   });
 
   it("run prints a human summary on stderr without --json", async () => {
-    const result = await cli(["run", "--key", "fixture.ticket-created-hello"]);
+    const result = await cli(["run", "--key", "fx.ticket-greeting"]);
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.equal("");
-    expect(result.stderr).to.match(/^run [0-9a-f-]{36}: fixture\.ticket-created-hello version 2 SUCCEEDED$/m);
-    expect(result.stderr).to.contain("root.steps[1] assign-message (transform.assign)");
+    expect(result.stderr).to.match(/^run [0-9a-f-]{36}: fx\.ticket-greeting version 2 SUCCEEDED$/m);
+    expect(result.stderr).to.contain("root.steps[1] compose (transform.assign)");
   });
 
   it("refuses a payload that is not a JSON object, and unknown workflows, with error codes", async () => {
-    const bad = await cli(["run", "--key", "fixture.ticket-created-hello", "--payload", "[1]", "--json"]);
+    const bad = await cli(["run", "--key", "fx.ticket-greeting", "--payload", "[1]", "--json"]);
     expect(bad.code).to.equal(1);
     expect((parseJsonOutput(bad).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
-    const invalid = await cli(["run", "--key", "fixture.ticket-created-hello", "--payload", "{nope", "--json"]);
+    const invalid = await cli(["run", "--key", "fx.ticket-greeting", "--payload", "{nope", "--json"]);
     expect((parseJsonOutput(invalid).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
     const missing = await cli(["run", "--key", "nope", "--json"]);
     expect((parseJsonOutput(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
@@ -123,39 +123,22 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
 
   it("publish reports PUBLISH_VALIDATION_FAILED with Alga's codes", async () => {
     expect((await cli(["import", TRYCATCH])).code).to.equal(0);
-    const result = await cli(["publish", "--key", "fixture.payment-failed-email-trycatch", "--json"]);
+    const result = await cli(["publish", "--key", "fx.payment-failed-fallback", "--json"]);
     expect(result.code).to.equal(1);
     const { error } = parseJsonOutput<{
       error: { code: string; details: { errors: { code: string; stepPath: string }[] } };
     }>(result);
     expect(error.code).to.equal("PUBLISH_VALIDATION_FAILED");
     expect(error.details.errors.map((e) => `${e.code} ${e.stepPath}`)).to.deep.equal([
-      "DUPLICATE_STEP_ID root.steps[2].catch.steps[0]",
+      "DUPLICATE_STEP_ID root.steps[1].catch.steps[0]",
     ]);
   });
 
   it("resume --run --event --payload continues a WAITING run", async () => {
-    // The reminder fixture without its 5 s timeout, so the test does not race the clock.
-    const bundle = readCorpusBundle("ticket-status-waiting-on-customer-reminder.bundle.json");
-    const text = JSON.stringify(bundle).replaceAll('"timeoutMs":5000', '"timeoutMs":3600000');
-    expect(text).to.contain("3600000");
-    const file = join(dir, "reminder.bundle.json");
-    await writeFile(file, text);
-    expect((await cli(["import", file])).code).to.equal(0);
-    const payload = JSON.stringify({
-      ticketId: "t-8",
-      newStatusId: "s",
-      fixtureWaitingStatusId: "s",
-      fixtureRequesterEmail: "r@example.com",
-    });
-    const started = await cli([
-      "run",
-      "--key",
-      "fixture.ticket-status-waiting-on-customer-reminder",
-      "--payload",
-      payload,
-      "--json",
-    ]);
+    // The wait times out after an hour: far beyond this test, however loaded the machine.
+    expect((await cli(["import", WAIT])).code).to.equal(0);
+    const payload = JSON.stringify({ ticketId: "t-8", statusId: "waiting", customerEmail: "r@example.com" });
+    const started = await cli(["run", "--key", "fx.ticket-await-reply", "--payload", payload, "--json"]);
     expect(started.code, started.stderr).to.equal(0);
     const waiting = parseJsonOutput(started);
     expect(waiting.status).to.equal("WAITING");
@@ -169,9 +152,9 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
       "--run",
       waiting.runId as string,
       "--event",
-      "TICKET_TIME_ENTRY_ADDED",
+      "TICKET_CUSTOMER_REPLIED",
       "--payload",
-      '{"ticketId": "t-8"}',
+      '{"channel": "email", "text": "ok"}',
       "--json",
     ]);
     expect(resumed.code, resumed.stderr).to.equal(0);
@@ -183,10 +166,7 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
   it("verify <files> --payload-dir reports per workflow and changes nothing", async () => {
     const payloads = join(dir, "payloads");
     await mkdir(payloads);
-    await writeFile(
-      join(payloads, "fixture.invoice-sent-notify.json"),
-      JSON.stringify({ fixtureNotifyUserId: "u", fixtureDedupeKey: "d" }),
-    );
+    await writeFile(join(payloads, "fx.invoice-notify.json"), JSON.stringify({ invoiceId: "i", ownerId: "u" }));
     const before = await fingerprint(db.knex);
     const ok = await runCli([
       "verify",
@@ -205,15 +185,13 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     };
     expect(report.ok).to.equal(true);
     expect(report.workflows.map((w) => [w.workflowKey, w.run.status, w.run.payloadFile])).to.deep.equal([
-      ["fixture.invoice-sent-notify", "SUCCEEDED", join(payloads, "fixture.invoice-sent-notify.json")],
-      ["fixture.ticket-created-hello", "SUCCEEDED", null],
+      ["fx.invoice-notify", "SUCCEEDED", join(payloads, "fx.invoice-notify.json")],
+      ["fx.ticket-greeting", "SUCCEEDED", null],
     ]);
 
     const failing = await runCli(["verify", TRYCATCH, "--database-url", db.url as string]);
     expect(failing.code).to.equal(1);
-    expect(failing.stderr).to.match(
-      /^FAIL {2}fixture\.payment-failed-email-trycatch: publish FAILED, run v1 SUCCEEDED$/m,
-    );
+    expect(failing.stderr).to.match(/^FAIL {2}fx\.payment-failed-fallback: publish FAILED, run v1 FAILED$/m);
     expect(failing.stderr).to.contain("[DUPLICATE_STEP_ID]");
     expect(await fingerprint(db.knex)).to.deep.equal(before);
   });

@@ -12,11 +12,30 @@ import {
   removeTempDirs,
   seedName,
 } from "../../fixtures/seed-kit.js";
-import { onlyTenantOf, runCli, startCli } from "../../support/cli.js";
+import { type CliProcess, onlyTenantOf, runCli, sessionName, startCli } from "../../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 import { readSeedRows, readWorkflows } from "./tenant-rows.js";
 
 const [FIRST, SECOND] = Object.keys(BASIC_SEEDS) as [string, string];
+
+/** Sessions of these processes waiting for an advisory lock (the seed lock, here). */
+async function countLockWaiters(pg: TestDatabase, appNames: string[]): Promise<number> {
+  const r = await pg.knex.raw(
+    `select count(*)::int as n from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'advisory' and not l.granted and a.application_name = any(?)`,
+    [appNames.map(sessionName)],
+  );
+  return r.rows[0].n;
+}
+
+/** Polls until `probe` holds; a guard against a hang after two minutes (not a verdict on speed). */
+async function waitUntil(probe: () => Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error("timed out waiting for the processes to meet at the seed lock");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 describe("seeder processes on PostgreSQL: crash and concurrency", function () {
   this.timeout(120_000);
@@ -32,14 +51,20 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const dir = await makeSeedDir();
     const tenant = newTenant();
     const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string];
-    // every seed pauses inside its transaction; the first one records after its pause, the second one is killed
-    const run = startCli(args, { env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "5000" } });
-    await run.waitForStderr(new RegExp(`paused before recording ${seedName(SECOND).replace(/\./g, "\\.")}`), 100_000);
+    // the first seed records at once; the second pauses inside its transaction (for an hour: it is
+    // killed there, whenever this test gets to it) and is killed
+    const run = startCli(args, {
+      env: {
+        WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "3600000",
+        WORKFLOW_SEEDER_TEST_PAUSE_SEED: seedName(SECOND),
+      },
+    });
+    await run.waitForStderr(new RegExp(`paused before recording ${seedName(SECOND).replace(/\./g, "\\.")}`));
     // while paused, the seed's workflows are written but not visible outside its transaction
     expect((await readWorkflows(pg.knex, tenant)).has("fixture.gamma")).to.equal(false);
     run.child.kill("SIGKILL");
     expect((await run.exited).code).to.equal(null);
-    expect(run.stderr()).to.include(`paused before recording ${seedName(FIRST)}`);
+    expect(run.stderr()).to.not.include(`paused before recording ${seedName(FIRST)}`);
 
     // the earlier seed is applied and recorded, the killed one neither
     expect((await readSeedRows(pg.knex, tenant)).map((r) => r.name)).to.deep.equal([seedName(FIRST)]);
@@ -65,9 +90,21 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const dir = await makeSeedDir({ ...BASIC_SEEDS, [LATER_SEED_FILE]: LATER_SEED });
     const tenant = newTenant();
     const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string, "--json"];
-    // each seed holds the lock for a second, so the processes do meet at the lock
-    const env = { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "1000" };
-    const runs = await Promise.all(Array.from({ length: 6 }, () => runCli(args, { env })));
+    // Whichever process applies the first seed pauses there, holding the tenant's seed lock, until
+    // the five others wait for that lock: they meet at it however spread out their starts are.
+    const env = {
+      WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "3600000",
+      WORKFLOW_SEEDER_TEST_PAUSE_SEED: seedName(FIRST),
+    };
+    const appNames = Array.from({ length: 6 }, (_, i) => `wfs-seed-concurrent-${i}`);
+    const processes = appNames.map((appName) => startCli(args, { env, appName }));
+    let holder: CliProcess | undefined;
+    await waitUntil(async () => {
+      holder = processes.find((p) => p.stderr().includes("paused before recording"));
+      return holder !== undefined && (await countLockWaiters(pg, appNames)) === 5;
+    });
+    holder?.child.kill("SIGUSR2");
+    const runs = await Promise.all(processes.map((p) => p.exited));
     for (const run of runs) expect(run.code, run.stderr).to.equal(0);
 
     const results = runs.map((r) =>
@@ -105,10 +142,11 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     const dir = await makeSeedDir();
     const tenant = newTenant();
     const args = ["up", "--dir", dir, "--tenant", tenant, "--database-url", pg.url as string, "--json"];
-    // a seeder paused inside its first seed's transaction holds the tenant's lock
-    const holder = startCli(args, { env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "60000" } });
+    // a seeder paused inside its first seed's transaction holds the tenant's lock, longer than any
+    // run of this test however slow the machine (it is killed at the end)
+    const holder = startCli(args, { env: { WORKFLOW_SEEDER_TEST_PAUSE_BEFORE_RECORD_MS: "3600000" } });
     try {
-      await holder.waitForStderr(/paused before recording/, 100_000);
+      await holder.waitForStderr(/paused before recording/);
       const waited = await runCli(args, { env: { WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "300" } });
       expect(waited.code).to.equal(1);
       const error = (
