@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { checkBundleContent, checkBundleContentInSlices, checkBundleStructure } from "../catalog/check-bundle.js";
+import {
+  type CheckContentOptions,
+  checkBundleContent,
+  checkBundleContentInSlices,
+  checkBundleStructure,
+} from "../catalog/check-bundle.js";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { assertTenant } from "../db/tenant.js";
@@ -111,7 +116,7 @@ export function checkSources(
 
 interface StructuredSource {
   bundle: WorkflowBundle;
-  options: { catalog: RuntimeCatalog; file?: string };
+  options: CheckContentOptions & { catalog: RuntimeCatalog };
 }
 
 /** The structural checks of every source, then duplicate keys across sources; throws the first failure. */
@@ -134,7 +139,11 @@ function checkSourceStructures(sources: readonly BundleSource[], catalog: Runtim
         );
       seen.add(w.key);
     });
-    structured.push({ bundle: checked.bundle, options });
+    structured.push({
+      bundle: checked.bundle,
+      options:
+        checked.validDefinitions === undefined ? options : { ...options, validDefinitions: checked.validDefinitions },
+    });
   }
   if (duplicates.length > 0) throw new WorkflowSeederError(duplicates);
   return structured;
