@@ -18,6 +18,7 @@ import {
   importOptionsOf,
   invalidArgument,
   loadCatalog,
+  openProjectDatabase,
   plural,
   printJson,
   readJsonFile,
@@ -148,10 +149,27 @@ async function runImport(args: ImportArgs): Promise<number> {
       ),
     );
   // Without --each every file must be readable before anything is written; with --each a file
-  // that cannot be read fails alone, like one that cannot be imported.
+  // that cannot be read fails alone, like one that cannot be imported. The database opens (and
+  // migrates, as every command does first) while the files are read and parsed; an unreadable
+  // file is still the error reported, whatever the database does.
+  const opening = openProjectDatabase(args);
+  opening.catch(() => undefined);
   const sources: { bundle: unknown; file: string }[] = [];
-  for (const file of args.files) sources.push({ bundle: await readJsonFile(file), file });
-  return reportImport(args, await withDatabase(args, (db) => importBundles(db.knex, sources, local)), tenant);
+  try {
+    for (const file of args.files) sources.push({ bundle: await readJsonFile(file), file });
+  } catch (error) {
+    await opening.then(
+      (db) => db.close(),
+      () => undefined,
+    );
+    throw error;
+  }
+  const db = await opening;
+  try {
+    return reportImport(args, await importBundles(db.knex, sources, local), tenant);
+  } finally {
+    await db.close();
+  }
 }
 
 /** `import --server`: one request per file (one file, or `--each`). */
