@@ -1,10 +1,11 @@
 import { type Issue, issue, type MissingDependencies, type PathProblem } from "../errors.js";
 import type { BundleWorkflow, WorkflowBundle } from "../format/bundle-schema.js";
+import { screenBundle } from "../format/bundle-screen.js";
 import { validateWorkflowDefinition } from "../format/definition-schema.js";
 import { collectRequiredDependencies } from "../format/dependencies.js";
 import { isJsonEqual } from "../format/json-equal.js";
 import { toJsonPointer } from "../format/json-value.js";
-import { parseJsonText, type SourceOptions, validateBundle } from "../format/parse-bundle.js";
+import { parseJsonText, type SourceOptions, validateBundleBySchema } from "../format/parse-bundle.js";
 import { aggregateMissing, DEFAULT_CATALOG, findMissingDependencies, type RuntimeCatalog } from "./runtime-catalog.js";
 
 /** Options of {@link checkBundle}. */
@@ -13,9 +14,23 @@ export interface CheckBundleOptions extends SourceOptions {
   catalog?: RuntimeCatalog;
 }
 
+/** Options of {@link checkBundleContent}. */
+export interface CheckContentOptions extends CheckBundleOptions {
+  /**
+   * Definitions of the bundle already known to be valid (what {@link checkBundleStructure}
+   * returns): they are not validated again. Default: none.
+   */
+  validDefinitions?: ReadonlySet<unknown>;
+}
+
 /** The verdict on one bundle: the typed bundle and its warnings, or the issues that reject it. */
 export type CheckBundleResult =
   | { ok: true; bundle: WorkflowBundle; warnings: Issue[] }
+  | { ok: false; issues: Issue[]; warnings: Issue[] };
+
+/** The verdict of {@link checkBundleStructure}: also the definitions the fast path found valid. */
+export type CheckStructureResult =
+  | { ok: true; bundle: WorkflowBundle; warnings: Issue[]; validDefinitions?: ReadonlySet<unknown> }
   | { ok: false; issues: Issue[]; warnings: Issue[] };
 
 const INT4_MIN = -2147483648;
@@ -63,7 +78,7 @@ export function collectRangeProblems(bundle: WorkflowBundle): PathProblem[] {
 /** Invalid published versions (errors) and invalid drafts (warnings) of every workflow. */
 export function collectDefinitionIssues(
   bundle: WorkflowBundle,
-  options: SourceOptions = {},
+  options: SourceOptions & { validDefinitions?: ReadonlySet<unknown> } = {},
 ): { errors: Issue[]; warnings: Issue[] } {
   const errors: Issue[] = [];
   const warnings: Issue[] = [];
@@ -73,17 +88,23 @@ export function collectDefinitionIssues(
   return { errors, warnings };
 }
 
+const KNOWN_VALID = { ok: true } as const;
+
 function collectWorkflowDefinitionIssues(
   w: BundleWorkflow,
   i: number,
-  options: SourceOptions,
+  options: SourceOptions & { validDefinitions?: ReadonlySet<unknown> },
   errors: Issue[],
   warnings: Issue[],
 ): void {
-  const draft = validateWorkflowDefinition(w.draft.definition);
+  const valid = options.validDefinitions;
+  const validate = (definition: unknown) =>
+    valid?.has(definition) ? KNOWN_VALID : validateWorkflowDefinition(definition);
+  const draft = validate(w.draft.definition);
   w.publishedVersions.forEach((v, j) => {
     // Most published versions equal their draft: one validation serves both.
-    const result = isJsonEqual(v.definition, w.draft.definition) ? draft : validateWorkflowDefinition(v.definition);
+    const result =
+      valid?.has(v.definition) || !isJsonEqual(v.definition, w.draft.definition) ? validate(v.definition) : draft;
     if (!result.ok) {
       const prefix = toJsonPointer(["workflows", i, "publishedVersions", j, "definition"]);
       const details = {
@@ -127,7 +148,10 @@ export function collectMissingDependencies(
 export function checkBundle(value: unknown, options: CheckBundleOptions = {}): CheckBundleResult {
   const structure = checkBundleStructure(value, options);
   if (!structure.ok) return structure;
-  const content = checkBundleContent(structure.bundle, options);
+  const content = checkBundleContent(
+    structure.bundle,
+    structure.validDefinitions === undefined ? options : { ...options, validDefinitions: structure.validDefinitions },
+  );
   return content.issues.length > 0
     ? { ok: false, issues: content.issues, warnings: content.warnings }
     : { ok: true, bundle: structure.bundle, warnings: content.warnings };
@@ -137,15 +161,20 @@ export function checkBundle(value: unknown, options: CheckBundleOptions = {}): C
  * The first checks of {@link checkBundle}: value limits, header, schema, duplicates, value ranges.
  * A bundle that passes has the shape import needs to build its rows.
  */
-export function checkBundleStructure(value: unknown, options: CheckBundleOptions = {}): CheckBundleResult {
+export function checkBundleStructure(value: unknown, options: CheckBundleOptions = {}): CheckStructureResult {
   const source: SourceOptions = options.file === undefined ? {} : { file: options.file };
-  const validated = validateBundle(value, source);
+  // The fast path also tells which definitions are valid, so the content check skips them.
+  const screened = screenBundle(value);
+  const validated =
+    screened !== undefined ? { ok: true as const, value: screened.bundle } : validateBundleBySchema(value, source);
   if (!validated.ok) return { ok: false, issues: validated.issues, warnings: [] };
   const bundle = validated.value;
   const range = collectRangeProblems(bundle);
   if (range.length > 0)
     return { ok: false, issues: [issue("VALUE_OUT_OF_RANGE", { ...source, errors: range })], warnings: [] };
-  return { ok: true, bundle, warnings: [] };
+  return screened !== undefined
+    ? { ok: true, bundle, warnings: [], validDefinitions: screened.validDefinitions }
+    : { ok: true, bundle, warnings: [] };
 }
 
 /**
@@ -154,10 +183,13 @@ export function checkBundleStructure(value: unknown, options: CheckBundleOptions
  */
 export function checkBundleContent(
   bundle: WorkflowBundle,
-  options: CheckBundleOptions = {},
+  options: CheckContentOptions = {},
 ): { issues: Issue[]; warnings: Issue[] } {
   const source: SourceOptions = options.file === undefined ? {} : { file: options.file };
-  const definitions = collectDefinitionIssues(bundle, source);
+  const definitions = collectDefinitionIssues(
+    bundle,
+    options.validDefinitions === undefined ? source : { ...source, validDefinitions: options.validDefinitions },
+  );
   if (definitions.errors.length > 0) return { issues: definitions.errors, warnings: definitions.warnings };
   return { issues: collectDependencyIssues(bundle, options), warnings: definitions.warnings };
 }
@@ -168,9 +200,12 @@ export function checkBundleContent(
  */
 export async function checkBundleContentInSlices(
   bundle: WorkflowBundle,
-  options: CheckBundleOptions & { pause: () => Promise<void>; sliceSize?: number },
+  options: CheckContentOptions & { pause: () => Promise<void>; sliceSize?: number },
 ): Promise<{ issues: Issue[]; warnings: Issue[] }> {
-  const source: SourceOptions = options.file === undefined ? {} : { file: options.file };
+  const source = {
+    ...(options.file === undefined ? {} : { file: options.file }),
+    ...(options.validDefinitions === undefined ? {} : { validDefinitions: options.validDefinitions }),
+  };
   const sliceSize = options.sliceSize ?? 25;
   const errors: Issue[] = [];
   const warnings: Issue[] = [];

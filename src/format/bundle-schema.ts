@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, WORKFLOW_KEY_PATTERN } from "./bundle-format.js";
 import { canonicalizeJsonCompact } from "./canonical-json.js";
 import { isRfc3339DateTime } from "./date-time.js";
 import { isJsonObject, type JsonObject } from "./json-value.js";
@@ -22,14 +23,8 @@ export function jsonInteger() {
     .meta({ jsonSchema: { type: "integer" } });
 }
 
-/** The value of a bundle's `format` field. */
-export const BUNDLE_FORMAT = "alga-psa.workflow-bundle";
-
-/** The only `formatVersion` this tool reads and writes. */
-export const BUNDLE_FORMAT_VERSION = 1;
-
-/** A workflow key: the portable identity of a workflow (never its database id). */
-export const WORKFLOW_KEY_PATTERN = /^[a-z0-9][a-z0-9._-]*$/;
+// Re-exported: the constants live in bundle-format.ts, which needs no schema library.
+export { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, WORKFLOW_KEY_PATTERN };
 
 /** True when no two items are equal JSON values (key order ignored). */
 function hasUniqueItems(items: readonly unknown[]): boolean {

@@ -1,11 +1,13 @@
 import { z } from "zod";
 import type { DefinitionProblem } from "../errors.js";
+import { isScreenedDefinition } from "./bundle-screen.js";
+import { checkFilterValue } from "./event-filter.js";
 import { isJsonObject, toJsonPointer } from "./json-value.js";
 import { toStepPath } from "./step-paths.js";
 import { CHILD_BRANCHES, walkSteps } from "./step-walk.js";
 
-// Re-exported for callers that read definitions and walk them.
-export { CHILD_BRANCHES, toStepPath, walkSteps };
+// Re-exported for callers that read definitions and walk them, or check event filters.
+export { CHILD_BRANCHES, checkFilterValue, toStepPath, walkSteps };
 
 /**
  * An expression: JSONata source evaluated against `{payload, vars, meta, error}`. As in Alga, the
@@ -165,17 +167,6 @@ export type TryCatchStep = z.infer<typeof TryCatchStepSchema>;
 export type CallWorkflowStep = z.infer<typeof CallWorkflowStepSchema>;
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-
-/** What is wrong with an `event.wait` filter's value for its operator, or `null`. */
-export function checkFilterValue(op: string, value: unknown, present: boolean): string | null {
-  if (op === "in" || op === "not_in") return Array.isArray(value) ? null : `${op} requires an array value`;
-  if (op === "exists" || op === "not_exists") return present ? `${op} does not accept a value` : null;
-  if (Array.isArray(value)) return `${op} does not accept an array value`;
-  if (!present) return `${op} requires a value`;
-  if ((op === "contains" || op === "starts_with" || op === "ends_with") && typeof value !== "string")
-    return `${op} requires a string value`;
-  return null;
-}
 
 /** `event.wait` config: wait for an event with a matching correlation key. */
 export const EventWaitConfigSchema = z.strictObject({
@@ -377,6 +368,8 @@ export type WorkflowDefinition = z.infer<typeof WorkflowDefinitionSchema>;
 export function validateWorkflowDefinition(
   definition: unknown,
 ): { ok: true; value: WorkflowDefinition } | { ok: false; problems: DefinitionProblem[] } {
+  // The fast path vouches for most definitions; the schema decides (and describes) the rest.
+  if (isScreenedDefinition(definition)) return { ok: true, value: definition as WorkflowDefinition };
   const result = WorkflowDefinitionSchema.safeParse(definition);
   if (result.success) return { ok: true, value: result.data as WorkflowDefinition };
   return { ok: false, problems: result.error.issues.flatMap((i) => toDefinitionProblems(i)) };

@@ -16,6 +16,11 @@ export const MAX_LIMIT_PROBLEMS = 100;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is what this looks for.
 const UNSTORABLE_CHARACTER = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** True when PostgreSQL can store `text` in text and jsonb: no U+0000, no unpaired surrogate. */
+export function isStorableString(text: string): boolean {
+  return !UNSTORABLE_CHARACTER.test(text);
+}
+
 function describeUnstorable(text: string): string {
   const m = UNSTORABLE_CHARACTER.exec(text);
   const code = (m?.[0] ?? "").charCodeAt(0);

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { type Issue, issue, type PathProblem, type ValidationResult } from "../errors.js";
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, type WorkflowBundle, WorkflowBundleSchema } from "./bundle-schema.js";
+import { screenBundle } from "./bundle-screen.js";
 import { collectJsonLimitProblems } from "./json-limits.js";
 import { describeJsonType, isJsonObject, toJsonPointer } from "./json-value.js";
 import { locateOffset, parseJsonText, type SourceOptions, withFile } from "./parse-json.js";
@@ -90,9 +91,19 @@ export function collectDuplicates(bundle: WorkflowBundle, options: SourceOptions
  * Validates a parsed document as a workflow bundle v1: values no import can store (nested too
  * deep, not finite, NUL or unpaired surrogates: `VALUE_OUT_OF_RANGE`), then header, then schema
  * (every problem with its JSON pointer), then duplicate keys and versions. Returns the typed
- * bundle; the `definition` objects inside it are the very objects of the input.
+ * bundle; the `definition` objects inside it are the very objects of the input (and, on the fast
+ * path that a valid plain-JSON bundle takes, the whole bundle is the input itself).
  */
 export function validateBundle(value: unknown, options: SourceOptions = {}): ValidationResult<WorkflowBundle> {
+  const screened = screenBundle(value);
+  return screened !== undefined ? { ok: true, value: screened.bundle } : validateBundleBySchema(value, options);
+}
+
+/**
+ * {@link validateBundle} by the schema alone (no fast path): the verdict with every problem. The
+ * typed bundle is a copy of the input's containers.
+ */
+export function validateBundleBySchema(value: unknown, options: SourceOptions = {}): ValidationResult<WorkflowBundle> {
   // Before the header: its messages echo `format`, and nothing may serialize a 20,000-level value.
   const limits = isJsonObject(value) ? collectJsonLimitProblems(value) : [];
   if (limits.length > 0)

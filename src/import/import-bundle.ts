@@ -1,6 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import { checkBundleContent, checkBundleContentInSlices, checkBundleStructure } from "../catalog/check-bundle.js";
+import {
+  type CheckContentOptions,
+  checkBundleContent,
+  checkBundleContentInSlices,
+  checkBundleStructure,
+} from "../catalog/check-bundle.js";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { assertTenant } from "../db/tenant.js";
@@ -110,7 +115,7 @@ export function checkSources(
 
 interface StructuredSource {
   bundle: WorkflowBundle;
-  options: { catalog: RuntimeCatalog; file?: string };
+  options: CheckContentOptions & { catalog: RuntimeCatalog };
   /** The source's position in the input, to report problems in input order. */
   index: number;
 }
@@ -155,7 +160,12 @@ function checkSourceStructures(
       else seen.set(w.key, { ...(source.file === undefined ? {} : { file: source.file }), bundle: index, index: i });
     });
     if (duplicates.length > 0) problems.push({ index, issues: duplicates });
-    structured.push({ bundle: checked.bundle, options, index });
+    structured.push({
+      bundle: checked.bundle,
+      options:
+        checked.validDefinitions === undefined ? options : { ...options, validDefinitions: checked.validDefinitions },
+      index,
+    });
   });
   return { structured, problems };
 }
