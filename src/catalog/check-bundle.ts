@@ -6,7 +6,13 @@ import { collectRequiredDependencies } from "../format/dependencies.js";
 import { isJsonEqual } from "../format/json-equal.js";
 import { toJsonPointer } from "../format/json-value.js";
 import { parseJsonText, type SourceOptions, validateBundleBySchema } from "../format/parse-bundle.js";
-import { aggregateMissing, DEFAULT_CATALOG, findMissingDependencies, type RuntimeCatalog } from "./runtime-catalog.js";
+import {
+  aggregateMissing,
+  DEFAULT_CATALOG,
+  findMissingDependencies,
+  hasEveryDependency,
+  type RuntimeCatalog,
+} from "./runtime-catalog.js";
 
 /** Options of {@link checkBundle}. */
 export interface CheckBundleOptions extends SourceOptions {
@@ -135,6 +141,7 @@ export function collectMissingDependencies(
 ): MissingDependencies[] {
   const missing: MissingDependencies[] = [];
   for (const w of workflows) {
+    if (hasEveryDependency(catalog, w)) continue;
     const m = findMissingDependencies(catalog, w.key, collectRequiredDependencies(w));
     if (m) missing.push(m);
   }

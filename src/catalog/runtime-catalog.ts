@@ -1,6 +1,6 @@
 import type { MissingDependencies } from "../errors.js";
-import type { WorkflowDependencies } from "../format/bundle-schema.js";
-import { formatActionRef } from "../format/dependencies.js";
+import type { BundleWorkflow, WorkflowDependencies } from "../format/bundle-schema.js";
+import { formatActionRef, visitRequiredDependencies } from "../format/dependencies.js";
 import { ALGA_ACTIONS, ALGA_NODE_TYPES, ALGA_SCHEMA_REFS } from "./alga-registrations.js";
 
 /**
@@ -60,6 +60,26 @@ export function findMissingDependencies(
   const missingSchemaRefs = required.schemaRefs.filter((r) => !catalog.schemaRefs.has(r));
   if (missingActions.length + missingNodeTypes.length + missingSchemaRefs.length === 0) return null;
   return { workflowKey, missingActions, missingNodeTypes, missingSchemaRefs };
+}
+
+/**
+ * True when the catalog has everything the workflow requires (what {@link findMissingDependencies}
+ * checks, without collecting, sorting or formatting anything: the common case costs one walk).
+ */
+export function hasEveryDependency(catalog: RuntimeCatalog, workflow: BundleWorkflow): boolean {
+  let complete = true;
+  visitRequiredDependencies(workflow, {
+    action: (actionId, version) => {
+      if (!catalog.actions.has(formatActionRef({ actionId, version }))) complete = false;
+    },
+    nodeType: (type) => {
+      if (!catalog.nodeTypes.has(type)) complete = false;
+    },
+    schemaRef: (ref) => {
+      if (!catalog.schemaRefs.has(ref)) complete = false;
+    },
+  });
+  return complete;
 }
 
 /** The aggregate lists of a `MISSING_DEPENDENCIES` issue (sorted, unique). */

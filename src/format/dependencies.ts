@@ -1,7 +1,6 @@
 import type { ActionDependency, BundleWorkflow, WorkflowDependencies } from "./bundle-schema.js";
-import { isJsonEqual } from "./json-equal.js";
 import { isJsonObject } from "./json-value.js";
-import { walkSteps } from "./step-walk.js";
+import { someStep } from "./step-walk.js";
 
 /** What the dependency summary is computed from: any workflow-shaped value (draft may be invalid). */
 export interface DependencySource {
@@ -42,35 +41,67 @@ function versionOf(value: unknown): number | undefined {
   return Number.isInteger(version) && version >= 1 ? version : undefined;
 }
 
+/** Receives dependencies one at a time, repeats included, as {@link visitRequiredDependencies} finds them. */
+export interface DependencyVisitor {
+  action(actionId: string, version: number): void;
+  nodeType(type: string): void;
+  schemaRef(ref: string): void;
+}
+
 /**
- * Adds what one definition depends on to the given sets (Alga's rules: schema refs and action ids
- * trimmed, empty names left out). Total on malformed input. Unlike Alga, an action version that is not an integer >= 1
- * is left out too: the bundle schema could not carry it, and an export must stay valid.
+ * Visits what one definition depends on (Alga's rules: schema refs and action ids trimmed, empty
+ * names left out). Total on malformed input. Unlike Alga, an action version that is not an integer
+ * >= 1 is left out too: the bundle schema could not carry it, and an export must stay valid.
  */
-function addDefinitionDependencies(
-  definition: unknown,
-  actions: ActionDependency[],
-  nodeTypes: Set<string>,
-  schemaRefs: Set<string>,
-): void {
+function visitDefinitionDependencies(definition: unknown, visitor: DependencyVisitor): void {
   if (!isJsonObject(definition)) return;
   const payloadSchemaRef = nameOf(definition.payloadSchemaRef);
-  if (payloadSchemaRef) schemaRefs.add(payloadSchemaRef);
+  if (payloadSchemaRef) visitor.schemaRef(payloadSchemaRef);
   const trigger = definition.trigger;
   const sourceRef =
     isJsonObject(trigger) && trigger.type === "event" ? nameOf(trigger.sourcePayloadSchemaRef) : undefined;
-  if (sourceRef) schemaRefs.add(sourceRef);
-  for (const { step } of walkSteps(definition)) {
+  if (sourceRef) visitor.schemaRef(sourceRef);
+  someStep(definition, (step) => {
     // Types are not trimmed (Alga does not): " state.set" is not the registered node type.
     const type = step.type;
-    if (typeof type !== "string" || type === "") continue;
-    if (!type.startsWith("control.")) nodeTypes.add(type);
+    if (typeof type !== "string" || type === "") return false;
+    if (!type.startsWith("control.")) visitor.nodeType(type);
     if (type === "action.call" && isJsonObject(step.config)) {
       const actionId = nameOf(step.config.actionId);
       const version = versionOf(step.config.version);
-      if (actionId !== undefined && version !== undefined) actions.push({ actionId, version });
+      if (actionId !== undefined && version !== undefined) visitor.action(actionId, version);
     }
-  }
+    return false;
+  });
+}
+
+/**
+ * Visits what a workflow's definitions depend on: the draft, every published version (a version
+ * equal to the draft repeats it: walking its steps costs less than comparing it) and the pinned
+ * payload schema ref.
+ */
+function visitComputedDependencies(workflow: DependencySource, visitor: DependencyVisitor): void {
+  visitDefinitionDependencies(workflow.draft.definition, visitor);
+  for (const v of workflow.publishedVersions) visitDefinitionDependencies(v.definition, visitor);
+  const pinned = nameOf(workflow.metadata.pinnedPayloadSchemaRef);
+  if (pinned) visitor.schemaRef(pinned);
+}
+
+/** Collects what a visit finds into the summary's form: each list sorted and without duplicates. */
+function collectVisited(visit: (visitor: DependencyVisitor) => void): WorkflowDependencies {
+  const actions: ActionDependency[] = [];
+  const nodeTypes = new Set<string>();
+  const schemaRefs = new Set<string>();
+  visit({
+    action: (actionId, version) => actions.push({ actionId, version }),
+    nodeType: (type) => nodeTypes.add(type),
+    schemaRef: (ref) => schemaRefs.add(ref),
+  });
+  return {
+    actions: normalizeActions(actions),
+    nodeTypes: sortedUnique(nodeTypes),
+    schemaRefs: sortedUnique(schemaRefs),
+  };
 }
 
 /**
@@ -80,21 +111,20 @@ function addDefinitionDependencies(
  * every published version; each list sorted and without duplicates.
  */
 export function collectDependencies(workflow: DependencySource): WorkflowDependencies {
-  const actions: ActionDependency[] = [];
-  const nodeTypes = new Set<string>();
-  const schemaRefs = new Set<string>();
-  const draft = workflow.draft.definition;
-  addDefinitionDependencies(draft, actions, nodeTypes, schemaRefs);
-  // A version equal to the draft adds nothing (most real versions are).
-  for (const v of workflow.publishedVersions)
-    if (!isJsonEqual(v.definition, draft)) addDefinitionDependencies(v.definition, actions, nodeTypes, schemaRefs);
-  const pinned = nameOf(workflow.metadata.pinnedPayloadSchemaRef);
-  if (pinned) schemaRefs.add(pinned);
-  return {
-    actions: normalizeActions(actions),
-    nodeTypes: sortedUnique(nodeTypes),
-    schemaRefs: sortedUnique(schemaRefs),
-  };
+  return collectVisited((visitor) => visitComputedDependencies(workflow, visitor));
+}
+
+/**
+ * Visits what must be checked against a catalog, repeats included: the declared lists (without
+ * `control.*` node types, which are not registrations), then what the definitions need, so an
+ * under-declared bundle is caught. {@link collectRequiredDependencies} is the same, collected.
+ */
+export function visitRequiredDependencies(workflow: BundleWorkflow, visitor: DependencyVisitor): void {
+  const declared = workflow.dependencies;
+  for (const a of declared.actions) visitor.action(a.actionId, a.version);
+  for (const t of declared.nodeTypes) if (!t.startsWith("control.")) visitor.nodeType(t);
+  for (const r of declared.schemaRefs) visitor.schemaRef(r);
+  visitComputedDependencies(workflow, visitor);
 }
 
 /**
@@ -103,11 +133,5 @@ export function collectDependencies(workflow: DependencySource): WorkflowDepende
  * under-declared bundle is caught.
  */
 export function collectRequiredDependencies(workflow: BundleWorkflow): WorkflowDependencies {
-  const computed = collectDependencies(workflow);
-  const declared = workflow.dependencies;
-  return {
-    actions: normalizeActions([...declared.actions, ...computed.actions]),
-    nodeTypes: sortedUnique([...declared.nodeTypes.filter((t) => !t.startsWith("control.")), ...computed.nodeTypes]),
-    schemaRefs: sortedUnique([...declared.schemaRefs, ...computed.schemaRefs]),
-  };
+  return collectVisited((visitor) => visitRequiredDependencies(workflow, visitor));
 }

@@ -28,3 +28,27 @@ function* walkStepList(steps: unknown[], listPath: string): Generator<{ step: Js
     }
   }
 }
+
+/**
+ * Calls `visit` on every step of a definition, depth-first, without building step paths (the
+ * cheap walk, for callers that need no paths). Stops early when `visit` returns true, and
+ * returns true then. Total: skips malformed parts.
+ */
+export function someStep(definition: unknown, visit: (step: JsonObject) => boolean | undefined): boolean {
+  return isJsonObject(definition) && Array.isArray(definition.steps) && someStepIn(definition.steps, visit);
+}
+
+function someStepIn(steps: unknown[], visit: (step: JsonObject) => boolean | undefined): boolean {
+  for (let i = 0; i < steps.length; i++) {
+    const step = steps[i];
+    if (!isJsonObject(step)) continue;
+    if (visit(step) === true) return true;
+    const branches = CHILD_BRANCHES[String(step.type)];
+    if (branches === undefined) continue;
+    for (const branch of branches) {
+      const children = step[branch];
+      if (Array.isArray(children) && someStepIn(children, visit)) return true;
+    }
+  }
+  return false;
+}

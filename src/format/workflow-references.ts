@@ -1,6 +1,6 @@
 import { isJsonObject, type JsonObject } from "./json-value.js";
 import { branchListPath, ROOT_STEP_LIST, stepPathAt } from "./step-paths.js";
-import { CHILD_BRANCHES, walkSteps } from "./step-walk.js";
+import { CHILD_BRANCHES, someStep, walkSteps } from "./step-walk.js";
 
 /** One `control.callWorkflow` step of a definition. */
 export interface CallReference {
@@ -20,6 +20,11 @@ export function collectCallReferences(definition: unknown): CallReference[] {
         workflowVersion: typeof step.workflowVersion === "number" ? step.workflowVersion : null,
       });
   return found;
+}
+
+/** True when a definition has a `control.callWorkflow` step with a target (cheaper than collecting them). */
+export function hasCallReferences(definition: unknown): boolean {
+  return someStep(definition, (step) => step.type === "control.callWorkflow" && typeof step.workflowId === "string");
 }
 
 /** How {@link rewriteWorkflowReferences} changes a definition. */

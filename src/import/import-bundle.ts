@@ -26,7 +26,12 @@ import type { BundleWorkflow, WorkflowBundle } from "../format/bundle-schema.js"
 import { isJsonEqual } from "../format/json-equal.js";
 import { isJsonObject } from "../format/json-value.js";
 import { computePortableWorkflowId } from "../format/portable-id.js";
-import { type CallReference, collectCallReferences, rewriteWorkflowReferences } from "../format/workflow-references.js";
+import {
+  type CallReference,
+  collectCallReferences,
+  hasCallReferences,
+  rewriteWorkflowReferences,
+} from "../format/workflow-references.js";
 
 /** What to do with a bundle workflow whose key already exists in the tenant. */
 export type ConflictPolicy = "fail" | "replace" | "update" | "skip";
@@ -384,6 +389,14 @@ async function createTargetResolver(
   tenant: string,
   planned: readonly PlannedWorkflow[],
 ): Promise<TargetResolver> {
+  const withReferences = new Set<unknown>();
+  for (const p of planned) {
+    if (p.action === "skip") continue;
+    if (hasCallReferences(p.workflow.draft.definition)) withReferences.add(p.workflow.draft.definition);
+    for (const v of p.workflow.publishedVersions) if (hasCallReferences(v.definition)) withReferences.add(v.definition);
+  }
+  // Most imports call no workflow: nothing to resolve, no ids to compute.
+  if (withReferences.size === 0) return { resolve: () => undefined, withReferences };
   const byTarget = new Map<string, string>();
   const ambiguous = new Set<string>();
   for (const p of planned) {
@@ -400,15 +413,8 @@ async function createTargetResolver(
   for (const p of planned) byTarget.set(computePortableWorkflowId(p.workflow.key), p.workflowId);
 
   const pending = new Set<string>();
-  const withReferences = new Set<unknown>();
-  for (const p of planned) {
-    if (p.action === "skip") continue;
-    for (const d of [p.workflow.draft.definition, ...p.workflow.publishedVersions.map((v) => v.definition)])
-      for (const ref of collectCallReferences(d)) {
-        withReferences.add(d);
-        if (!byTarget.has(ref.workflowId)) pending.add(ref.workflowId);
-      }
-  }
+  for (const d of withReferences)
+    for (const ref of collectCallReferences(d)) if (!byTarget.has(ref.workflowId)) pending.add(ref.workflowId);
   if (pending.size > 0) {
     const idByKey = new Map(planned.map((p) => [p.workflow.key, p.workflowId]));
     for (const row of await selectAllWorkflowIds(trx, tenant)) {

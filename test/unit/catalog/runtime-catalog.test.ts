@@ -4,10 +4,14 @@ import {
   aggregateMissing,
   DEFAULT_CATALOG,
   findMissingDependencies,
+  hasEveryDependency,
   mergeCatalog,
   type RuntimeCatalog,
 } from "../../../src/catalog/runtime-catalog.js";
 import type { IssueOf } from "../../../src/errors.js";
+import type { BundleWorkflow } from "../../../src/format/bundle-schema.js";
+import { collectRequiredDependencies } from "../../../src/format/dependencies.js";
+import { ACTION, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 
 function parsed(value: unknown) {
   const result = parseCatalog(value, { file: "catalog.json" });
@@ -157,5 +161,27 @@ describe("findMissingDependencies and aggregateMissing (MISSING_DEPENDENCIES det
         { workflowKey: "b", missingActions: ["a@1"], missingNodeTypes: ["n"], missingSchemaRefs: ["p.A", "p.B"] },
       ]),
     ).to.deep.equal({ missingActions: ["a@1", "z@1"], missingNodeTypes: ["n"], missingSchemaRefs: ["p.A", "p.B"] });
+  });
+
+  it("hasEveryDependency says what findMissingDependencies says, declared and computed needs alike", () => {
+    const steps = (type: string, actionId: string = ACTION.actionId, version = 1) => [
+      { id: "a", type: "action.call", config: { actionId, version } },
+      { id: "t", type, config: null },
+    ];
+    const workflows = [
+      makeWorkflow(),
+      makeWorkflow({ definition: makeDefinition({ steps: steps("custom.node") }) }),
+      makeWorkflow({ definition: makeDefinition({ steps: steps("state.set", "x.y") }) }),
+      makeWorkflow({ definition: makeDefinition({ steps: steps("state.set", ACTION.actionId, 9) }) }),
+      makeWorkflow({ definition: makeDefinition({ payloadSchemaRef: "payload.Nope.v1" }) }),
+      makeWorkflow({ nodeTypes: ["control.if", "custom.declared"] }),
+      makeWorkflow({ actions: [{ actionId: "declared.only", version: 1 }] }),
+      makeWorkflow({ schemaRefs: ["payload.Declared.v1"] }),
+    ] as unknown as BundleWorkflow[];
+    const verdicts = workflows.map((w) => hasEveryDependency(DEFAULT_CATALOG, w));
+    expect(verdicts).to.deep.equal(
+      workflows.map((w) => findMissingDependencies(DEFAULT_CATALOG, w.key, collectRequiredDependencies(w)) === null),
+    );
+    expect(verdicts).to.deep.equal([true, false, false, false, false, false, false, false]);
   });
 });

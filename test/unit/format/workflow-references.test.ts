@@ -1,6 +1,11 @@
 // biome-ignore-all lint/suspicious/noThenProperty: "then" is the branch name of control.if in Alga's format.
 import { expect } from "chai";
-import { collectCallReferences, rewriteWorkflowReferences } from "../../../src/format/workflow-references.js";
+import { someStep } from "../../../src/format/step-walk.js";
+import {
+  collectCallReferences,
+  hasCallReferences,
+  rewriteWorkflowReferences,
+} from "../../../src/format/workflow-references.js";
 import { makeDefinition } from "../../support/bundles.js";
 
 const callStep = (id: string, workflowId: unknown, workflowVersion: unknown = 1) => ({
@@ -70,6 +75,35 @@ describe("collectCallReferences", () => {
       { steps: [{ type: "toString" }, { type: "__proto__" }, { type: "constructor" }] },
     ])
       expect(collectCallReferences(d)).to.deep.equal([]);
+  });
+});
+
+describe("hasCallReferences and someStep", () => {
+  it("agree with collectCallReferences, at any depth, and on malformed definitions", () => {
+    const deepOnly = makeDefinition({
+      steps: [
+        { id: "s", type: "state.set", config: { state: "A" } },
+        { id: "if", type: "control.if", condition: { $expr: "x" }, then: [], else: [callStep("c", "t")] },
+      ],
+    });
+    for (const d of [
+      nestedDefinition(),
+      deepOnly,
+      makeDefinition(),
+      null,
+      { steps: "x" },
+      { steps: [callStep("x", 7)] },
+    ])
+      expect(hasCallReferences(d)).to.equal(collectCallReferences(d).length > 0);
+  });
+
+  it("visits steps depth-first in document order and stops at the first true", () => {
+    const seen: string[] = [];
+    expect(someStep(nestedDefinition(), (step) => void seen.push(String(step.id)))).to.equal(false);
+    expect(seen).to.deep.equal(["a", "if", "s", "b", "fe", "tc", "c", "d", "e"]);
+    const until: string[] = [];
+    expect(someStep(nestedDefinition(), (step) => until.push(String(step.id)) === 3)).to.equal(true);
+    expect(until).to.deep.equal(["a", "if", "s"]);
   });
 });
 
