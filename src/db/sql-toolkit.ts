@@ -83,33 +83,35 @@ export function qualifiedColumns<Row>(relation: Relation<Row>, alias: string): s
  */
 export const MAX_DOCUMENT_CHARS = 256 * 1024;
 
-/** One document of {@link splitJsonDocuments}: a JSON array and how many rows it holds. */
+/** One document of {@link splitJsonDocuments}: a JSON array, how many rows it holds, and whether it is the last. */
 export interface JsonDocument {
   json: string;
   rows: number;
+  last: boolean;
 }
 
 /**
  * Splits rows into JSON array documents of at most `maxChars` characters each (a single row
  * larger than that is a document of its own), lazily, so the caller can send one document while
- * the next is built. Every row is in exactly one document, in order.
+ * the next is built (and `rows` may itself be lazy, a generator that builds each row when asked).
+ * Every row is in exactly one document, in order.
  *
  * @example [...splitJsonDocuments([{ a: 1 }, { a: 2 }], 10)].map((d) => d.json) // ['[{"a":1}]', '[{"a":2}]']
  */
-export function* splitJsonDocuments(rows: readonly unknown[], maxChars = MAX_DOCUMENT_CHARS): Generator<JsonDocument> {
+export function* splitJsonDocuments(rows: Iterable<unknown>, maxChars = MAX_DOCUMENT_CHARS): Generator<JsonDocument> {
   let json = "";
   let count = 0;
   for (const row of rows) {
     const text = JSON.stringify(row) ?? "null";
     if (count > 0 && json.length + text.length + 2 > maxChars) {
-      yield { json: `${json}]`, rows: count };
+      yield { json: `${json}]`, rows: count, last: false };
       json = "";
       count = 0;
     }
     json += count === 0 ? `[${text}` : `,${text}`;
     count++;
   }
-  if (count > 0) yield { json: `${json}]`, rows: count };
+  if (count > 0) yield { json: `${json}]`, rows: count, last: true };
 }
 
 /**
@@ -119,21 +121,19 @@ export function* splitJsonDocuments(rows: readonly unknown[], maxChars = MAX_DOC
  */
 async function writePerDocument(
   trx: Knex.Transaction,
-  rows: readonly unknown[],
+  rows: Iterable<unknown>,
   statement: (json: string) => { sql: string; bindings: readonly unknown[] },
 ): Promise<void> {
   let running: Promise<unknown> | undefined;
-  let sent = 0;
   for (const document of splitJsonDocuments(rows)) {
     await running;
     const { sql, bindings } = statement(document.json);
     running = Promise.resolve(trx.raw(sql, bindings as never));
     // A failure surfaces at the next await; until then it must not count as unhandled.
     running.catch(() => undefined);
-    sent += document.rows;
     // knex sends the query a few promise jobs later: let it reach the socket before the next
     // document takes the thread, so the server runs it meanwhile.
-    if (sent < rows.length) await new Promise((resolve) => setImmediate(resolve));
+    if (!document.last) await new Promise((resolve) => setImmediate(resolve));
   }
   await running;
 }
@@ -156,16 +156,15 @@ function writtenColumns<Row>(relation: Relation<Row>, computed: readonly Compute
 /**
  * Inserts rows for the tenant, one statement per document of at most {@link MAX_DOCUMENT_CHARS}:
  * `insert into <table> (tenant, <columns>) select ?, r.<column>... from jsonb_to_recordset(?) as r(...)`.
- * Does nothing for no rows.
+ * Does nothing for no rows. `rows` may be lazy: each row is built when its document is.
  */
 export async function insertRows<Row>(
   trx: Knex.Transaction,
   tenant: string,
   relation: Relation<Row>,
-  rows: readonly Row[],
+  rows: Iterable<Row>,
   options: InsertRowsOptions<Row> = {},
 ): Promise<void> {
-  if (rows.length === 0) return;
   const columns = writtenColumns(relation, options.computed ?? []);
   const sql = [
     `insert into ${relation.table} (tenant, ${columns.map((c) => `"${c.column}"`).join(", ")})`,
@@ -190,10 +189,9 @@ export async function updateRows<Row>(
   trx: Knex.Transaction,
   tenant: string,
   relation: Relation<Row>,
-  rows: readonly Row[],
+  rows: Iterable<Row>,
   options: UpdateRowsOptions = {},
 ): Promise<void> {
-  if (rows.length === 0) return;
   const key = new Set<string>(relation.key);
   const columns = writtenColumns(relation, options.computed ?? []).filter((c) => !key.has(c.column));
   const sql = `update ${relation.table} as t set ${columns.map((c) => `"${c.column}" = ${c.sql}`).join(", ")}

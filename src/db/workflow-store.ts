@@ -143,11 +143,11 @@ export async function selectAllWorkflowIds(
   return result.rows;
 }
 
-/** Inserts workflows (one statement). */
+/** Inserts workflows (one statement per document of rows; `rows` may be lazy). */
 export async function insertWorkflows(
   trx: Knex.Transaction,
   tenant: string,
-  rows: readonly WorkflowRow[],
+  rows: Iterable<WorkflowRow>,
   actor: string | null,
 ): Promise<void> {
   await insertRows(trx, tenant, WORKFLOWS, rows, {
@@ -160,11 +160,11 @@ export async function insertWorkflows(
   });
 }
 
-/** Overwrites workflows in place, keeping their ids and creation audit fields (one statement). */
+/** Overwrites workflows in place, keeping their ids and creation audit fields (one statement per document of rows). */
 export async function updateWorkflows(
   trx: Knex.Transaction,
   tenant: string,
-  rows: readonly WorkflowRow[],
+  rows: Iterable<WorkflowRow>,
   actor: string | null,
 ): Promise<void> {
   await updateRows(trx, tenant, WORKFLOWS, rows, {
@@ -206,11 +206,11 @@ export async function deleteVersions(
   ]);
 }
 
-/** Inserts published versions (one statement). */
+/** Inserts published versions (one statement per document of rows; `rows` may be lazy). */
 export async function insertVersions(
   trx: Knex.Transaction,
   tenant: string,
-  rows: readonly VersionInsertRow[],
+  rows: Iterable<VersionInsertRow>,
   actor: string | null,
 ): Promise<void> {
   // A version equal to its draft (every version of most real bundles) is not sent twice: the

@@ -297,11 +297,9 @@ export async function applyWorkflows(
   // step, and one unresolved target is one warning, not one per definition.
   const referenceWarnings = new Map<string, Issue>();
   const resolver = await createTargetResolver(trx, tenant, planned);
-  const rows: WorkflowRow[] = [];
-  const updates: WorkflowRow[] = [];
-  const versions: VersionInsertRow[] = [];
-  for (const p of planned) {
-    if (p.action === "skip") continue;
+  const rewrite = (p: PlannedWorkflow, definition: unknown) => {
+    // Only definitions that call a workflow need their steps walked; the others just get the id.
+    if (!resolver.withReferences.has(definition)) return rewriteWorkflowReferences(definition, { id: p.workflowId });
     const mapTarget = (ref: CallReference) => {
       const target = resolver.resolve(ref.workflowId);
       if (target === undefined) {
@@ -315,25 +313,35 @@ export async function applyWorkflows(
       }
       return target;
     };
-    // Only definitions that call a workflow need their steps walked; the others just get the id.
-    const rewrite = (definition: unknown) =>
-      rewriteWorkflowReferences(
-        definition,
-        resolver.withReferences.has(definition) ? { id: p.workflowId, mapTarget } : { id: p.workflowId },
-      );
-    const draft = rewrite(p.workflow.draft.definition);
-    const row = toWorkflowRow(p.workflow, p.workflowId, draft);
-    (p.action === "update" ? updates : rows).push(row);
-    for (const v of p.workflow.publishedVersions) {
-      const definition = rewrite(v.definition);
-      const sameAsDraft = isJsonEqual(definition, draft);
-      versions.push({
-        workflow_id: p.workflowId,
-        version: v.version,
-        definition_json: sameAsDraft ? null : definition,
-        payload_schema_json: v.payloadSchemaJson,
-        ...(sameAsDraft ? { same_as_draft: true } : {}),
-      });
+    return rewriteWorkflowReferences(definition, { id: p.workflowId, mapTarget });
+  };
+  const written = planned.filter((p) => p.action !== "skip");
+  // Rows are built as their documents are (the first statement goes out before the last row is
+  // built); the versions compare with the draft each workflow row carries.
+  const drafts = new Map<PlannedWorkflow, unknown>();
+  const toRow = (p: PlannedWorkflow) => {
+    const draft = rewrite(p, p.workflow.draft.definition);
+    drafts.set(p, draft);
+    return toWorkflowRow(p.workflow, p.workflowId, draft);
+  };
+  const updates = written.filter((p) => p.action === "update").map(toRow);
+  function* insertedRows(): Generator<WorkflowRow> {
+    for (const p of written) if (p.action !== "update") yield toRow(p);
+  }
+  function* versionRows(): Generator<VersionInsertRow> {
+    for (const p of written) {
+      const draft = drafts.get(p);
+      for (const v of p.workflow.publishedVersions) {
+        const definition = rewrite(p, v.definition);
+        const sameAsDraft = isJsonEqual(definition, draft);
+        yield {
+          workflow_id: p.workflowId,
+          version: v.version,
+          definition_json: sameAsDraft ? null : definition,
+          payload_schema_json: v.payloadSchemaJson,
+          ...(sameAsDraft ? { same_as_draft: true } : {}),
+        };
+      }
     }
   }
 
@@ -351,8 +359,8 @@ export async function applyWorkflows(
       updated.map((p) => p.workflowId),
     );
     await updateWorkflows(trx, tenant, updates, actor);
-    await insertWorkflows(trx, tenant, rows, actor);
-    await insertVersions(trx, tenant, versions, actor);
+    await insertWorkflows(trx, tenant, insertedRows(), actor);
+    await insertVersions(trx, tenant, versionRows(), actor);
   } catch (error) {
     // The failing row names a workflow id (new or existing), not always its key.
     const keysById = new Map<string, string>();
