@@ -317,32 +317,27 @@ export async function applyWorkflows(
   };
   const written = planned.filter((p) => p.action !== "skip");
   // Rows are built as their documents are (the first statement goes out before the last row is
-  // built); the versions compare with the draft each workflow row carries.
-  const drafts = new Map<PlannedWorkflow, unknown>();
+  // built, and each document is built while the server runs the one before); a workflow's
+  // version rows are built with its row, compared with the draft that row carries.
+  const versions: VersionInsertRow[] = [];
   const toRow = (p: PlannedWorkflow) => {
     const draft = rewrite(p, p.workflow.draft.definition);
-    drafts.set(p, draft);
+    for (const v of p.workflow.publishedVersions) {
+      const definition = rewrite(p, v.definition);
+      const sameAsDraft = isJsonEqual(definition, draft);
+      versions.push({
+        workflow_id: p.workflowId,
+        version: v.version,
+        definition_json: sameAsDraft ? null : definition,
+        payload_schema_json: v.payloadSchemaJson,
+        ...(sameAsDraft ? { same_as_draft: true } : {}),
+      });
+    }
     return toWorkflowRow(p.workflow, p.workflowId, draft);
   };
   const updates = written.filter((p) => p.action === "update").map(toRow);
   function* insertedRows(): Generator<WorkflowRow> {
     for (const p of written) if (p.action !== "update") yield toRow(p);
-  }
-  function* versionRows(): Generator<VersionInsertRow> {
-    for (const p of written) {
-      const draft = drafts.get(p);
-      for (const v of p.workflow.publishedVersions) {
-        const definition = rewrite(p, v.definition);
-        const sameAsDraft = isJsonEqual(definition, draft);
-        yield {
-          workflow_id: p.workflowId,
-          version: v.version,
-          definition_json: sameAsDraft ? null : definition,
-          payload_schema_json: v.payloadSchemaJson,
-          ...(sameAsDraft ? { same_as_draft: true } : {}),
-        };
-      }
-    }
   }
 
   const replaced = planned.filter((p) => p.action === "replace");
@@ -360,7 +355,7 @@ export async function applyWorkflows(
     );
     await updateWorkflows(trx, tenant, updates, actor);
     await insertWorkflows(trx, tenant, insertedRows(), actor);
-    await insertVersions(trx, tenant, versionRows(), actor);
+    await insertVersions(trx, tenant, versions, actor);
   } catch (error) {
     // The failing row names a workflow id (new or existing), not always its key.
     const keysById = new Map<string, string>();
