@@ -113,31 +113,38 @@ function* chunkLines(lines: readonly string[]): Generator<string> {
   if (chunk.length > 0) yield chunk;
 }
 
-/**
- * COPY FROM STDIN with pg-copy-streams, on a raw connection of knex's pool, 64 KiB per write.
- */
+/** COPY FROM STDIN with pg-copy-streams on one `pg` connection, 64 KiB per write. */
+export function createPgClientCopyTarget(client: ClientBase): CopyTarget {
+  return {
+    async inTransaction(fn) {
+      await client.query("begin");
+      try {
+        await fn({
+          exec: async (sql) => {
+            await client.query(sql);
+          },
+          copy: async (head, lines) => {
+            if (lines.length > 0)
+              await pipeline(Readable.from(chunkLines(lines)), client.query(copyFrom(`${head} from stdin`)));
+          },
+        });
+        await client.query("commit");
+      } catch (error) {
+        await client.query("rollback").catch(() => undefined);
+        throw error;
+      }
+    },
+  };
+}
+
+/** {@link createPgClientCopyTarget} on a raw connection of knex's pool. */
 export function createPgCopyTarget(knex: Knex): CopyTarget {
   return {
     async inTransaction(fn) {
       const pool = knex.client as unknown as PoolClient;
       const client = await pool.acquireConnection();
       try {
-        await client.query("begin");
-        try {
-          await fn({
-            exec: async (sql) => {
-              await client.query(sql);
-            },
-            copy: async (head, lines) => {
-              if (lines.length > 0)
-                await pipeline(Readable.from(chunkLines(lines)), client.query(copyFrom(`${head} from stdin`)));
-            },
-          });
-          await client.query("commit");
-        } catch (error) {
-          await client.query("rollback").catch(() => undefined);
-          throw error;
-        }
+        await createPgClientCopyTarget(client).inTransaction(fn);
       } finally {
         await pool.releaseConnection(client);
       }

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import type { VersionRow, WorkflowRow } from "../src/db/workflow-store.js";
 import type { BundleWorkflow } from "../src/format/bundle-schema.js";
 import { isJsonObject, type JsonObject } from "../src/format/json-value.js";
-import { toWorkflowRow } from "../src/import/import-bundle.js";
+import { toWorkflowRow } from "../src/import/workflow-row.js";
 
 /** The rows of some bundles. */
 export interface ReferenceRows {

@@ -221,7 +221,7 @@ export async function withDatabase<T>(args: GlobalArgs, fn: (db: Database) => Pr
 /** Reads a JSON file (or stdin for "-"); `INVALID_JSON` / `FILE_NOT_FOUND` as errors. */
 export async function readJsonFile(file: string): Promise<unknown> {
   const { readTextFile } = await import("../src/import/read-files.js");
-  const { parseJsonText } = await import("../src/format/parse-bundle.js");
+  const { parseJsonText } = await import("../src/format/parse-json.js");
   const text = file === "-" ? await readStdin() : await readTextFile(file);
   const json = parseJsonText(text, { file });
   if (!json.ok) throw new WorkflowSeederError(json.issues);

@@ -3,7 +3,8 @@
  * naive one-statement-per-row importer and the COPY floor, on one engine.
  */
 import { DEFAULT_CATALOG } from "../../src/catalog/runtime-catalog.js";
-import { checkSources, importBundles } from "../../src/import/import-bundle.js";
+import { checkSources } from "../../src/import/check-sources.js";
+import { importBundles } from "../../src/import/import-bundle.js";
 import {
   type BenchDatabase,
   countWorkflowRows,

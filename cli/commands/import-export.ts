@@ -170,7 +170,7 @@ async function readAllSources(
     }
   }
   if (issues.length === 0) return sources;
-  const { checkSources } = await import("../../src/import/import-bundle.js");
+  const { checkSources } = await import("../../src/import/check-sources.js");
   try {
     checkSources(sources, catalog);
   } catch (error) {

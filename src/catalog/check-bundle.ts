@@ -1,18 +1,16 @@
-import { type Issue, issue, type MissingDependencies, type PathProblem } from "../errors.js";
+import { type Issue, issue } from "../errors.js";
 import type { BundleWorkflow, WorkflowBundle } from "../format/bundle-schema.js";
 import { screenBundle } from "../format/bundle-screen.js";
 import { validateWorkflowDefinition } from "../format/definition-schema.js";
-import { collectRequiredDependencies } from "../format/dependencies.js";
 import { isJsonEqual } from "../format/json-equal.js";
 import { toJsonPointer } from "../format/json-value.js";
 import { parseJsonText, type SourceOptions, validateBundleBySchema } from "../format/parse-bundle.js";
-import {
-  aggregateMissing,
-  DEFAULT_CATALOG,
-  findMissingDependencies,
-  hasEveryDependency,
-  type RuntimeCatalog,
-} from "./runtime-catalog.js";
+import { collectRangeProblems, fitsNumeric52 } from "./check-columns.js";
+import { collectDependencyIssues, collectMissingDependencies } from "./check-dependencies.js";
+import type { RuntimeCatalog } from "./runtime-catalog.js";
+
+// Re-exported: the checks that need no schema library live in check-columns.ts and check-dependencies.ts.
+export { collectMissingDependencies, collectRangeProblems, fitsNumeric52 };
 
 /** Options of {@link checkBundle}. */
 export interface CheckBundleOptions extends SourceOptions {
@@ -38,48 +36,6 @@ export type CheckBundleResult =
 export type CheckStructureResult =
   | { ok: true; bundle: WorkflowBundle; warnings: Issue[]; validDefinitions?: ReadonlySet<unknown> }
   | { ok: false; issues: Issue[]; warnings: Issue[] };
-
-const INT4_MIN = -2147483648;
-const INT4_MAX = 2147483647;
-
-/** True when `value` is stored exactly by a `numeric(5,2)` column. */
-export function fitsNumeric52(value: number | string): boolean {
-  const text = typeof value === "number" ? String(value) : value.trim();
-  if (typeof value === "number" && !Number.isFinite(value)) return false;
-  const m = /^[+-]?(\d*)(?:\.(\d*))?$/.exec(text);
-  if (!m || (m[1] === "" && (m[2] ?? "") === "")) return false;
-  const integer = (m[1] ?? "").replace(/^0+/, "");
-  const fraction = (m[2] ?? "").replace(/0+$/, "");
-  return integer.length <= 3 && fraction.length <= 2;
-}
-
-/** Values that pass the schema but do not fit the columns they are stored in. */
-export function collectRangeProblems(bundle: WorkflowBundle): PathProblem[] {
-  const problems: PathProblem[] = [];
-  const int4 = (value: number | null, path: (string | number)[]) => {
-    if (value !== null && (value < INT4_MIN || value > INT4_MAX))
-      problems.push({ path: toJsonPointer(path), message: `${value} does not fit a 32-bit integer column` });
-  };
-  bundle.workflows.forEach((w, i) => {
-    const m = w.metadata;
-    int4(m.concurrencyLimit, ["workflows", i, "metadata", "concurrencyLimit"]);
-    int4(m.failureRateMinRuns, ["workflows", i, "metadata", "failureRateMinRuns"]);
-    int4(w.draft.draftVersion, ["workflows", i, "draft", "draftVersion"]);
-    if (m.failureRateThreshold !== null && !fitsNumeric52(m.failureRateThreshold))
-      problems.push({
-        path: toJsonPointer(["workflows", i, "metadata", "failureRateThreshold"]),
-        message: `${JSON.stringify(m.failureRateThreshold)} is not a number with at most 3 integer and 2 decimal digits (numeric(5,2)); it would be rounded or rejected by the database`,
-      });
-    w.publishedVersions.forEach((v, j) => {
-      if (v.version < 1 || v.version > INT4_MAX)
-        problems.push({
-          path: toJsonPointer(["workflows", i, "publishedVersions", j, "version"]),
-          message: `published version ${v.version} must be between 1 and ${INT4_MAX}`,
-        });
-    });
-  });
-  return problems;
-}
 
 /** Invalid published versions (errors) and invalid drafts (warnings) of every workflow. */
 export function collectDefinitionIssues(
@@ -132,20 +88,6 @@ function collectWorkflowDefinitionIssues(
       }),
     );
   }
-}
-
-/** What the workflows need that the catalog lacks (declared ∪ recomputed, `control.*` ignored). */
-export function collectMissingDependencies(
-  workflows: readonly BundleWorkflow[],
-  catalog: RuntimeCatalog,
-): MissingDependencies[] {
-  const missing: MissingDependencies[] = [];
-  for (const w of workflows) {
-    if (hasEveryDependency(catalog, w)) continue;
-    const m = findMissingDependencies(catalog, w.key, collectRequiredDependencies(w));
-    if (m) missing.push(m);
-  }
-  return missing;
 }
 
 /**
@@ -223,13 +165,6 @@ export async function checkBundleContentInSlices(
   if (errors.length > 0) return { issues: errors, warnings };
   await options.pause();
   return { issues: collectDependencyIssues(bundle, options), warnings };
-}
-
-function collectDependencyIssues(bundle: WorkflowBundle, options: CheckBundleOptions): Issue[] {
-  const source: SourceOptions = options.file === undefined ? {} : { file: options.file };
-  const missingByWorkflow = collectMissingDependencies(bundle.workflows, options.catalog ?? DEFAULT_CATALOG);
-  if (missingByWorkflow.length === 0) return [];
-  return [issue("MISSING_DEPENDENCIES", { ...source, missingByWorkflow, ...aggregateMissing(missingByWorkflow) })];
 }
 
 /** {@link parseJsonText} then {@link checkBundle}. */

@@ -1,11 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Knex } from "knex";
-import {
-  type CheckContentOptions,
-  checkBundleContent,
-  checkBundleContentInSlices,
-  checkBundleStructure,
-} from "../catalog/check-bundle.js";
+import { collectRangeProblems } from "../catalog/check-columns.js";
+import { collectDependencyIssues } from "../catalog/check-dependencies.js";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { assertTenant } from "../db/tenant.js";
@@ -22,7 +18,8 @@ import {
   type WorkflowRow,
 } from "../db/workflow-store.js";
 import { type Issue, issue, toIssueBody, WorkflowSeederError } from "../errors.js";
-import type { BundleWorkflow, WorkflowBundle } from "../format/bundle-schema.js";
+import type { BundleWorkflow } from "../format/bundle-schema.js";
+import { screenBundle } from "../format/bundle-screen.js";
 import { isJsonEqual } from "../format/json-equal.js";
 import { isJsonObject } from "../format/json-value.js";
 import { computePortableWorkflowId } from "../format/portable-id.js";
@@ -32,6 +29,13 @@ import {
   hasCallReferences,
   rewriteWorkflowReferences,
 } from "../format/workflow-references.js";
+import type { BundleSource, StructuredSource } from "./check-sources.js";
+import { toWorkflowRow } from "./workflow-row.js";
+
+export type { BundleSource };
+// Re-exported: the row mapping lives in workflow-row.ts (no schema library, for light loaders),
+// the source type with the checks that load the schemas.
+export { toWorkflowRow };
 
 /** What to do with a bundle workflow whose key already exists in the tenant. */
 export type ConflictPolicy = "fail" | "replace" | "update" | "skip";
@@ -59,12 +63,6 @@ export interface ImportOptions {
   catalog?: RuntimeCatalog;
   /** Generates the id of a new workflow from its key. Default: a random UUID. */
   generateId?: (key: string) => string;
-}
-
-/** One bundle to import, with the file it came from (for messages). */
-export interface BundleSource {
-  bundle: unknown;
-  file?: string;
 }
 
 /** `{key, workflowId}` of a workflow the import touched. */
@@ -105,90 +103,80 @@ export function toWarning(value: Issue): ImportWarning {
 }
 
 /**
- * Checks every source offline and merges them; throws every problem of every failing source at
- * once, in source order.
+ * The structure checks of every source by the fast path alone (screen, column ranges, duplicate
+ * keys across sources): undefined when any source needs the schemas to be judged, and then
+ * `checkSourceStructures` (which loads them) decides, with the exact errors.
  */
-export function checkSources(
-  sources: readonly BundleSource[],
-  catalog: RuntimeCatalog,
-): { workflows: BundleWorkflow[]; warnings: Issue[] } {
-  const { structured, problems } = checkSourceStructures(sources, catalog);
-  const warnings = collectContentProblems(structured, problems);
-  if (problems.length > 0) throwProblems(problems);
-  return { workflows: structured.flatMap((s) => s.bundle.workflows), warnings };
-}
-
-interface StructuredSource {
-  bundle: WorkflowBundle;
-  options: CheckContentOptions & { catalog: RuntimeCatalog };
-  /** The source's position in the input, to report problems in input order. */
-  index: number;
-}
-
-/** Problems of one source (by its position in the input). */
-interface SourceProblems {
-  index: number;
-  issues: Issue[];
+function screenSources(sources: readonly BundleSource[], catalog: RuntimeCatalog): StructuredSource[] | undefined {
+  const structured: StructuredSource[] = [];
+  const keys = new Set<string>();
+  for (const [index, source] of sources.entries()) {
+    const screened = screenBundle(source.bundle);
+    if (screened === undefined || collectRangeProblems(screened.bundle).length > 0) return undefined;
+    for (const w of screened.bundle.workflows) {
+      if (keys.has(w.key)) return undefined;
+      keys.add(w.key);
+    }
+    const options = source.file === undefined ? { catalog } : { catalog, file: source.file };
+    structured.push({
+      bundle: screened.bundle,
+      options: { ...options, validDefinitions: screened.validDefinitions },
+      index,
+    });
+  }
+  return structured;
 }
 
 /**
- * The structural checks of every source, then duplicate keys across the sources that pass them.
- * Every source is checked, so a user fixing a folder sees every bad file at once.
+ * The structure checks of every source: the fast path when it vouches for all of them, otherwise
+ * the schemas, which report every problem of every source (content problems of the well-formed
+ * sources included) in one error.
  */
-function checkSourceStructures(
-  sources: readonly BundleSource[],
-  catalog: RuntimeCatalog,
-): { structured: StructuredSource[]; problems: SourceProblems[] } {
-  const structured: StructuredSource[] = [];
-  const problems: SourceProblems[] = [];
-  // Where each key was first seen, to name both bundles of a duplicate.
-  const seen = new Map<string, { file?: string; bundle: number; index: number }>();
-  sources.forEach((source, index) => {
-    const options = source.file === undefined ? { catalog } : { catalog, file: source.file };
-    const checked = checkBundleStructure(source.bundle, options);
-    if (!checked.ok) {
-      problems.push({ index, issues: checked.issues });
-      return;
-    }
-    const duplicates: Issue[] = [];
-    checked.bundle.workflows.forEach((w, i) => {
-      const first = seen.get(w.key);
-      if (first)
-        duplicates.push(
-          issue("DUPLICATE_WORKFLOW_KEY", {
-            key: w.key,
-            indexes: [i],
-            ...(source.file === undefined ? {} : { file: source.file }),
-            duplicateOf: first,
-          }),
-        );
-      else seen.set(w.key, { ...(source.file === undefined ? {} : { file: source.file }), bundle: index, index: i });
-    });
-    if (duplicates.length > 0) problems.push({ index, issues: duplicates });
-    structured.push({
-      bundle: checked.bundle,
-      options:
-        checked.validDefinitions === undefined ? options : { ...options, validDefinitions: checked.validDefinitions },
-      index,
-    });
-  });
-  return { structured, problems };
-}
-
-/** Runs the content checks of the structured sources, adding their problems; returns their warnings. */
-function collectContentProblems(structured: readonly StructuredSource[], problems: SourceProblems[]): Issue[] {
-  const warnings: Issue[] = [];
-  for (const { bundle, options, index } of structured) {
-    const content = checkBundleContent(bundle, options);
-    if (content.issues.length > 0) problems.push({ index, issues: content.issues });
-    warnings.push(...content.warnings);
+async function checkStructures(sources: readonly BundleSource[], catalog: RuntimeCatalog): Promise<StructuredSource[]> {
+  const screened = screenSources(sources, catalog);
+  if (screened !== undefined) return screened;
+  const { checkSourceStructures, collectContentProblems, throwProblems } = await import("./check-sources.js");
+  const { structured, problems } = checkSourceStructures(sources, catalog);
+  if (problems.length > 0) {
+    // Some bundle is malformed: the import fails before its transaction. The content of the
+    // others is checked too, so that one error reports every bad source.
+    collectContentProblems(structured, problems);
+    throwProblems(problems);
   }
-  return warnings;
+  return structured;
 }
 
-/** Throws one error carrying every problem, in source order. */
-function throwProblems(problems: readonly SourceProblems[]): never {
-  throw new WorkflowSeederError([...problems].sort((a, b) => a.index - b.index).flatMap((p) => p.issues));
+/** True when every definition of the bundle is known valid: its content check is the dependency check alone. */
+function hasOnlyValidDefinitions(source: StructuredSource): boolean {
+  const valid = source.options.validDefinitions;
+  if (valid === undefined) return false;
+  return source.bundle.workflows.every(
+    (w) => valid.has(w.draft.definition) && w.publishedVersions.every((v) => valid.has(v.definition)),
+  );
+}
+
+/**
+ * The content checks of every source, in order, in slices (`pause` between them), collecting the
+ * problems of every source. The schemas are loaded only for a bundle with a definition the fast
+ * path could not vouch for.
+ */
+async function checkSourceContents(
+  structured: readonly StructuredSource[],
+): Promise<{ issues: Issue[]; warnings: Issue[] }> {
+  const issues: Issue[] = [];
+  const warnings: Issue[] = [];
+  for (const source of structured) {
+    await pause();
+    if (hasOnlyValidDefinitions(source)) {
+      issues.push(...collectDependencyIssues(source.bundle, source.options));
+      continue;
+    }
+    const { checkBundleContentInSlices } = await import("../catalog/check-bundle.js");
+    const checked = await checkBundleContentInSlices(source.bundle, { ...source.options, pause });
+    issues.push(...checked.issues);
+    warnings.push(...checked.warnings);
+  }
+  return { issues, warnings };
 }
 
 /** Lets I/O callbacks run between slices of CPU work. */
@@ -221,27 +209,12 @@ export async function importBundles(
   options: ImportOptions,
 ): Promise<ImportResult> {
   assertTenant(options.tenant);
-  const { structured, problems } = checkSourceStructures(sources, options.catalog ?? DEFAULT_CATALOG);
-  if (problems.length > 0) {
-    // Some bundle is malformed: the import fails before its transaction. The content of the
-    // others is checked too, so that one error reports every bad source.
-    collectContentProblems(structured, problems);
-    throwProblems(problems);
-  }
+  const structured = await checkStructures(sources, options.catalog ?? DEFAULT_CATALOG);
   const workflows = structured.flatMap((s) => s.bundle.workflows);
   const keys = workflows.map((w) => w.key);
   try {
     return await db.transaction(async (trx) => {
-      const content = (async () => {
-        const issues: Issue[] = [];
-        const warnings: Issue[] = [];
-        for (const { bundle, options: checkOptions } of structured) {
-          const checked = await checkBundleContentInSlices(bundle, { ...checkOptions, pause });
-          issues.push(...checked.issues);
-          warnings.push(...checked.warnings);
-        }
-        return { issues, warnings };
-      })();
+      const content = checkSourceContents(structured);
       let result: ImportResult | undefined;
       let writeError: unknown;
       try {
@@ -430,35 +403,4 @@ async function createTargetResolver(
     }
   }
   return { resolve: (target) => byTarget.get(target) ?? byTarget.get(target.toLowerCase()), withReferences };
-}
-
-function toNumeric(value: number | string | null): number | string | null {
-  return typeof value === "string" ? value.trim() : value;
-}
-
-/** The `workflow_definitions` row of a bundle workflow. */
-export function toWorkflowRow(workflow: BundleWorkflow, workflowId: string, draftDefinition: unknown): WorkflowRow {
-  const m = workflow.metadata;
-  return {
-    workflow_id: workflowId,
-    key: workflow.key,
-    name: m.name,
-    description: m.description,
-    payload_schema_ref: m.payloadSchemaRef,
-    // The column is NOT NULL with Alga's default 'pinned'; a bundle's null means that default.
-    payload_schema_mode: m.payloadSchemaMode ?? "pinned",
-    pinned_payload_schema_ref: m.pinnedPayloadSchemaRef,
-    trigger: m.trigger,
-    draft_definition: draftDefinition,
-    draft_version: workflow.draft.draftVersion,
-    status: workflow.publishedVersions.length > 0 ? "published" : "draft",
-    is_system: m.isSystem,
-    is_visible: m.isVisible,
-    is_paused: m.isPaused,
-    concurrency_limit: m.concurrencyLimit,
-    auto_pause_on_failure: m.autoPauseOnFailure,
-    failure_rate_threshold: toNumeric(m.failureRateThreshold),
-    failure_rate_min_runs: m.failureRateMinRuns,
-    retention_policy_override: m.retentionPolicyOverride,
-  };
 }

@@ -7,7 +7,8 @@ import { acquireSeedLock, deleteSeedRecords, insertSeedRecords, type SeedRecord 
 import { deleteTenantWorkflows } from "../db/workflow-store.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
 import { PORTABLE_WORKFLOW_ID_NAMESPACE } from "../format/portable-id.js";
-import { applyWorkflows, checkSources } from "../import/import-bundle.js";
+import { checkSources } from "../import/check-sources.js";
+import { applyWorkflows } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import { listSeedFiles, loadSeed } from "./seed-files.js";
 import { resolveSeederOptions } from "./seeder-options.js";
