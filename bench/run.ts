@@ -14,6 +14,7 @@ import type { BenchContext } from "./context.js";
 import { readMachineInfo } from "./machine-info.js";
 import { buildReport, formatTable, type ScenarioResult } from "./report.js";
 import { runCanonicalScenario } from "./scenarios/canonical-scenario.js";
+import { runCliImportScenario } from "./scenarios/cli-import-scenario.js";
 import { runExportScenario } from "./scenarios/export-scenario.js";
 import { runFixtureScenario } from "./scenarios/fixture-scenario.js";
 import { runImportScenario } from "./scenarios/import-scenario.js";
@@ -31,6 +32,7 @@ const SCENARIOS: readonly { id: string; run: (ctx: BenchContext) => Promise<Scen
   { id: "5", run: runCanonicalScenario },
   { id: "6", run: runValidateScenario },
   { id: "7", run: runMemoryScenario },
+  { id: "8", run: runCliImportScenario },
 ];
 
 async function main(): Promise<void> {

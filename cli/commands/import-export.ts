@@ -18,6 +18,7 @@ import {
   importOptionsOf,
   invalidArgument,
   loadCatalog,
+  openProjectDatabase,
   plural,
   printJson,
   readJsonFile,
@@ -203,12 +204,28 @@ async function runImport(args: ImportArgs): Promise<number> {
       );
     });
   // Without --each every file must be readable and valid before anything is written, and every
-  // bad file is reported; with --each a file that cannot be read fails alone.
-  const sources = await readAllSources(files, catalog);
-  return withDatabase(args, async (db) => {
+  // bad file is reported; with --each a file that cannot be read fails alone. The database opens
+  // (and migrates, as every command does first) while the files are read and parsed; a bad file
+  // is still the error reported, whatever the database does.
+  const opening = openProjectDatabase(args);
+  opening.catch(() => undefined);
+  let sources: { bundle: unknown; file: string }[];
+  try {
+    sources = await readAllSources(files, catalog);
+  } catch (error) {
+    await opening.then(
+      (db) => db.close(),
+      () => undefined,
+    );
+    throw error;
+  }
+  const db = await opening;
+  try {
     const local = { ...options, catalog, tenant: await resolveTenant(args, db.knex) };
     return reportImport(args, await importBundles(db.knex, sources, local), local.tenant);
-  });
+  } finally {
+    await db.close();
+  }
 }
 
 /** `import --server`: one request per file (one file, or `--each`). */
