@@ -188,9 +188,17 @@ export async function replaceSeedRecord(trx: Knex.Transaction, tenant: string, r
   });
 }
 
-/** Removes every seed record of a tenant (a fixture reset). */
-export async function deleteSeedRecords(trx: Knex.Transaction, tenant: string): Promise<void> {
-  await trx.raw(`delete from ${SEEDS_TABLE} where tenant = ?`, [tenant]);
+/**
+ * Removes every workflow of a tenant (their versions and runs go with them, ON DELETE CASCADE)
+ * and every seed record of the tenant, in one statement (a fixture reset).
+ */
+export async function deleteTenantSeedState(trx: Knex.Transaction, tenant: string): Promise<void> {
+  // A data-modifying CTE runs to completion whether or not the statement reads it.
+  await trx.raw(
+    `with workflows as (delete from workflow_definitions where tenant = ?)
+     delete from ${SEEDS_TABLE} where tenant = ?`,
+    [tenant, tenant],
+  );
 }
 
 /** Removes a seed's record. */
@@ -222,13 +230,18 @@ export async function acquireSeedLock(
   timeoutMs = DEFAULT_SEED_LOCK_TIMEOUT_MS,
 ): Promise<void> {
   const started = Date.now();
-  await trx.raw(`select set_config('lock_timeout', ?, true)`, [`${Math.max(1, Math.round(timeoutMs))}ms`]);
+  // One round trip: set the timeout, wait for the lock, reset the timeout. Each materialized CTE
+  // reads the one before, which fixes the order (a select list has no guaranteed order).
   try {
-    await trx.raw("select pg_advisory_xact_lock(?, hashtext(?))", [ADVISORY_LOCK_CLASS, `seeds:${tenant}`]);
+    await trx.raw(
+      `with timeout as materialized (select set_config('lock_timeout', ?, true)),
+            locked as materialized (select pg_advisory_xact_lock(?, hashtext(?)) from timeout)
+       select set_config('lock_timeout', '0', true) from locked`,
+      [`${Math.max(1, Math.round(timeoutMs))}ms`, ADVISORY_LOCK_CLASS, `seeds:${tenant}`],
+    );
   } catch (error) {
     if ((error as { code?: string }).code === "55P03")
       fail("SEED_LOCK_TIMEOUT", { tenant, waitedMs: Date.now() - started }, error);
     throw error;
   }
-  await trx.raw(`select set_config('lock_timeout', '0', true)`);
 }

@@ -188,11 +188,6 @@ export async function deleteWorkflows(
   ]);
 }
 
-/** Deletes every workflow of a tenant, with its versions and runs (a fixture reset). */
-export async function deleteTenantWorkflows(trx: Knex.Transaction, tenant: string): Promise<void> {
-  await trx.raw("delete from workflow_definitions where tenant = ?", [tenant]);
-}
-
 /** Deletes every published version of the given workflows. */
 export async function deleteVersions(
   trx: Knex.Transaction,

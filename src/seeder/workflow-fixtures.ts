@@ -3,8 +3,7 @@ import { v5 as uuidv5 } from "uuid";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { migrateToLatest } from "../db/migrations.js";
-import { acquireSeedLock, deleteSeedRecords, insertSeedRecords, type SeedRecord } from "../db/seed-store.js";
-import { deleteTenantWorkflows } from "../db/workflow-store.js";
+import { acquireSeedLock, deleteTenantSeedState, insertSeedRecords, type SeedRecord } from "../db/seed-store.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
 import { PORTABLE_WORKFLOW_ID_NAMESPACE } from "../format/portable-id.js";
 import { checkSources } from "../import/check-sources.js";
@@ -120,8 +119,7 @@ export async function resetWorkflowFixtures(db: Knex, given: ResetFixturesOption
   try {
     return await db.transaction(async (trx) => {
       await acquireSeedLock(trx, tenant, options.lockTimeoutMs);
-      await deleteTenantWorkflows(trx, tenant);
-      await deleteSeedRecords(trx, tenant);
+      await deleteTenantSeedState(trx, tenant);
       const result = await applyWorkflows(trx, fixtures.workflows, {
         tenant,
         onConflict: "fail",
