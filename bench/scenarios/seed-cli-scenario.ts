@@ -75,7 +75,7 @@ export async function runSeedCliScenario(ctx: BenchContext): Promise<ScenarioRes
         { name: "no-op up / knex+pg+select 1", value: noop / baseline },
         { name: "fresh up / knex+pg+select 1", value: medianOf(measurements, "up, fresh database") / baseline },
       ],
-      targets: [checkTarget("no-op up / (knex + pg + select 1 process)", noop / baseline, "<=", 2, "x")],
+      targets: [checkTarget("no-op up / (knex + pg + select 1 process)", noop / baseline, "<=", 1.8, "x")],
       notes: stageNotes,
     };
   } finally {

@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { fail, WorkflowSeederError } from "../errors.js";
@@ -23,6 +24,40 @@ export async function readTextFile(path: string, maxBytes = DEFAULT_MAX_FILE_BYT
     if (error instanceof WorkflowSeederError) throw error;
     const code = (error as { code?: string }).code;
     if (code === "ENOENT") fail("FILE_NOT_FOUND", { file: path }, error);
+    if (code !== undefined) fail("FILE_READ_ERROR", { file: path, reason: (error as Error).message }, error);
+    throw error;
+  }
+}
+
+/**
+ * {@link readTextFile} with synchronous I/O, for many small files read one after the other (the
+ * seeds of a drift check): each asynchronous read costs several thread-pool round trips, 4x the
+ * time of the read itself for a 4 KB file. Same checks and errors.
+ */
+export function readTextFileSync(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES): string {
+  try {
+    const fd = openSync(path, "r");
+    let bytes: Buffer;
+    try {
+      const info = fstatSync(fd);
+      if (info.isDirectory()) fail("FILE_READ_ERROR", { file: path, reason: "it is a directory" });
+      if (info.size > maxBytes)
+        fail("FILE_READ_ERROR", {
+          file: path,
+          reason: `it is ${info.size} bytes, more than the limit of ${maxBytes} bytes`,
+        });
+      bytes = readFileSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    const decoded = decodeUtf8(bytes, { file: path });
+    if (!decoded.ok) throw new WorkflowSeederError(decoded.issues);
+    return decoded.value;
+  } catch (error) {
+    if (error instanceof WorkflowSeederError) throw error;
+    const code = (error as { code?: string }).code;
+    if (code === "ENOENT") fail("FILE_NOT_FOUND", { file: path }, error);
+    if (code === "EISDIR") fail("FILE_READ_ERROR", { file: path, reason: "it is a directory" }, error);
     if (code !== undefined) fail("FILE_READ_ERROR", { file: path, reason: (error as Error).message }, error);
     throw error;
   }

@@ -5,7 +5,7 @@ import { acquireSeedLock, insertSeedRecord, isSeedRecorded, replaceSeedRecord } 
 import { toIssueBody as toWarning } from "../errors.js";
 import { prepareSeedRun, type ResolvedSeedRunOptions, type SeedStep } from "./seed-run.js";
 import type { SeedRunOptions } from "./seeder-options.js";
-import { type WrittenWorkflow, writeSeed } from "./write-seed.js";
+import type { writeSeed as WriteSeed, WrittenWorkflow } from "./write-seed.js";
 
 /** What a seed did, as reported by `up`. */
 export interface AppliedSeed {
@@ -55,7 +55,12 @@ function unwrapUmzugError(error: unknown): unknown {
  * to the commit: the workflows and the record are written together or not at all. A pending seed
  * that another process recorded while this one waited is left alone (`null`).
  */
-async function applyStep(db: Knex, step: SeedStep, options: ResolvedSeedRunOptions): Promise<AppliedSeed | null> {
+async function applyStep(
+  db: Knex,
+  step: SeedStep,
+  options: ResolvedSeedRunOptions,
+  writeSeed: typeof WriteSeed,
+): Promise<AppliedSeed | null> {
   const { seed, mode } = step;
   return db.transaction(async (trx) => {
     await acquireSeedLock(trx, options.tenant, options.lockTimeoutMs);
@@ -90,7 +95,8 @@ export async function applySeeds(db: Knex, options: SeedRunOptions): Promise<App
   if (run.steps.length === 0) return result;
 
   const keys = run.steps.flatMap((s) => s.seed.bundle.workflows.map((w) => w.key));
-  const { Umzug } = await import("umzug");
+  // Loaded only when there is something to write: a no-op `up` needs none of it.
+  const [{ Umzug }, { writeSeed }] = await Promise.all([import("umzug"), import("./write-seed.js")]);
   const reapplied = new Set(run.steps.filter((s) => s.mode === "reapply").map((s) => s.seed.name));
   const umzug = new Umzug({
     logger: undefined,
@@ -105,7 +111,7 @@ export async function applySeeds(db: Knex, options: SeedRunOptions): Promise<App
         progress(step.mode === "reapply" ? "reapplying" : "applying");
         let applied: AppliedSeed | null;
         try {
-          applied = await applyStep(db, step, run.options);
+          applied = await applyStep(db, step, run.options, writeSeed);
         } catch (error) {
           // A re-applied seed's error names its own keys; a pending seed's, any seed's of the run.
           rethrowAsDatabaseError(error, step.mode === "reapply" ? seed.bundle.workflows.map((w) => w.key) : keys);
