@@ -1,7 +1,7 @@
 import { expect } from "chai";
 import { DEFAULT_CATALOG, mergeCatalog } from "../../../src/catalog/runtime-catalog.js";
 import type { IssueOf } from "../../../src/errors.js";
-import { importBundle } from "../../../src/import/import-bundle.js";
+import { importBundle, importBundles } from "../../../src/import/import-bundle.js";
 import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
 import { expectFailure, newTenant, versionRows, workflowRow } from "./helpers.js";
@@ -136,5 +136,37 @@ describeEachEngine("import validation before any write", (db) => {
       importBundle(db().knex, { ...makeBundle(), extra: 1 }, { tenant: newTenant() }),
       "SCHEMA_VALIDATION_FAILED",
     );
+  });
+
+  it("refuses a definition that breaks the value limits with VALUE_OUT_OF_RANGE first, whatever else is wrong, writing nothing", async () => {
+    // The definitions' limits are checked while the rows are written: the report must still be
+    // the one the checks in order give.
+    let deep: unknown = "leaf";
+    for (let i = 0; i < 600; i++) deep = [deep];
+    const broken = (config: unknown, key: string) =>
+      makeWorkflow({ key, definition: makeDefinition({ steps: [{ id: "x", type: "custom.node", config }] }) });
+    const before = await fingerprint(db().knex);
+    for (const [name, config] of [
+      ["NUL", { s: "a\u0000b" }],
+      ["a number out of range", { n: Number.POSITIVE_INFINITY }],
+      ["nesting", { deep }],
+    ] as const) {
+      const bad = makeBundle({ workflows: [broken(config, "limits.bad")] });
+      const alone = await expectFailure(importBundle(db().knex, bad, { tenant: newTenant() }), "VALUE_OUT_OF_RANGE");
+      expect(JSON.stringify(alone.issue.details), name).to.include("/workflows/0/draft/definition/steps/0/config");
+      // A later source with a schema error, and a valid one before: still the first source's limits.
+      const schemaError = { ...makeBundle({ workflows: [makeWorkflow({ key: "limits.other" })] }), extra: 1 };
+      const sources = [{ bundle: makeBundle({ workflows: [makeWorkflow({ key: "limits.ok" })] }) }, { bundle: bad }];
+      await expectFailure(
+        importBundles(db().knex, [...sources, { bundle: schemaError }], { tenant: newTenant() }),
+        "VALUE_OUT_OF_RANGE",
+      );
+      // A schema error in an earlier source comes first.
+      await expectFailure(
+        importBundles(db().knex, [{ bundle: schemaError }, { bundle: bad }], { tenant: newTenant() }),
+        "SCHEMA_VALIDATION_FAILED",
+      );
+    }
+    expect(await fingerprint(db().knex)).to.deep.equal(before);
   });
 });
