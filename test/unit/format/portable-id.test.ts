@@ -49,6 +49,14 @@ describe("computePortableWorkflowId", () => {
       { numRuns: 500 },
     );
   });
+  it("equals an independent UUID v5 on any well-formed string, not only keys (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: "grapheme", maxLength: 40 }), (name) => {
+        expect(computePortableWorkflowId(name)).to.equal(uuidV5(name, PORTABLE_WORKFLOW_ID_NAMESPACE));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
 
 describe("isUuidString", () => {
