@@ -99,19 +99,30 @@ export interface JsonDocument {
  * @example [...splitJsonDocuments([{ a: 1 }, { a: 2 }], 10)].map((d) => d.json) // ['[{"a":1}]', '[{"a":2}]']
  */
 export function* splitJsonDocuments(rows: Iterable<unknown>, maxChars = MAX_DOCUMENT_CHARS): Generator<JsonDocument> {
-  let json = "";
-  let count = 0;
+  let texts: string[] = [];
+  let length = 2;
   for (const row of rows) {
     const text = JSON.stringify(row) ?? "null";
-    if (count > 0 && json.length + text.length + 2 > maxChars) {
-      yield { json: `${json}]`, rows: count, last: false };
-      json = "";
-      count = 0;
+    if (texts.length > 0 && length + text.length + 1 > maxChars) {
+      yield { json: joinArray(texts), rows: texts.length, last: false };
+      texts = [];
+      length = 2;
     }
-    json += count === 0 ? `[${text}` : `,${text}`;
-    count++;
+    texts.push(text);
+    length += text.length + 1;
   }
-  if (count > 0) yield { json: `${json}]`, rows: count, last: true };
+  if (texts.length > 0) yield { json: joinArray(texts), rows: texts.length, last: true };
+}
+
+/**
+ * `[` + the texts joined by commas + `]`, built by one `join` into a flat string: concatenating
+ * builds a rope, which the driver flattens when it encodes the query (a second copy of each
+ * document, 8.5 MB per scale-10 import).
+ */
+function joinArray(texts: string[]): string {
+  texts[0] = `[${texts[0]}`;
+  texts[texts.length - 1] = `${texts[texts.length - 1]}]`;
+  return texts.join(",");
 }
 
 /**

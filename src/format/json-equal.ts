@@ -12,11 +12,14 @@ export function isJsonEqual(a: unknown, b: unknown): boolean {
     return true;
   }
   if (Array.isArray(b)) return false;
-  const keysA = Object.keys(a);
-  if (keysA.length !== Object.keys(b).length) return false;
-  for (const key of keysA) {
+  // Own enumerable keys counted in place (no key arrays: an import compares thousands of objects).
+  let count = 0;
+  for (const key in a) {
+    if (!Object.hasOwn(a, key)) continue;
     if (!Object.hasOwn(b, key)) return false;
     if (!isJsonEqual((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key])) return false;
+    count++;
   }
-  return true;
+  for (const key in b) if (Object.hasOwn(b, key)) count--;
+  return count === 0;
 }
