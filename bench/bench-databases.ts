@@ -9,6 +9,7 @@ import { join } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { openDatabase } from "../src/db/connection.js";
 import { migrateToLatest } from "../src/db/migrations.js";
+import { type DocumentBoundConfig, EMBEDDED_MAX_DOCUMENT_CHARS } from "../src/db/sql-toolkit.js";
 import { type CopyTarget, createPgCopyTarget, createPgliteCopyTarget } from "./copy-load.js";
 
 /** A database the benchmark owns. */
@@ -77,12 +78,15 @@ export async function createBenchPglite(): Promise<BenchDatabase> {
   const pglite = await PGlite.create();
   const server = new PGLiteSocketServer({ db: pglite, path: join(socketDir, ".s.PGSQL.5432") });
   await server.start();
-  const knex = knexFactory({
+  const config: Knex.Config & DocumentBoundConfig = {
     client: "pg",
     connection: { host: socketDir, port: 5432, user: "postgres", database: "postgres" },
     pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 600_000,
-  });
+    // As openDatabase configures the embedded database.
+    maxDocumentChars: EMBEDDED_MAX_DOCUMENT_CHARS,
+  };
+  const knex = knexFactory(config);
   await migrateToLatest(knex);
   return {
     engine: "pglite",

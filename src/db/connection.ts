@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Knex } from "knex";
 import { fail, WorkflowSeederError } from "../errors.js";
+import { type DocumentBoundConfig, EMBEDDED_MAX_DOCUMENT_CHARS } from "./sql-toolkit.js";
 
 /** Where the embedded database lives by default, relative to the project directory. */
 export const DEFAULT_EMBEDDED_DATA_DIR = ".workflow-seeder/pglite";
@@ -205,7 +206,7 @@ async function openEmbeddedDatabase(
       error,
     );
   }
-  const knex = knexFactory({
+  const config: Knex.Config & DocumentBoundConfig = {
     client: "pg",
     connection: { host: socketDir, port: 5432, user: "postgres", database: "postgres" },
     // PGlite is one backend: a second pooled connection would interleave transactions.
@@ -213,7 +214,9 @@ async function openEmbeddedDatabase(
     acquireConnectionTimeout: 600_000,
     version: KNEX_PG_VERSION,
     log: QUIET_KNEX_LOG,
-  });
+    maxDocumentChars: EMBEDDED_MAX_DOCUMENT_CHARS,
+  };
+  const knex = knexFactory(config);
   let closed = false;
   const database: Database = {
     knex,

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { dumpEmbeddedDatabase, openDatabase, resolveDatabaseTarget } from "../../../src/db/connection.js";
 import { findKnexfile, loadKnexfileEnvironment } from "../../../src/db/knexfile.js";
+import { documentBoundOf, EMBEDDED_MAX_DOCUMENT_CHARS, MAX_DOCUMENT_CHARS } from "../../../src/db/sql-toolkit.js";
 import { isWorkflowSeederError } from "../../../src/errors.js";
 import { runCli as cli, jsonOf } from "../../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
@@ -136,6 +137,23 @@ describe("database selection", function () {
   });
 
   describe("the embedded database", () => {
+    it("writes in one statement per table (its document bound), a server in bounded documents", async () => {
+      const embedded = await openDatabase({ kind: "embedded", dataDir: null, source: "api" });
+      try {
+        await embedded.knex.transaction(async (trx) => {
+          expect(documentBoundOf(trx)).to.equal(EMBEDDED_MAX_DOCUMENT_CHARS);
+        });
+      } finally {
+        await embedded.close();
+      }
+      const server = await createPostgresDatabase();
+      try {
+        expect(documentBoundOf(server.knex)).to.equal(MAX_DOCUMENT_CHARS);
+      } finally {
+        await server.close();
+      }
+    });
+
     it("is used by one process at a time: a second opener waits, then gets EMBEDDED_DATABASE_BUSY", async () => {
       const dataDir = mkdtempSync(join(tmpdir(), "wfs-busy-"));
       const first = await openDatabase({ kind: "embedded", dataDir, source: "api" });

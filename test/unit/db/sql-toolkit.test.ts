@@ -6,6 +6,8 @@
 import { expect } from "chai";
 import type { Knex } from "knex";
 import {
+  documentBoundOf,
+  EMBEDDED_MAX_DOCUMENT_CHARS,
   insertRows,
   MAX_DOCUMENT_CHARS,
   qualifiedColumns,
@@ -37,9 +39,10 @@ interface RecordedStatement {
   bindings: unknown[];
 }
 
-function recordingTransaction(result: unknown = { rows: [{ rows: [] }] }, failAt?: number) {
+function recordingTransaction(result: unknown = { rows: [{ rows: [] }] }, failAt?: number, maxDocumentChars?: number) {
   const statements: RecordedStatement[] = [];
   const trx = {
+    client: { config: maxDocumentChars === undefined ? {} : { maxDocumentChars } },
     raw: async (sql: string, bindings: unknown[]) => {
       statements.push({ sql, bindings });
       if (statements.length === failAt) throw new Error(`statement ${failAt} failed`);
@@ -159,6 +162,18 @@ describe("sql-toolkit", () => {
     expect(updates.statements).to.have.length(3);
     expect(updates.statements.flatMap((s) => JSON.parse(s.bindings[0] as string))).to.deep.equal(rows);
     expect(updates.statements.map((s) => s.bindings[1])).to.deep.equal([TENANT, TENANT, TENANT]);
+  });
+
+  it("takes the document bound from the knex config (the embedded database's is larger)", async () => {
+    const rows = bigRows(5, 100_000);
+    const bounded = recordingTransaction(undefined, undefined, 150_000);
+    await insertRows(bounded.trx, TENANT, ITEMS, rows);
+    expect(bounded.statements).to.have.length(5);
+    expect(documentBoundOf(bounded.trx)).to.equal(150_000);
+    const embedded = recordingTransaction(undefined, undefined, EMBEDDED_MAX_DOCUMENT_CHARS);
+    await insertRows(embedded.trx, TENANT, ITEMS, rows);
+    expect(embedded.statements).to.have.length(1);
+    expect(documentBoundOf(recordingTransaction().trx)).to.equal(MAX_DOCUMENT_CHARS);
   });
 
   it("stops at the first failing document and throws its error", async () => {
