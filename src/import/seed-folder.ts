@@ -6,7 +6,6 @@
 
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import { checkBundleStructure } from "../catalog/check-bundle.js";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { fail, WorkflowSeederError } from "../errors.js";
 import type { WorkflowBundle } from "../format/bundle-schema.js";
@@ -137,6 +136,9 @@ export function collectFinalSeedState(seeds: readonly SeedBundle[]): SeedBundle[
  */
 export async function readSeedFolderSources(dir: string, catalog: RuntimeCatalog): Promise<BundleSource[]> {
   const listing = await listSeedFiles(dir, { mustExist: true });
+  // Loaded here, not statically: the seed runner reads seed names from this module and must not
+  // load the schema library on a no-op `up`.
+  const { checkBundleStructure } = await import("../catalog/check-bundle.js");
   const seeds: SeedBundle[] = [];
   for (const seed of listing.seeds) {
     const parsed = parseJsonText(await readTextFile(seed.path), { file: seed.path });
