@@ -10,6 +10,11 @@ export interface BenchArgs {
   only: string[] | null;
   serverUrl: string;
   corpusDir: string;
+  /**
+   * Run a second copy of the bench (same options) at the same time and report both: the targets
+   * under load (two CPU-bound benches on a 2-core machine put its load average near 2).
+   */
+  alongside: boolean;
 }
 
 /**
@@ -29,6 +34,7 @@ export function parseBenchArgs(
     only: null,
     serverUrl: env.BENCH_DATABASE_URL ?? env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
     corpusDir: resolve(env.WORKFLOW_SEEDER_CORPUS ?? join(projectDir, "..", "shared", "corpus", "alga")),
+    alongside: false,
   };
   let scaleGiven = false;
   for (let i = 0; i < argv.length; i++) {
@@ -50,9 +56,10 @@ export function parseBenchArgs(
     } else if (arg === "--only") args.only = value().split(",");
     else if (arg === "--database-url") args.serverUrl = value();
     else if (arg === "--corpus") args.corpusDir = resolve(projectDir, value());
+    else if (arg === "--alongside") args.alongside = true;
     else
       throw new Error(
-        `unknown option ${arg} (known: --json --quick --scale 1|10 --rounds N --only ids --database-url --corpus)`,
+        `unknown option ${arg} (known: --json --quick --scale 1|10 --rounds N --only ids --database-url --corpus --alongside)`,
       );
   }
   if (args.quick && !scaleGiven) args.scale = 1;

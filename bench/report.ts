@@ -137,6 +137,11 @@ export interface BenchReport {
     pass: boolean;
   }[];
   allTargetsPass: boolean;
+  /**
+   * With `--alongside`: the report of the second copy that ran at the same time (its own
+   * `allTargetsPass`); this report's `allTargetsPass` then holds only if both copies pass.
+   */
+  alongside?: BenchReport;
 }
 
 /** Assembles the JSON report. */

@@ -1,9 +1,11 @@
 /**
- * `npm run bench [-- --quick --scale 1|10 --only 1a,3 --rounds N --json]`: runs every scenario of
- * issue 7 and prints a table, or with `--json` exactly one JSON document on stdout (run npm with
- * `-s`, or npm prints its script banner on stdout too). Progress goes to stderr. The bench's CLI:
- * the only bench file that reads argv or env.
+ * `npm run bench [-- --quick --scale 1|10 --only 1a,3 --rounds N --json --alongside]`: runs every
+ * scenario and prints a table, or with `--json` exactly one JSON document on stdout (run npm with
+ * `-s`, or npm prints its script banner on stdout too). Progress goes to stderr. `--alongside`
+ * runs a second copy of the bench at the same time and reports both (the targets under load).
+ * The bench's CLI: the only bench file that reads argv or env.
  */
+import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -12,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { parseBenchArgs } from "./bench-args.js";
 import type { BenchContext } from "./context.js";
 import { readMachineInfo } from "./machine-info.js";
-import { buildReport, formatTable, type ScenarioResult } from "./report.js";
+import { type BenchReport, buildReport, formatTable, type ScenarioResult } from "./report.js";
 import { runCanonicalScenario } from "./scenarios/canonical-scenario.js";
 import { runCliImportScenario } from "./scenarios/cli-import-scenario.js";
 import { runExportScenario } from "./scenarios/export-scenario.js";
@@ -35,6 +37,33 @@ const SCENARIOS: readonly { id: string; run: (ctx: BenchContext) => Promise<Scen
   { id: "8", run: runCliImportScenario },
 ];
 
+/**
+ * Starts a second copy of the bench with the same options (`--json`, without `--alongside`), its
+ * progress prefixed on stderr; resolves to its report.
+ */
+function startSecondCopy(argv: readonly string[], log: (message: string) => void): Promise<BenchReport> {
+  const args = [fileURLToPath(import.meta.url), ...argv.filter((a) => a !== "--alongside" && a !== "--json"), "--json"];
+  return new Promise((resolveReport, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let pending = "";
+    child.stdout.on("data", (d: Buffer) => {
+      stdout += d.toString("utf8");
+    });
+    child.stderr.on("data", (d: Buffer) => {
+      pending += d.toString("utf8");
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) log(`[second copy] ${line}`);
+    });
+    child.on("error", reject);
+    child.on("close", (code) => {
+      if (code !== 0) reject(new Error(`the second copy of the bench exited with ${code}`));
+      else resolveReport(JSON.parse(stdout) as BenchReport);
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
   const args = parseBenchArgs(process.argv.slice(2), process.env, projectDir);
@@ -42,6 +71,9 @@ async function main(): Promise<void> {
   const started = performance.now();
   const loadAtStart = loadavg()[0] ?? 0;
   const tmpDir = await mkdtemp(join(tmpdir(), "wfs-bench-"));
+  const secondCopy = args.alongside ? startSecondCopy(process.argv.slice(2), log) : undefined;
+  // Reported after this copy's own results; a failure of the copy fails the run.
+  secondCopy?.catch(() => undefined);
   try {
     const ctx: BenchContext = {
       serverUrl: args.serverUrl,
@@ -77,16 +109,27 @@ async function main(): Promise<void> {
       performance.now() - started,
       results,
     );
+    if (secondCopy !== undefined) {
+      log("waiting for the second copy");
+      const alongside = await secondCopy;
+      report.alongside = alongside;
+      report.allTargetsPass = report.allTargetsPass && alongside.allTargetsPass;
+    }
     if (args.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
-      process.stdout.write(
-        `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM; Node ${machine.node}; ${machine.postgres}; PGlite ${machine.pglite}; load average ${machine.loadAverage.start.toFixed(1)} at start, ${machine.loadAverage.end.toFixed(1)} at end\n\n`,
-      );
-      process.stdout.write(`${formatTable(results)}\n\nwhole run: ${(report.durationMs / 1000).toFixed(0)} s\n`);
+      process.stdout.write(formatRun(report));
+      if (report.alongside !== undefined)
+        process.stdout.write(`\n--- the second copy, run at the same time ---\n\n${formatRun(report.alongside)}`);
     }
   } finally {
     await rm(tmpDir, { recursive: true, force: true });
   }
+}
+
+/** One run's human report: the machine and its load, the table, the duration. */
+function formatRun(report: BenchReport): string {
+  const m = report.machine;
+  return `machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM; Node ${m.node}; ${m.postgres}; PGlite ${m.pglite}; load average ${m.loadAverage.start.toFixed(1)} at start, ${m.loadAverage.end.toFixed(1)} at end\n\n${formatTable(report.scenarios)}\n\nwhole run: ${(report.durationMs / 1000).toFixed(0)} s\n`;
 }
 
 try {

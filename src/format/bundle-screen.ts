@@ -1,7 +1,7 @@
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, WORKFLOW_KEY_PATTERN } from "./bundle-format.js";
 import type { WorkflowBundle } from "./bundle-schema.js";
 import { isRfc3339DateTime } from "./date-time.js";
-import { checkFilterValue } from "./event-filter.js";
+import { checkFilterValue, FILTER_OPERATORS } from "./event-filter.js";
 import { isStorableString, MAX_JSON_DEPTH } from "./json-limits.js";
 
 /**
@@ -226,21 +226,7 @@ const DATE_TRIGGER_SOURCES: ReadonlySet<unknown> = new Set([
 ]);
 const LOCAL_TIME = /^([01]\d|2[0-3]):[0-5]\d$/;
 
-const FILTER_OPERATORS: ReadonlySet<unknown> = new Set([
-  "=",
-  "!=",
-  "in",
-  "not_in",
-  "exists",
-  "not_exists",
-  ">",
-  ">=",
-  "<",
-  "<=",
-  "contains",
-  "starts_with",
-  "ends_with",
-]);
+const FILTER_OPERATOR_SET: ReadonlySet<unknown> = new Set(FILTER_OPERATORS);
 
 function isScalar(v: unknown): boolean {
   return v === null || typeof v === "boolean" || isFiniteNumber(v) || isText(v);
@@ -253,7 +239,7 @@ function isEventFilter(v: unknown, depth: number): boolean {
   for (const key in v) {
     const x = v[key];
     if (key === "path" && isNonEmptyText(x)) required++;
-    else if (key === "op" && FILTER_OPERATORS.has(x)) required++;
+    else if (key === "op" && FILTER_OPERATOR_SET.has(x)) required++;
     else if (key === "value" && (isScalar(x) || isArrayOf(x, depth + 1, isScalar))) present = true;
     else return false;
   }

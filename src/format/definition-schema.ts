@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { DefinitionProblem } from "../errors.js";
 import { isScreenedDefinition } from "./bundle-screen.js";
-import { checkFilterValue } from "./event-filter.js";
+import { checkFilterValue, FILTER_OPERATORS } from "./event-filter.js";
 import { isJsonObject, toJsonPointer } from "./json-value.js";
 import { toStepPath } from "./step-paths.js";
 import { CHILD_BRANCHES, walkSteps } from "./step-walk.js";
@@ -177,21 +177,7 @@ export const EventWaitConfigSchema = z.strictObject({
       z
         .strictObject({
           path: z.string().min(1),
-          op: z.enum([
-            "=",
-            "!=",
-            "in",
-            "not_in",
-            "exists",
-            "not_exists",
-            ">",
-            ">=",
-            "<",
-            "<=",
-            "contains",
-            "starts_with",
-            "ends_with",
-          ]),
+          op: z.enum(FILTER_OPERATORS),
           value: z.union([scalar, z.array(scalar)]).optional(),
         })
         .superRefine((f, ctx) => {

@@ -1,4 +1,21 @@
-/** The rule of an `event.wait` filter's value, shared by the definition schema and its fast path. */
+/** The rules of an `event.wait` filter, shared by the definition schema and its fast path. */
+
+/** The operators of an `event.wait` filter condition. */
+export const FILTER_OPERATORS = [
+  "=",
+  "!=",
+  "in",
+  "not_in",
+  "exists",
+  "not_exists",
+  ">",
+  ">=",
+  "<",
+  "<=",
+  "contains",
+  "starts_with",
+  "ends_with",
+] as const;
 
 /** What is wrong with an `event.wait` filter's value for its operator, or `null`. */
 export function checkFilterValue(op: string, value: unknown, present: boolean): string | null {

@@ -7,25 +7,40 @@ import { decodeUtf8 } from "../format/parse-json.js";
 /** The largest bundle file read by default (bytes). Bigger files are refused with a clear error. */
 export const DEFAULT_MAX_FILE_BYTES = 64 * 1024 * 1024;
 
+/** Refuses a directory or a file above `maxBytes` (`FILE_READ_ERROR`). */
+function checkFileInfo(info: { isDirectory(): boolean; size: number }, path: string, maxBytes: number): void {
+  if (info.isDirectory()) fail("FILE_READ_ERROR", { file: path, reason: "it is a directory" });
+  if (info.size > maxBytes)
+    fail("FILE_READ_ERROR", {
+      file: path,
+      reason: `it is ${info.size} bytes, more than the limit of ${maxBytes} bytes`,
+    });
+}
+
+/** The file's bytes as text; `INVALID_JSON` (with its position) for bytes that are not UTF-8. */
+function decodeFile(bytes: Buffer, path: string): string {
+  const decoded = decodeUtf8(bytes, { file: path });
+  if (!decoded.ok) throw new WorkflowSeederError(decoded.issues);
+  return decoded.value;
+}
+
+/** Maps a file-system error to `FILE_NOT_FOUND` / `FILE_READ_ERROR`; rethrows anything else. */
+function rethrowAsFileError(error: unknown, path: string): never {
+  if (error instanceof WorkflowSeederError) throw error;
+  const code = (error as { code?: string }).code;
+  if (code === "ENOENT") fail("FILE_NOT_FOUND", { file: path }, error);
+  if (code === "EISDIR") fail("FILE_READ_ERROR", { file: path, reason: "it is a directory" }, error);
+  if (code !== undefined) fail("FILE_READ_ERROR", { file: path, reason: (error as Error).message }, error);
+  throw error;
+}
+
 /** Reads a UTF-8 text file, mapping file-system errors to `FILE_NOT_FOUND` / `FILE_READ_ERROR`. */
 export async function readTextFile(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES): Promise<string> {
   try {
-    const info = await stat(path);
-    if (info.isDirectory()) fail("FILE_READ_ERROR", { file: path, reason: "it is a directory" });
-    if (info.size > maxBytes)
-      fail("FILE_READ_ERROR", {
-        file: path,
-        reason: `it is ${info.size} bytes, more than the limit of ${maxBytes} bytes`,
-      });
-    const decoded = decodeUtf8(await readFile(path), { file: path });
-    if (!decoded.ok) throw new WorkflowSeederError(decoded.issues);
-    return decoded.value;
+    checkFileInfo(await stat(path), path, maxBytes);
+    return decodeFile(await readFile(path), path);
   } catch (error) {
-    if (error instanceof WorkflowSeederError) throw error;
-    const code = (error as { code?: string }).code;
-    if (code === "ENOENT") fail("FILE_NOT_FOUND", { file: path }, error);
-    if (code !== undefined) fail("FILE_READ_ERROR", { file: path, reason: (error as Error).message }, error);
-    throw error;
+    rethrowAsFileError(error, path);
   }
 }
 
@@ -39,27 +54,14 @@ export function readTextFileSync(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES
     const fd = openSync(path, "r");
     let bytes: Buffer;
     try {
-      const info = fstatSync(fd);
-      if (info.isDirectory()) fail("FILE_READ_ERROR", { file: path, reason: "it is a directory" });
-      if (info.size > maxBytes)
-        fail("FILE_READ_ERROR", {
-          file: path,
-          reason: `it is ${info.size} bytes, more than the limit of ${maxBytes} bytes`,
-        });
+      checkFileInfo(fstatSync(fd), path, maxBytes);
       bytes = readFileSync(fd);
     } finally {
       closeSync(fd);
     }
-    const decoded = decodeUtf8(bytes, { file: path });
-    if (!decoded.ok) throw new WorkflowSeederError(decoded.issues);
-    return decoded.value;
+    return decodeFile(bytes, path);
   } catch (error) {
-    if (error instanceof WorkflowSeederError) throw error;
-    const code = (error as { code?: string }).code;
-    if (code === "ENOENT") fail("FILE_NOT_FOUND", { file: path }, error);
-    if (code === "EISDIR") fail("FILE_READ_ERROR", { file: path, reason: "it is a directory" }, error);
-    if (code !== undefined) fail("FILE_READ_ERROR", { file: path, reason: (error as Error).message }, error);
-    throw error;
+    rethrowAsFileError(error, path);
   }
 }
 

@@ -204,7 +204,8 @@ describe("bench (pure parts)", () => {
   describe("parseBenchArgs", () => {
     it("reads the options and applies the defaults once", () => {
       const defaults = parseBenchArgs([], {}, "/p/main");
-      expect(defaults).to.include({ json: false, quick: false, scale: 10, rounds: null, only: null });
+      expect(defaults).to.include({ json: false, quick: false, scale: 10, rounds: null, only: null, alongside: false });
+      expect(parseBenchArgs(["--alongside"], {}, "/p/main").alongside).to.equal(true);
       expect(defaults.corpusDir).to.equal("/p/shared/corpus/alga");
       expect(parseBenchArgs(["--quick"], {}, "/p/main").scale).to.equal(1);
       expect(parseBenchArgs(["--quick", "--scale", "10"], {}, "/p/main").scale).to.equal(10);
