@@ -49,14 +49,41 @@ export type CommandModule = (argv: Argv<GlobalArgs>, run: RunWrapper) => Argv<Gl
 /** Wraps a handler so its exit code reaches `main`. */
 export type RunWrapper = (fn: (args: never) => Promise<number>) => (args: unknown) => Promise<void>;
 
-/** Writes data (a bundle, a JSON document) on stdout. */
+/*
+ * Where output goes (the rule README.md's "Output" states for users):
+ * - stdout carries what the command was asked for, the thing a user pipes, greps or saves: data
+ *   written as is (a bundle, `--json`'s one document, `fmt --stdout`) through writeOut, and the
+ *   human result (a table, a plan, per-item verdicts and the summary) through printResult. It is
+ *   the same information `--json` carries.
+ * - stderr carries what is said to the person at the terminal while the command works, through
+ *   say: progress, notes, warnings (sayWarning), hints on what to do next, and the error that ends
+ *   the command (cli.ts).
+ */
+
+/** Writes data as it is (a bundle, a JSON document) on stdout. */
 export function writeOut(text: string): void {
   process.stdout.write(text);
 }
 
-/** Writes human output, progress and logs on stderr. */
+/**
+ * Writes the command's human result on stdout, one line or block, ending in a newline: what a
+ * user pipes or saves (`workflow-seeder list | grep key`, `workflow-seeder status > status.txt`).
+ */
+export function printResult(text: string): void {
+  writeOut(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** Writes a message to the person at the terminal on stderr: progress, a note, a hint, an error. */
 export function say(text: string): void {
   process.stderr.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/**
+ * Writes a warning on stderr as `warning [CODE] subject: message` (the subject, e.g. the seed it
+ * concerns, when the message alone would not say).
+ */
+export function sayWarning(warning: { code: string; message: string }, subject?: string): void {
+  say(`warning [${warning.code}] ${subject === undefined ? "" : `${subject}: `}${warning.message}`);
 }
 
 /** Writes a text file; `FILE_WRITE_ERROR` when it cannot. */

@@ -38,7 +38,8 @@ export async function runSeedCliScenario(ctx: BenchContext): Promise<ScenarioRes
           name: "up, nothing to do",
           run: async () => {
             const r = await up(applied.url);
-            if (!r.stderr.includes("nothing to do")) throw new Error(`a no-op up did something: ${r.stderr}`);
+            if (!r.stdout.includes("nothing to do"))
+              throw new Error(`a no-op up did something: ${r.stdout}${r.stderr}`);
           },
         },
         {

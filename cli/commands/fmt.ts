@@ -6,8 +6,8 @@ import {
   type GlobalArgs,
   plural,
   printJson,
+  printResult,
   readJsonFile,
-  say,
   UsageError,
   writeOut,
   writeTextFile,
@@ -48,10 +48,14 @@ async function runFmt(args: FmtArgs): Promise<number> {
     changed.push(file);
     if (!args.check) await writeTextFile(file, canonical);
   }
-  if (args.check && changed.length > 0) throw errorOf("NOT_CANONICAL", { files: changed });
+  if (args.check && changed.length > 0) {
+    // The list is the result, one file a line (`fmt --check seeds | xargs ...`); the error says why.
+    if (!args.json) printResult(changed.join("\n"));
+    throw errorOf("NOT_CANONICAL", { files: changed });
+  }
   if (args.json) printJson({ files: files.length, [args.check ? "notCanonical" : "rewritten"]: changed });
-  else if (args.check) say(`${plural(files.length, "file")} in canonical form`);
-  else say(`${changed.length} of ${plural(files.length, "file")} rewritten in canonical form`);
+  else if (args.check) printResult(`${plural(files.length, "file")} in canonical form`);
+  else printResult(`${changed.length} of ${plural(files.length, "file")} rewritten in canonical form`);
   return EXIT_OK;
 }
 
@@ -67,11 +71,11 @@ async function runSchema(args: SchemaArgs): Promise<number> {
   const path = resolve(process.cwd(), BUNDLE_JSON_SCHEMA_PATH);
   if (args.write) {
     await writeTextFile(path, text);
-    say(`wrote ${BUNDLE_JSON_SCHEMA_PATH}`);
+    printResult(`wrote ${BUNDLE_JSON_SCHEMA_PATH}`);
   } else if (args.check) {
     const { readTextFile } = await import("../../src/import/read-files.js");
     if ((await readTextFile(path)) !== text) throw errorOf("NOT_CANONICAL", { files: [BUNDLE_JSON_SCHEMA_PATH] });
-    say(`${BUNDLE_JSON_SCHEMA_PATH} is up to date`);
+    printResult(`${BUNDLE_JSON_SCHEMA_PATH} is up to date`);
   } else writeOut(text);
   return EXIT_OK;
 }

@@ -21,9 +21,11 @@ import {
   openProjectDatabase,
   plural,
   printJson,
+  printResult,
   readJsonFile,
   resolveTenant,
   say,
+  sayWarning,
   tenantOf,
   UsageError,
   withDatabase,
@@ -83,15 +85,15 @@ async function remoteServerOf(args: GlobalArgs & RemoteArgs): Promise<RemoteServ
   return token === undefined ? { url: args.server } : { url: args.server, token };
 }
 
-/** Prints an import summary for humans (stderr). */
+/** Prints an import summary for humans: what was written on stdout, the warnings on stderr. */
 function printImportSummary(result: ImportResult, tenant: string, file?: string): void {
   const lines = [`${file ? `${file}: ` : ""}import into tenant ${tenant}`];
   for (const w of result.deletedWorkflows) lines.push(`  deleted  ${w.key} (${w.workflowId})`);
   for (const w of result.createdWorkflows) lines.push(`  created  ${w.key} (${w.workflowId})`);
   for (const w of result.updatedWorkflows) lines.push(`  updated  ${w.key} (${w.workflowId})`);
   for (const w of result.skippedWorkflows) lines.push(`  skipped  ${w.key} (${w.workflowId}, already exists)`);
-  for (const w of result.warnings) lines.push(`  warning  [${w.code}] ${w.message}`);
-  say(lines.join("\n"));
+  printResult(lines.join("\n"));
+  for (const w of result.warnings) sayWarning(w, file);
 }
 
 /** Reports the one import of a command without `--each`. */
@@ -121,7 +123,8 @@ async function importEachFile(
     } catch (error) {
       if (isFatal(error) || !isWorkflowSeederError(error)) throw error;
       files.push({ file, ok: false as const, error: error.toJSON().error });
-      if (!args.json) say(`FAIL  [${error.code}] ${error.message}`);
+      // A file's failure is its verdict, reported with the others (stdout); the command goes on.
+      if (!args.json) printResult(`FAIL  [${error.code}] ${error.message}`);
     }
   }
   const failed = files.filter((f) => !f.ok);
@@ -279,7 +282,10 @@ async function runExport(args: ExportArgs): Promise<number> {
   return writeExport(args, canonicalizeJson(bundle), () => bundle.workflows.map((w) => w.key));
 }
 
-/** Writes an exported bundle on stdout, or to `--out` with a report of what it holds. */
+/**
+ * Writes an exported bundle on stdout, and nothing else there; or to `--out`, with a report of
+ * what it holds on stdout.
+ */
 async function writeExport(args: ExportArgs, text: string, keysOf: () => string[]): Promise<number> {
   if (args.out === undefined) {
     writeOut(text);
@@ -288,7 +294,7 @@ async function writeExport(args: ExportArgs, text: string, keysOf: () => string[
   await writeTextFile(args.out, text);
   const keys = keysOf();
   if (args.json) printJson({ file: args.out, workflows: keys });
-  else say(`wrote ${plural(keys.length, "workflow")} to ${args.out}`);
+  else printResult(`wrote ${plural(keys.length, "workflow")} to ${args.out}`);
   return EXIT_OK;
 }
 
@@ -306,10 +312,12 @@ async function runExportToSeed(args: ExportArgs, name: string, selection: Parsed
     };
   });
   if (args.json) printJson(result);
-  else
-    say(
-      `wrote seed ${result.file} with ${plural(result.workflows.length, "workflow")}; recorded as applied for tenant ${tenant}\nCommit it; other databases will see it as pending.`,
+  else {
+    printResult(
+      `wrote seed ${result.file} with ${plural(result.workflows.length, "workflow")}; recorded as applied for tenant ${tenant}`,
     );
+    say("Commit it; other databases will see it as pending.");
+  }
   return EXIT_OK;
 }
 

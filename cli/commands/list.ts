@@ -6,8 +6,8 @@ import {
   type GlobalArgs,
   plural,
   printJson,
+  printResult,
   resolveTenant,
-  say,
   tenantOf,
   withDatabase,
 } from "../context.js";
@@ -60,10 +60,10 @@ async function runList(args: GlobalArgs): Promise<number> {
     return { tenant, workflows: await selectWorkflowList(db.knex, tenant) };
   });
   if (args.json) printJson({ tenant, workflows });
-  else if (workflows.length === 0) say(`no workflows in tenant ${tenant}`);
+  else if (workflows.length === 0) printResult(`no workflows in tenant ${tenant}`);
   else {
     const seeded = workflows.filter((w) => w.seed !== null).length;
-    say(
+    printResult(
       `${formatTable(workflows)}\n\n${plural(workflows.length, "workflow")} in tenant ${tenant}, ${seeded} owned by a seed`,
     );
   }

@@ -1,10 +1,10 @@
-import { type CommandModule, EXIT_OK, type GlobalArgs, printJson, say, withDatabase } from "../context.js";
+import { type CommandModule, EXIT_OK, type GlobalArgs, printJson, printResult, withDatabase } from "../context.js";
 
 async function runMigrate(args: GlobalArgs): Promise<number> {
   await withDatabase(args, async (db) => {
     const { describeDatabaseTarget } = await import("../../src/db/connection.js");
     if (args.json) printJson({ database: describeDatabaseTarget(db.target), upToDate: true });
-    else say(`schema is up to date (${describeDatabaseTarget(db.target)})`);
+    else printResult(`schema is up to date (${describeDatabaseTarget(db.target)})`);
   });
   return EXIT_OK;
 }

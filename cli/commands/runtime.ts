@@ -14,9 +14,11 @@ import {
   loadCatalog,
   plural,
   printJson,
+  printResult,
   readJsonFile,
   resolveTenant,
   say,
+  sayWarning,
   tenantOf,
   UsageError,
   withDatabase,
@@ -121,6 +123,7 @@ function isRuntimeError(value: unknown): value is RuntimeError {
   return typeof v === "object" && v !== null && typeof v.category === "string" && typeof v.message === "string";
 }
 
+/** The run's report on stdout; for a WAITING run, how to continue it on stderr. */
 function printRun(result: RunWorkflowResult): void {
   const lines = [
     `run ${result.runId}: ${result.workflowKey ?? result.workflowId} version ${result.version} ${result.status}`,
@@ -135,11 +138,11 @@ function printRun(result: RunWorkflowResult): void {
     lines.push(`  error: ${result.error.category} at ${result.error.nodePath}: ${result.error.message}`);
     lines.push(...formatErrorDetails(result.error, "    "));
   }
+  printResult(lines.join("\n"));
   if (result.status === "WAITING")
-    lines.push(
-      `  waiting: continue it with \`workflow-seeder resume --run ${result.runId} --event <name> --payload '<json>'\` (for a timer: \`workflow-seeder resume --run ${result.runId}\`)`,
+    say(
+      `continue it with \`workflow-seeder resume --run ${result.runId} --event <name> --payload '<json>'\` (for a timer: \`workflow-seeder resume --run ${result.runId}\`)`,
     );
-  say(lines.join("\n"));
 }
 
 function exitCodeOf(result: RunWorkflowResult): number {
@@ -165,9 +168,9 @@ async function runPublish(args: PublishArgs): Promise<number> {
   );
   if (args.json) printJson(result);
   else {
-    const lines = [`published ${result.workflowKey ?? result.workflowId} version ${result.version}`];
-    for (const w of result.warnings) lines.push(`  warning [${w.code}] ${w.stepPath ?? "root"}: ${w.message}`);
-    say(lines.join("\n"));
+    const workflow = result.workflowKey ?? result.workflowId;
+    printResult(`published ${workflow} version ${result.version}`);
+    for (const w of result.warnings) sayWarning(w, `${workflow} ${w.stepPath ?? "root"}`);
   }
   return EXIT_OK;
 }
@@ -219,7 +222,17 @@ async function runResume(args: ResumeArgs): Promise<number> {
   );
 }
 
+/** Whether a verify run failed with the payload `{}` (no sample payload was found for it). */
+function ranWithoutPayload(w: VerifyBundlesResult["workflows"][number]): boolean {
+  return "runId" in w.run && w.run.status === "FAILED" && w.run.payloadFile === null;
+}
+
+/**
+ * The verdict of every workflow and the summary on stdout; then, on stderr, the publish warnings
+ * and how to give a sample payload to a run that failed without one.
+ */
 function printVerify(result: VerifyBundlesResult, payloadDir: string | undefined): void {
+  const payloadFileOf = (key: string) => (payloadDir === undefined ? undefined : join(payloadDir, `${key}.json`));
   const lines: string[] = [];
   for (const w of result.workflows) {
     const published = w.publish.ok ? `published v${w.publish.version}` : "publish FAILED";
@@ -229,30 +242,34 @@ function printVerify(result: VerifyBundlesResult, payloadDir: string | undefined
         : `run ${w.run.status} (${"reason" in w.run ? w.run.reason : w.run.code})`;
     lines.push(`${w.ok ? "ok  " : "FAIL"}  ${w.workflowKey}: ${published}, ${run}`);
     if (w.firstError) lines.push(`      ${w.firstError}`);
-    if ("runId" in w.run && w.run.status === "FAILED") {
+    if ("runId" in w.run && w.run.status === "FAILED" && w.run.error) {
       const error = w.run.error;
-      if (error) {
-        // firstError named the publish problem when there was one; the run's error comes after it.
-        if (!w.publish.ok) lines.push(`      run: ${error.category} at ${error.nodePath}: ${error.message}`);
-        lines.push(...formatErrorDetails(error, "        "));
-      }
-      // The usual cause of a failed verify run: the workflow needs a real payload, not {}.
-      if (w.run.payloadFile === null)
-        lines.push(
-          payloadDir === undefined
-            ? `      it ran with the payload {}; to give it a sample payload, pass --payload-dir <folder> holding ${w.workflowKey}.json`
-            : `      it ran with the payload {}: there is no ${join(payloadDir, `${w.workflowKey}.json`)}; add one to give it a sample payload`,
-        );
+      // firstError named the publish problem when there was one; the run's error comes after it.
+      if (!w.publish.ok) lines.push(`      run: ${error.category} at ${error.nodePath}: ${error.message}`);
+      lines.push(...formatErrorDetails(error, "        "));
     }
-    if (w.publish.ok)
-      for (const warning of w.publish.warnings)
-        lines.push(`      warning [${warning.code}] ${warning.stepPath ?? "root"}: ${warning.message}`);
+    // The usual cause of a failed verify run: the workflow needs a real payload, not {}.
+    if (ranWithoutPayload(w)) {
+      const file = payloadFileOf(w.workflowKey);
+      lines.push(`      it ran with the payload {}${file === undefined ? "" : `: there is no ${file}`}`);
+    }
   }
   const failed = result.workflows.filter((w) => !w.ok).length;
   lines.push(
     `${result.workflows.length - failed} of ${plural(result.workflows.length, "workflow")} verified (imported into throw-away tenant ${result.tenant}, rolled back)`,
   );
-  say(lines.join("\n"));
+  printResult(lines.join("\n"));
+  for (const w of result.workflows) {
+    if (w.publish.ok)
+      for (const warning of w.publish.warnings) sayWarning(warning, `${w.workflowKey} ${warning.stepPath ?? "root"}`);
+    if (!ranWithoutPayload(w)) continue;
+    const file = payloadFileOf(w.workflowKey);
+    say(
+      file === undefined
+        ? `to give ${w.workflowKey} a sample payload, pass --payload-dir <folder> holding ${w.workflowKey}.json`
+        : `to give ${w.workflowKey} a sample payload, add ${file}`,
+    );
+  }
 }
 
 async function runVerify(args: VerifyArgs): Promise<number> {

@@ -12,8 +12,10 @@ import {
   loadCatalog,
   plural,
   printJson,
+  printResult,
   resolveTenant,
   say,
+  sayWarning,
   UsageError,
   withDatabase,
 } from "../context.js";
@@ -96,7 +98,7 @@ function showProgress(event: SeedProgress): void {
 
 /** How {@link forEachTenant} reports: each result for humans as it comes, all of them as one JSON document. */
 interface TenantReport<R> {
-  /** Prints one tenant's result on stderr (not in `--json` mode). */
+  /** Prints one tenant's result (not in `--json` mode): the result on stdout, its warnings on stderr. */
   human?: (result: R, options: SeederOptions) => void;
   /** The JSON form of one result. Default: the result itself. */
   json?: (result: R) => unknown;
@@ -154,21 +156,22 @@ async function runUp(args: UpArgs): Promise<number> {
 
 type OnChange = "fail" | "reapply" | "warn";
 
+/** What up did, on stdout; then its warnings, each seed's naming the seed, on stderr. */
 function printUp(result: import("../../src/seeder/seed-runner.js").ApplySeedsResult, dir: string): void {
-  for (const w of result.warnings) say(`warning [${w.code}] ${w.message}`);
   const done = result.applied.length + result.reapplied.length;
-  if (done === 0 && result.appliedConcurrently.length === 0) {
-    say(`nothing to do: every seed in ${dir} is applied (tenant ${result.tenant})`);
-    return;
+  if (done === 0 && result.appliedConcurrently.length === 0)
+    printResult(`nothing to do: every seed in ${dir} is applied (tenant ${result.tenant})`);
+  else {
+    const lines = [`tenant ${result.tenant}: applied ${plural(result.applied.length, "seed")}`];
+    for (const seed of [...result.reapplied, ...result.applied]) {
+      lines.push(`  ${seed.name}${result.reapplied.includes(seed) ? " (re-applied)" : ""}`);
+      for (const w of seed.workflows) lines.push(`    ${w.action.padEnd(8)} ${w.key}`);
+    }
+    for (const name of result.appliedConcurrently) lines.push(`  ${name} (already applied by another process)`);
+    printResult(lines.join("\n"));
   }
-  const lines = [`tenant ${result.tenant}: applied ${plural(result.applied.length, "seed")}`];
-  for (const seed of [...result.reapplied, ...result.applied]) {
-    lines.push(`  ${seed.name}${result.reapplied.includes(seed) ? " (re-applied)" : ""}`);
-    for (const w of seed.workflows) lines.push(`    ${w.action.padEnd(8)} ${w.key}`);
-    for (const w of seed.warnings) lines.push(`    warning [${w.code}] ${w.message}`);
-  }
-  for (const name of result.appliedConcurrently) lines.push(`  ${name} (already applied by another process)`);
-  say(lines.join("\n"));
+  for (const w of result.warnings) sayWarning(w);
+  for (const seed of [...result.reapplied, ...result.applied]) for (const w of seed.warnings) sayWarning(w, seed.name);
 }
 
 interface StatusArgs extends SeedArgs {
@@ -191,7 +194,7 @@ async function runStatus(args: StatusArgs): Promise<number> {
         if (s.baseline) line += "  [baseline]";
         lines.push(line);
       }
-      say(lines.join("\n"));
+      printResult(lines.join("\n"));
     }
   if (args.detailedExitcode && results.some((r) => r.hasWork)) return EXIT_PENDING;
   return EXIT_OK;
@@ -224,8 +227,8 @@ function planNote(seed: import("../../src/seeder/seed-plan.js").PlannedSeed): st
 }
 
 /**
- * The plan for humans: each seed, then one line per workflow (what up would do to it), with its
- * diff under `--diff`; the warnings up would print.
+ * The plan for humans, on stdout: each seed, then one line per workflow (what up would do to it),
+ * with its diff under `--diff`. Then, on stderr, the warnings up would print.
  */
 function printPlan(plan: import("../../src/seeder/seed-plan.js").SeedPlanResult): void {
   const toApply = plan.seeds.filter((s) => s.mode !== "changed").length;
@@ -244,10 +247,10 @@ function printPlan(plan: import("../../src/seeder/seed-plan.js").SeedPlanResult)
             .map((l) => `      ${l}`),
         );
     }
-    for (const w of seed.warnings) lines.push(`    warning [${w.code}] ${w.message}`);
   }
-  for (const w of plan.warnings) lines.push(`warning [${w.code}] ${w.message}`);
-  say(lines.join("\n"));
+  printResult(lines.join("\n"));
+  for (const seed of plan.seeds) for (const w of seed.warnings) sayWarning(w, seed.name);
+  for (const w of plan.warnings) sayWarning(w);
 }
 
 interface DownArgs extends SeedArgs {
@@ -277,7 +280,7 @@ async function runDown(args: DownArgs): Promise<number> {
           lines.push(`  ${seed.name}`);
           for (const w of seed.workflows) lines.push(`    ${w.action.padEnd(8)} ${w.key}`);
         }
-        say(lines.join("\n"));
+        printResult(lines.join("\n"));
       },
     },
   );
@@ -301,13 +304,14 @@ async function runBaseline(args: BaselineArgs): Promise<number> {
         ];
         for (const r of result.recorded)
           lines.push(`  ${r.name}${r.adopted.length ? `  (adopted ${r.adopted.join(", ")})` : ""}`);
+        printResult(lines.join("\n"));
+        const code = "SEED_BASELINE_MISMATCH";
         for (const m of result.mismatches) {
           if (m.missingKeys.length)
-            lines.push(`  warning: ${m.seed}: recorded with --force, missing ${m.missingKeys.join(", ")}`);
+            sayWarning({ code, message: `recorded with --force, missing ${m.missingKeys.join(", ")}` }, m.seed);
           if (m.differentKeys.length)
-            lines.push(`  warning: ${m.seed}: recorded with --force, different ${m.differentKeys.join(", ")}`);
+            sayWarning({ code, message: `recorded with --force, different ${m.differentKeys.join(", ")}` }, m.seed);
         }
-        say(lines.join("\n"));
       },
     },
   );
@@ -322,7 +326,10 @@ async function runNew(args: NewArgs): Promise<number> {
   const { createSeedFile } = await import("../../src/seeder/seed-baseline.js");
   const created = await createSeedFile({ dir: resolve(process.cwd(), args.dir), name: args.name });
   if (args.json) printJson(created);
-  else say(`created ${created.file}\nEdit it, then check it with: workflow-seeder validate ${created.file}`);
+  else {
+    printResult(`created ${created.file}`);
+    say(`Edit it, then check it with: workflow-seeder validate ${created.file}`);
+  }
   return EXIT_OK;
 }
 

@@ -6,7 +6,8 @@ import {
   loadCatalog,
   plural,
   printJson,
-  say,
+  printResult,
+  sayWarning,
   wire,
 } from "../context.js";
 
@@ -44,12 +45,13 @@ async function runValidate(args: ValidateArgs): Promise<number> {
     const first = failed[0]?.issues[0];
     printJson(first ? { error: first, files: results } : { ok: true, files: results });
   } else {
+    // The verdicts are the result (stdout); a warning does not change one (stderr).
     for (const r of results) {
-      if (r.ok) say(`ok    ${r.file} (${plural(r.workflows, "workflow")})`);
-      else for (const i of r.issues) say(`FAIL  [${i.code}] ${i.message}`);
-      for (const w of r.warnings) say(`warn  ${r.file}: [${w.code}] ${w.message}`);
+      if (r.ok) printResult(`ok    ${r.file} (${plural(r.workflows, "workflow")})`);
+      else for (const i of r.issues) printResult(`FAIL  [${i.code}] ${i.message}`);
+      for (const w of r.warnings) sayWarning(w, r.file);
     }
-    say(`${results.length - failed.length} of ${plural(results.length, "file")} valid`);
+    printResult(`${results.length - failed.length} of ${plural(results.length, "file")} valid`);
   }
   return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
 }

@@ -67,10 +67,10 @@ describe("CLI: the default tenant on an Alga-shaped database [postgres]", functi
     await setTenants([ACME, "Acme"]);
     const up = await cli(["up", "--dir", seeds]);
     expect(up.code, up.stderr).to.equal(0);
-    expect(up.stderr).to.include(`tenant ${ACME}`);
+    expect(up.stdout).to.include(`tenant ${ACME}`);
     const imported = await cli(["import", bundle]);
     expect(imported.code, imported.stderr).to.equal(0);
-    expect(imported.stderr).to.include(`import into tenant ${ACME}`);
+    expect(imported.stdout).to.include(`import into tenant ${ACME}`);
     expect(await tenantsWithWorkflows()).to.deep.equal([ACME]);
     const exported = jsonOf(await cli(["export", "--key", "fixture.imported"]));
     expect((exported.workflows as { key: string }[]).map((w) => w.key)).to.deep.equal(["fixture.imported"]);

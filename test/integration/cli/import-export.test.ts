@@ -60,23 +60,34 @@ describe("CLI: import and export against PostgreSQL", function () {
     const first = join(dir, "first.json");
     const exported = await cli(["export", "--all", "--exported-at", EXPORTED_AT, "--out", first, ...on(TENANT_A)]);
     expect(exported.code, exported.stderr).to.equal(0);
-    expect(exported.stdout).to.equal("");
-    expect(exported.stderr).to.include("4 workflows");
+    expect(exported.stdout).to.equal(`wrote 4 workflows to ${first}\n`);
+    expect(exported.stderr).to.equal("");
     const text = readFileSync(first, "utf8");
     expect(text).to.equal(independentCanonical(JSON.parse(text)));
 
     expect((await cli(["import", first, ...on(TENANT_B)])).code).to.equal(0);
     const second = await cli(["export", "--all", "--exported-at", EXPORTED_AT, ...on(TENANT_B)]);
     expect(second.code, second.stderr).to.equal(0);
+    // The bundle is all of stdout: a report there would corrupt `export > file`.
     expect(second.stdout).to.equal(text);
+    expect(second.stderr).to.equal("");
   });
 
-  it("prints the import summary for humans on stderr, nothing on stdout", async () => {
+  it("prints the import summary for humans on stdout, its warnings on stderr", async () => {
     const file = write("human.json", makeBundle({ workflows: [makeWorkflow({ key: "cli.human" })] }));
     const result = await cli(["import", file, ...on(TENANT_A)]);
     expect(result.code).to.equal(0);
-    expect(result.stdout).to.equal("");
-    expect(result.stderr).to.include("created").and.include("cli.human");
+    expect(result.stdout).to.match(/^\s+created\s+cli\.human \(/m);
+    expect(result.stderr).to.equal("");
+
+    const draft = makeWorkflow({ key: "cli.wip" });
+    ((draft.draft as Json).definition as Json).steps = "not steps";
+    const warned = await cli(["import", write("wip.json", makeBundle({ workflows: [draft] })), ...on(TENANT_A)]);
+    expect(warned.code, warned.stderr).to.equal(0);
+    expect(warned.stdout).to.match(/^\s+created\s+cli\.wip \(/m);
+    expect(warned.stdout).to.not.include("INVALID_DRAFT_DEFINITION");
+    expect(warned.stderr).to.match(/^warning \[INVALID_DRAFT_DEFINITION\] .*cli\.wip/);
+    expect(warned.stderr).to.not.include("created");
   });
 
   it("fails on an existing key with WORKFLOW_KEY_CONFLICT (exit 1), and writes nothing", async () => {
@@ -151,6 +162,20 @@ describe("CLI: import and export against PostgreSQL", function () {
     expect((body.files as Json[]).map((f) => f.ok)).to.deep.equal([true, false]);
     const one = await db.knex.raw("select count(*)::int as n from workflow_definitions where key = 'cli.each-good'");
     expect(one.rows[0].n).to.equal(1);
+
+    // For people: every file's verdict is the report (stdout), the failed one's included.
+    const human = await cli(["import", bad, good, ...on(tenant), "--each", "--on-conflict", "skip"]);
+    expect(human.code, human.stderr).to.equal(0);
+    expect(human.stdout)
+      .to.include(`${bad}: import into tenant ${tenant}`)
+      .and.match(/skipped\s+cli\.human/);
+    expect(human.stdout).to.match(/skipped\s+cli\.each-good/);
+    expect(human.stderr).to.equal("");
+    const failed = await cli(["import", bad, good, ...on(tenant), "--each"]);
+    expect(failed.code).to.equal(1);
+    expect(failed.stdout).to.match(/^FAIL {2}\[WORKFLOW_KEY_CONFLICT\] .*"cli\.human"/m);
+    expect(failed.stdout).to.match(/^FAIL {2}\[WORKFLOW_KEY_CONFLICT\] .*"cli\.each-good"/m);
+    expect(failed.stderr).to.equal("");
   });
 
   it("reads a bundle from stdin with '-'", async () => {

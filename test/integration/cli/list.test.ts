@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -12,7 +13,7 @@ import {
   seedName,
 } from "../../fixtures/seed-kit.js";
 import { makeBundle, makeWorkflow } from "../../support/bundles.js";
-import { runCli as cli, humanErrorOf, jsonErrorOf, jsonOf } from "../../support/cli.js";
+import { CLEAN_ENV, CLI_PATH, runCli as cli, humanErrorOf, jsonErrorOf, jsonOf } from "../../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
 
 interface Entry {
@@ -120,11 +121,11 @@ describe("CLI: list", function () {
     ]);
   });
 
-  it("prints a table for humans on stderr, nothing on stdout", async () => {
+  it("prints a table for humans on stdout, nothing on stderr", async () => {
     const result = await list("--tenant", tenant);
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stdout).to.equal("");
-    const lines = result.stderr.split("\n");
+    expect(result.stderr).to.equal("");
+    const lines = result.stdout.split("\n");
     expect(lines[0]).to.match(/^KEY\s+WORKFLOW ID\s+STATUS\s+DRAFT\s+PUBLISHED\s+SEED$/);
     const rows = await idsByKey(tenant);
     const beta = lines.find((l) => l.startsWith("fixture.beta "));
@@ -133,7 +134,31 @@ describe("CLI: list", function () {
     );
     const manual = lines.find((l) => l.startsWith("manual.one "));
     expect(manual).to.match(/\s3\s+1-2\s+-$/);
-    expect(result.stderr).to.include(`5 workflows in tenant ${tenant}, 4 owned by a seed`);
+    expect(result.stdout).to.include(`5 workflows in tenant ${tenant}, 4 owned by a seed`);
+  });
+
+  it("pipes: `list | grep` gets the rows; an error goes past the pipe to stderr", async () => {
+    /** Runs a shell pipeline with the CLI as "$WFS" (arguments in the environment, not quoted in). */
+    const shell = (pipeline: string, env: Record<string, string>) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        const clean: Record<string, string | undefined> = { ...process.env, ...CLEAN_ENV, ...env };
+        for (const [k, v] of Object.entries(clean)) if (v === undefined) delete clean[k];
+        execFile("sh", ["-c", pipeline], { env: clean as NodeJS.ProcessEnv }, (error, stdout, stderr) =>
+          resolve({ code: typeof error?.code === "number" ? error.code : 0, stdout, stderr }),
+        );
+      });
+    const env = { NODE: process.execPath, WFS: CLI_PATH, URL: url, TENANT: tenant };
+    const grep = await shell(
+      '"$NODE" "$WFS" list --database-url "$URL" --tenant "$TENANT" | grep "^manual\\.one "',
+      env,
+    );
+    expect(grep.code, grep.stderr).to.equal(0);
+    expect(grep.stdout).to.match(/^manual\.one\s+\S+\s+published\s+3\s+1-2\s+-\n$/);
+    expect(grep.stderr).to.equal("");
+
+    const failed = await shell('"$NODE" "$WFS" list --database-url "$URL" --tenant acme | wc -l', env);
+    expect(failed.stdout.trim()).to.equal("0");
+    expect(failed.stderr).to.match(/^error \[INVALID_TENANT\]/);
   });
 
   it("another tenant's workflows are not listed; an empty tenant says so", async () => {
@@ -141,7 +166,8 @@ describe("CLI: list", function () {
     expect(jsonOf(await list("--tenant", empty, "--json"))).to.deep.equal({ tenant: empty, workflows: [] });
     const human = await list("--tenant", empty);
     expect(human.code).to.equal(0);
-    expect(human.stderr).to.include(`no workflows in tenant ${empty}`);
+    expect(human.stdout).to.equal(`no workflows in tenant ${empty}\n`);
+    expect(human.stderr).to.equal("");
   });
 
   it("a tenant that is not a UUID is a usage error", async () => {

@@ -28,18 +28,29 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
   };
 
   describe("exit codes and output channels", () => {
-    it("0 for success, with human output on stderr and nothing on stdout", async () => {
+    it("0 for success, with the verdicts on stdout and nothing on stderr", async () => {
       const file = write("ok.json", makeBundle());
       const result = await cli(["validate", file]);
       expect(result.code).to.equal(0);
-      expect(result.stdout).to.equal("");
-      expect(result.stderr).to.include("ok").and.include("ok.json");
+      expect(result.stdout).to.equal(`ok    ${file} (1 workflow)\n1 of 1 file valid\n`);
+      expect(result.stderr).to.equal("");
     });
 
-    it("1 for a validation failure, the code on stderr, no stack trace", async () => {
+    it("1 for a validation failure: the verdict with its code on stdout (a report, not an error of the command), no stack trace", async () => {
       const file = write("bad.json", { ...makeBundle(), formatVersion: 2 });
-      const stderr = humanErrorOf(await cli(["validate", file]), "UNSUPPORTED_FORMAT_VERSION");
-      expect(stderr).to.include("formatVersion 1");
+      const result = await cli(["validate", file]);
+      expect(result.code).to.equal(1);
+      expect(result.stdout).to.match(/^FAIL {2}\[UNSUPPORTED_FORMAT_VERSION\] .*formatVersion 1/);
+      expect(result.stdout)
+        .to.include("0 of 1 file valid")
+        .and.not.match(/^\s+at /m);
+      expect(result.stderr).to.equal("");
+    });
+
+    it("1 for an error that ends the command: on stderr, nothing on stdout", async () => {
+      const file = write("ok.json", makeBundle());
+      const stderr = humanErrorOf(await cli(["validate", file, "--catalog", join(dir, "nope.json")]), "FILE_NOT_FOUND");
+      expect(stderr).to.match(/^error \[FILE_NOT_FOUND\]: .*nope\.json/);
     });
 
     for (const [label, args] of [
@@ -129,8 +140,13 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
       ((draft.draft as Json).definition as Json).steps = "not steps";
       const result = await cli(["validate", write("draft.json", makeBundle({ workflows: [draft] })), "--json"]);
       expect(result.code).to.equal(0);
-      const files = jsonOf(result).files as { warnings: Json[] }[];
+      const files = jsonOf(result).files as { file: string; warnings: Json[] }[];
       expect(files[0]?.warnings.map((x) => x.code)).to.deep.equal(["INVALID_DRAFT_DEFINITION"]);
+      // For people: the verdict on stdout, the warning (naming the file) on stderr.
+      const human = await cli(["validate", files[0]?.file as string]);
+      expect(human.code).to.equal(0);
+      expect(human.stdout).to.match(/^ok {4}\S+draft\.json \(1 workflow\)\n1 of 1 file valid\n$/);
+      expect(human.stderr).to.match(/^warning \[INVALID_DRAFT_DEFINITION\] \S+draft\.json: workflow "cli\.draft"/);
     });
 
     it("lists SCHEMA_VALIDATION_FAILED problems with JSON pointers", async () => {
@@ -167,21 +183,29 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
       const error = jsonErrorOf(await cli(["fmt", fmtDir, "--check", "--json"]), "NOT_CANONICAL");
       expect((error.details as Json).files).to.deep.equal([compact, nested]);
       expect(readFileSync(compact, "utf8")).to.equal(before);
+      // For people: the files on stdout, one a line (`fmt --check | xargs ...`); the error on stderr.
       const human = await cli(["fmt", fmtDir, "--check"]);
       expect(human.code).to.equal(1);
-      expect(human.stderr).to.include("b-compact.json").and.include("NOT_CANONICAL");
+      expect(human.stdout).to.equal(`${compact}\n${nested}\n`);
+      expect(human.stderr)
+        .to.match(/^error \[NOT_CANONICAL\]/)
+        .and.include("b-compact.json");
     });
 
     it("rewrites files in canonical form, after which --check passes", async () => {
       const file = join(fmtDir, "x.json");
       writeFileSync(file, JSON.stringify({ b: 1, a: { "10": true, "2": false, z: [3, { y: 1, x: 2 }] } }));
-      expect((await cli(["fmt", fmtDir])).code).to.equal(0);
+      const rewrite = await cli(["fmt", fmtDir]);
+      expect(rewrite.code).to.equal(0);
+      expect(rewrite.stdout).to.equal("1 of 1 file rewritten in canonical form\n");
+      expect(rewrite.stderr).to.equal("");
       expect(readFileSync(file, "utf8")).to.equal(
         '{\n  "a": {\n    "10": true,\n    "2": false,\n    "z": [\n      3,\n      {\n        "x": 2,\n        "y": 1\n      }\n    ]\n  },\n  "b": 1\n}\n',
       );
       const check = await cli(["fmt", fmtDir, "--check", "--json"]);
       expect(check.code).to.equal(0);
       expect(jsonOf(check)).to.deep.equal({ files: 1, notCanonical: [] });
+      expect((await cli(["fmt", fmtDir, "--check"])).stdout).to.equal("1 file in canonical form\n");
     });
 
     itEachBundleSet(
@@ -231,6 +255,7 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
     it("--check passes on the committed schema, and the printed schema is canonical", async () => {
       const check = await cli(["schema", "--check"]);
       expect(check.code, check.stderr).to.equal(0);
+      expect(check.stdout).to.equal("docs/schemas/workflow-bundle.v1.schema.json is up to date\n");
       const printed = await cli(["schema"]);
       expect(printed.stdout).to.equal(independentCanonical(JSON.parse(printed.stdout)));
       expect(printed.stdout).to.equal(

@@ -80,8 +80,9 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
     const humanApi = await remote(["import", SIMPLE, "--tenant", r, "--on-conflict", "update"]);
     const humanDb = await local(["import", SIMPLE, "--tenant", l, "--on-conflict", "update"]);
     expect(humanApi.code).to.equal(0);
-    expect(humanApi.stderr).to.include(`updated  ${SIMPLE_KEY}`);
-    expect(normalize(humanApi.stderr, [r])).to.equal(normalize(humanDb.stderr, [l]));
+    expect(humanApi.stdout).to.include(`updated  ${SIMPLE_KEY}`);
+    expect(normalize(humanApi.stdout, [r])).to.equal(normalize(humanDb.stdout, [l]));
+    expect(humanApi.stderr).to.equal(humanDb.stderr);
   });
 
   it("import: a conflict is exit 1 with the same WORKFLOW_KEY_CONFLICT error", async () => {
@@ -95,6 +96,7 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
     const text = await remote(["import", SIMPLE, "--tenant", r]);
     expect(text.code).to.equal(1);
     expect(text.stderr).to.match(/^error \[WORKFLOW_KEY_CONFLICT\]/);
+    expect(text.stdout).to.equal("");
   });
 
   it("import: bundle errors are the same as a local import's, file name included", async () => {

@@ -72,10 +72,11 @@ describe("CLI: run and verify explain failures [postgres]", function () {
 
       const human = await cli(["run", "--key", "report.missing", "--version", "1"]);
       expect(human.code).to.equal(1);
-      expect(human.stdout).to.equal("");
-      expect(human.stderr).to.include("error: ExpressionError at root.steps[0]");
-      expect(human.stderr).to.include("expression: payload.email");
-      expect(human.stderr).to.include(`reason: ${reason}`);
+      // A FAILED run is the result asked for (stdout), not an error of the command.
+      expect(human.stderr).to.equal("");
+      expect(human.stdout).to.include("error: ExpressionError at root.steps[0]");
+      expect(human.stdout).to.include("expression: payload.email");
+      expect(human.stdout).to.include(`reason: ${reason}`);
     });
 
     it("prints the expression that does not compile", async () => {
@@ -84,7 +85,7 @@ describe("CLI: run and verify explain failures [postgres]", function () {
       expect(error.details).to.include({ expression: "payload.(" });
       const human = await cli(["run", "--key", "report.syntax"]);
       expect(human.code).to.equal(1);
-      expect(human.stderr).to.include("expression: payload.(");
+      expect(human.stdout).to.include("expression: payload.(");
     });
   });
 
@@ -92,10 +93,14 @@ describe("CLI: run and verify explain failures [postgres]", function () {
     it("prints the failing expression and reason, and explains --payload-dir for a run that had no payload", async () => {
       const result = await verify([bundle]);
       expect(result.code).to.equal(1);
-      const block = result.stderr.slice(result.stderr.indexOf("FAIL  report.missing"));
+      const block = result.stdout.slice(result.stdout.indexOf("FAIL  report.missing"));
       expect(block).to.include("expression: payload.email");
       expect(block).to.match(/reason: \S/);
-      expect(block).to.include("--payload-dir <folder> holding report.missing.json");
+      expect(block).to.include("it ran with the payload {}").and.not.include("--payload-dir");
+      // What to do about it is a hint, for the person at the terminal.
+      expect(result.stderr).to.include(
+        "to give report.missing a sample payload, pass --payload-dir <folder> holding report.missing.json",
+      );
     });
 
     it("with --payload-dir: the payload makes the run pass; a workflow without one is named with the file it lacks", async () => {
@@ -104,8 +109,13 @@ describe("CLI: run and verify explain failures [postgres]", function () {
       await writeFile(join(payloads, "report.missing.json"), JSON.stringify({ email: "a@example.com" }));
       await writeFile(join(payloads, "README.md"), "sample payloads, one per workflow key");
       const human = await verify([bundle, "--payload-dir", payloads]);
-      expect(human.stderr).to.match(/ok\s+report\.missing: published v\d+, run v\d+ SUCCEEDED/);
-      expect(human.stderr).to.include(`there is no ${join(payloads, "report.syntax.json")}`);
+      expect(human.stdout).to.match(/ok\s+report\.missing: published v\d+, run v\d+ SUCCEEDED/);
+      expect(human.stdout).to.include(
+        `it ran with the payload {}: there is no ${join(payloads, "report.syntax.json")}`,
+      );
+      expect(human.stderr).to.equal(
+        `to give report.syntax a sample payload, add ${join(payloads, "report.syntax.json")}\n`,
+      );
       const json = jsonOf(await verify([bundle, "--payload-dir", payloads, "--json"])) as {
         workflows: { workflowKey: string; ok: boolean; run: { payloadFile?: string | null } }[];
       };

@@ -16,6 +16,7 @@ const NOTIFY = fixtureFile("notify").path;
 const TASK = fixtureFile("lookupTask").path;
 const TRYCATCH = fixtureFile("tryCatch").path;
 const WAIT = fixtureFile("eventWait").path;
+const EMAIL = fixtureFile("emailNodes").path;
 
 describe("CLI: publish, run, resume, verify [postgres]", function () {
   this.timeout(180_000);
@@ -101,12 +102,26 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     });
   });
 
-  it("run prints a human summary on stderr without --json", async () => {
+  it("run prints a human summary on stdout without --json, nothing on stderr", async () => {
     const result = await cli(["run", "--key", "fx.ticket-greeting"]);
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stdout).to.equal("");
-    expect(result.stderr).to.match(/^run [0-9a-f-]{36}: fx\.ticket-greeting version 2 SUCCEEDED$/m);
-    expect(result.stderr).to.contain("root.steps[1] compose (transform.assign)");
+    expect(result.stderr).to.equal("");
+    expect(result.stdout).to.match(/^run [0-9a-f-]{36}: fx\.ticket-greeting version 2 SUCCEEDED$/m);
+    expect(result.stdout).to.contain("root.steps[1] compose (transform.assign)");
+  });
+
+  it("publish for people: what was published on stdout, each warning (workflow and step) on stderr", async () => {
+    expect((await cli(["import", EMAIL])).code).to.equal(0);
+    const result = await cli(["publish", "--key", "fx.inbound-email-comment"]);
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/^published fx\.inbound-email-comment version \d+\n$/);
+    const warnings = result.stderr.trimEnd().split("\n");
+    expect(
+      warnings.map((l) => /^warning \[(\w+)\] fx\.inbound-email-comment (\S+): \S/.exec(l)?.slice(1)),
+    ).to.deep.equal([
+      ["NODE_TYPE_NOT_EXECUTED", "root.steps[0]"],
+      ["NODE_TYPE_NOT_EXECUTED", "root.steps[1]"],
+    ]);
   });
 
   it("refuses a payload that is not a JSON object, and unknown workflows, with error codes", async () => {
@@ -146,6 +161,16 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     const wrong = await cli(["resume", "--run", waiting.runId as string, "--event", "OTHER", "--json"]);
     expect(wrong.code).to.equal(1);
     expect((parseJsonOutput(wrong).error as { code: string }).code).to.equal("NO_MATCHING_WAIT");
+
+    // For people: the waiting run on stdout, how to continue it on stderr.
+    const human = await cli(["run", "--key", "fx.ticket-await-reply", "--payload", payload]);
+    expect(human.code, human.stderr).to.equal(0);
+    const runId = /^run ([0-9a-f-]{36}): fx\.ticket-await-reply version \d+ WAITING$/m.exec(human.stdout)?.[1];
+    expect(runId, human.stdout).to.be.a("string");
+    expect(human.stdout).to.not.include("resume");
+    expect(human.stderr).to.equal(
+      `continue it with \`workflow-seeder resume --run ${runId} --event <name> --payload '<json>'\` (for a timer: \`workflow-seeder resume --run ${runId}\`)\n`,
+    );
 
     const resumed = await cli([
       "resume",
@@ -191,8 +216,8 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
 
     const failing = await runCli(["verify", TRYCATCH, "--database-url", db.url as string]);
     expect(failing.code).to.equal(1);
-    expect(failing.stderr).to.match(/^FAIL {2}fx\.payment-failed-fallback: publish FAILED, run v1 FAILED$/m);
-    expect(failing.stderr).to.contain("[DUPLICATE_STEP_ID]");
+    expect(failing.stdout).to.match(/^FAIL {2}fx\.payment-failed-fallback: publish FAILED, run v1 FAILED$/m);
+    expect(failing.stdout).to.contain("[DUPLICATE_STEP_ID]");
     expect(await fingerprint(db.knex)).to.deep.equal(before);
   });
 

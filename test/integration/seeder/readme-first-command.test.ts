@@ -39,15 +39,19 @@ describe("seeder: the README's first command on the embedded database", function
 
     const first = await runCli(["up"], { cwd });
     expect(first.code, first.stderr).to.equal(0);
-    expect(first.stderr).to.include(`applied ${seeds.length} seeds`);
-    for (const seed of seeds) expect(first.stderr).to.include(seed);
-    expect(first.stderr.match(/^\s+created\s+\S+$/gm)?.length).to.be.at.least(seeds.length);
+    expect(first.stdout).to.include(`applied ${seeds.length} seeds`);
+    for (const seed of seeds) expect(first.stdout).to.include(seed);
+    expect(first.stdout.match(/^\s+created\s+\S+$/gm)?.length).to.be.at.least(seeds.length);
+    // The first run's note is a message (stderr), not part of the result (stdout).
+    expect(first.stderr).to.include("creating the embedded database").and.not.include("applied");
+    expect(first.stdout).to.not.include("creating the embedded database");
     expect(existsSync(join(cwd, ".workflow-seeder", "pglite"))).to.equal(true);
 
     const second = await runCli(["up"], { cwd });
     expect(second.code, second.stderr).to.equal(0);
-    expect(second.stderr).to.include("nothing to do");
-    expect(second.stderr).to.not.include("created");
+    expect(second.stdout).to.include("nothing to do");
+    expect(second.stdout).to.not.include("created");
+    expect(second.stderr).to.equal("");
 
     const status = await runCli(["status", "--detailed-exitcode", "--json"], { cwd });
     expect(status.code, status.stderr).to.equal(0);
@@ -68,7 +72,7 @@ describe("seeder CLI on the embedded default database (temp cwd, no DATABASE_URL
     await writeSeeds(dir, BASIC_SEEDS);
     const up = await runCli(["up"], { cwd });
     expect(up.code, up.stderr).to.equal(0);
-    expect(up.stderr).to.include("applied 2 seeds");
+    expect(up.stdout).to.include("applied 2 seeds");
 
     await writeSeeds(dir, { [second]: fixtureBundle([{ key: "fixture.gamma", description: "Edited." }]) });
     const refused = await runCli(["up", "--json"], { cwd });
@@ -80,9 +84,9 @@ describe("seeder CLI on the embedded default database (temp cwd, no DATABASE_URL
 
     const down = await runCli(["down", "--step", "2"], { cwd });
     expect(down.code, down.stderr).to.equal(0);
-    expect(down.stderr).to.include("reverted 2 seeds");
+    expect(down.stdout).to.include("reverted 2 seeds");
     const status = await runCli(["status", "--detailed-exitcode"], { cwd });
     expect(status.code, status.stderr).to.equal(2);
-    expect(status.stderr).to.match(new RegExp(`pending\\s+${seedName(first).replace(/\./g, "\\.")}`));
+    expect(status.stdout).to.match(new RegExp(`pending\\s+${seedName(first).replace(/\./g, "\\.")}`));
   });
 });

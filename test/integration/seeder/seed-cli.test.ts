@@ -1,9 +1,10 @@
 /**
  * The seeder's commands as a user runs them: the built CLI in a real process against a fresh
- * PostgreSQL database (--database-url), exit codes, stderr for people and --json for machines.
+ * PostgreSQL database (--database-url), exit codes, the result on stdout (messages on stderr) for
+ * people and --json for machines.
  */
 import { readFile, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { expect } from "chai";
 import { hashCanonicalJson, importBundle } from "../../../src/index.js";
 import {
@@ -55,11 +56,13 @@ describe("seeder CLI on PostgreSQL", function () {
     const tenant = newTenant();
     const first = await seeder("up", dir, tenant);
     expect(first.code, first.stderr).to.equal(0);
-    expect(first.stderr).to.include(`applied 2 seeds`);
-    expect(first.stderr).to.match(/created\s+fixture\.alpha/);
+    expect(first.stdout).to.include(`applied 2 seeds`);
+    expect(first.stdout).to.match(/created\s+fixture\.alpha/);
+    expect(first.stderr).to.equal("");
     const again = await seeder("up", dir, tenant);
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.stderr).to.include("nothing to do");
+    expect(again.stdout).to.include("nothing to do");
+    expect(again.stderr).to.equal("");
 
     await writeSeeds(dir, { [LATER_SEED_FILE]: LATER_SEED });
     const later = await seeder("up", dir, tenant, "--json");
@@ -77,7 +80,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const tenant = newTenant();
     const pending = await seeder("status", dir, tenant, "--detailed-exitcode");
     expect(pending.code, pending.stderr).to.equal(2);
-    expect(pending.stderr).to.match(new RegExp(`pending\\s+${seedName(FIRST).replace(/\./g, "\\.")}`));
+    expect(pending.stdout).to.match(new RegExp(`pending\\s+${seedName(FIRST).replace(/\./g, "\\.")}`));
     // without the flag, pending seeds are not an error
     expectExit(await seeder("status", dir, tenant), 0);
 
@@ -89,9 +92,9 @@ describe("seeder CLI on PostgreSQL", function () {
     await writeSeeds(dir, { [SECOND]: edited });
     const modified = await seeder("status", dir, tenant, "--detailed-exitcode");
     expect(modified.code, modified.stderr).to.equal(2);
-    expect(modified.stderr).to.include(SECOND);
-    expect(modified.stderr).to.include(hashCanonicalJson(BASIC_SEEDS[SECOND]));
-    expect(modified.stderr).to.include(hashCanonicalJson(edited));
+    expect(modified.stdout).to.include(SECOND);
+    expect(modified.stdout).to.include(hashCanonicalJson(BASIC_SEEDS[SECOND]));
+    expect(modified.stdout).to.include(hashCanonicalJson(edited));
     const status = onlyTenantOf<{ seeds: { name: string; state: string }[]; hasWork: boolean }>(
       await seeder("status", dir, tenant, "--json"),
     );
@@ -102,6 +105,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const broken = await seeder("status", dir, tenant, "--detailed-exitcode");
     expect(broken.code, broken.stderr).to.equal(1);
     expect(broken.stderr).to.include("[INVALID_SEED_BUNDLE]");
+    expect(broken.stdout).to.equal("");
   });
 
   it("a modified seed: up fails with SEED_CHECKSUM_MISMATCH and applies nothing; reapply and warn", async () => {
@@ -130,18 +134,23 @@ describe("seeder CLI on PostgreSQL", function () {
     expectExit(human, 1);
     expect(human.stderr).to.include("[SEED_CHECKSUM_MISMATCH]");
     expect(human.stderr).to.include(seedName(SECOND));
+    expect(human.stdout).to.equal("");
     expect(await fingerprint(db().knex, tenant)).to.deep.equal(before);
 
     const warned = await seeder("up", dir, tenant, "--on-change", "warn");
     expect(warned.code, warned.stderr).to.equal(0);
+    // The warning on stderr, what up did on stdout.
     expect(warned.stderr).to.include("warning [SEED_CHECKSUM_MISMATCH]");
+    expect(warned.stdout)
+      .to.match(/created\s+fixture\.delta/)
+      .and.not.include("SEED_CHECKSUM_MISMATCH");
     expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")?.description).to.not.equal("Edited.");
     expect((await readWorkflows(db().knex, tenant)).has("fixture.delta")).to.equal(true);
 
     const reapplied = await seeder("up", dir, tenant, "--on-change", "reapply");
     expect(reapplied.code, reapplied.stderr).to.equal(0);
-    expect(reapplied.stderr).to.include("(re-applied)");
-    expect(reapplied.stderr).to.match(/updated\s+fixture\.gamma/);
+    expect(reapplied.stdout).to.include("(re-applied)");
+    expect(reapplied.stdout).to.match(/updated\s+fixture\.gamma/);
     expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")?.description).to.equal("Edited.");
     expectExit(await seeder("status", dir, tenant, "--detailed-exitcode"), 0);
   });
@@ -174,7 +183,7 @@ describe("seeder CLI on PostgreSQL", function () {
     await rm(join(dir, SECOND));
     const status = await seeder("status", dir, tenant, "--detailed-exitcode");
     expect(status.code, status.stderr).to.equal(0);
-    expect(status.stderr).to.match(new RegExp(`missing\\s+${seedName(SECOND).replace(/\./g, "\\.")}`));
+    expect(status.stdout).to.match(new RegExp(`missing\\s+${seedName(SECOND).replace(/\./g, "\\.")}`));
   });
 
   it("a misnamed file is an error (exit 1, INVALID_SEED_NAME) for every command reading the folder", async () => {
@@ -224,9 +233,10 @@ describe("seeder CLI on PostgreSQL", function () {
     const before = await fingerprint(db().knex);
     const fresh = await seeder("plan", dir, tenant);
     expect(fresh.code, fresh.stderr).to.equal(0);
-    expect(fresh.stderr).to.include("2 seeds to apply");
-    expect(fresh.stderr).to.match(/create\s+fixture\.gamma/);
-    expect(fresh.stderr).to.not.include("+++");
+    expect(fresh.stdout).to.include("2 seeds to apply");
+    expect(fresh.stdout).to.match(/create\s+fixture\.gamma/);
+    expect(fresh.stdout).to.not.include("+++");
+    expect(fresh.stderr).to.equal("");
     expect(await fingerprint(db().knex)).to.deep.equal(before);
 
     await seeder("up", dir, tenant);
@@ -234,7 +244,7 @@ describe("seeder CLI on PostgreSQL", function () {
     const afterUp = await fingerprint(db().knex);
     const summary = await seeder("up", dir, tenant, "--dry-run");
     expect(summary.code, summary.stderr).to.equal(0);
-    const lines = summary.stderr.trimEnd().split("\n");
+    const lines = summary.stdout.trimEnd().split("\n");
     expect(lines.slice(1).map((l) => l.trim().split(/\s+/).slice(0, 2))).to.deep.equal([
       [seedName(LATER_SEED_FILE)],
       ["update", "fixture.alpha"],
@@ -247,11 +257,11 @@ describe("seeder CLI on PostgreSQL", function () {
     ).to.deep.equal([null, null]);
     const dryRun = await seeder("up", dir, tenant, "--dry-run", "--diff");
     expect(dryRun.code, dryRun.stderr).to.equal(0);
-    expect(dryRun.stderr).to.match(/update\s+fixture\.alpha/);
-    expect(dryRun.stderr).to.match(/-\s.*Fixture workflow fixture\.alpha\./);
-    expect(dryRun.stderr).to.match(/\+\s.*Alpha, second version\./);
-    expect(dryRun.stderr).to.match(/create\s+fixture\.delta/);
-    expect((await seeder("plan", dir, tenant, "--diff")).stderr).to.equal(dryRun.stderr);
+    expect(dryRun.stdout).to.match(/update\s+fixture\.alpha/);
+    expect(dryRun.stdout).to.match(/-\s.*Fixture workflow fixture\.alpha\./);
+    expect(dryRun.stdout).to.match(/\+\s.*Alpha, second version\./);
+    expect(dryRun.stdout).to.match(/create\s+fixture\.delta/);
+    expect((await seeder("plan", dir, tenant, "--diff")).stdout).to.equal(dryRun.stdout);
     expect(await fingerprint(db().knex)).to.deep.equal(afterUp);
     expectExit(await seeder("up", dir, tenant, "--diff"), 2);
 
@@ -273,13 +283,16 @@ describe("seeder CLI on PostgreSQL", function () {
     await writeSeeds(dir, { [SECOND]: fixtureBundle([{ key: "fixture.gamma", description: "Gamma, edited." }]) });
     const refused = await seeder("plan", dir, tenant, "--diff");
     expectExit(refused, 1);
-    expect(refused.stderr).to.include(`${seedName(SECOND)}  (edited after it was applied: up refuses to run`);
-    expect(refused.stderr).to.match(/update\s+fixture\.gamma/);
-    expect(refused.stderr).to.match(/\+\s.*Gamma, edited\./);
+    // The plan on stdout, the warning up would print on stderr.
+    expect(refused.stdout).to.include(`${seedName(SECOND)}  (edited after it was applied: up refuses to run`);
+    expect(refused.stdout).to.match(/update\s+fixture\.gamma/);
+    expect(refused.stdout).to.match(/\+\s.*Gamma, edited\./);
+    expect(refused.stdout).to.not.include("SEED_CHECKSUM_MISMATCH");
     expect(refused.stderr).to.include("warning [SEED_CHECKSUM_MISMATCH]");
+    expect(refused.stderr).to.not.include("fixture.gamma");
     const warned = await seeder("plan", dir, tenant, "--on-change", "warn");
     expectExit(warned, 0);
-    expect(warned.stderr).to.include("edited after it was applied: left as it is");
+    expect(warned.stdout).to.include("edited after it was applied: left as it is");
   });
 
   it("ownership: a key no seed created is WORKFLOW_KEY_CONFLICT unless --on-conflict", async () => {
@@ -320,7 +333,7 @@ describe("seeder CLI on PostgreSQL", function () {
     expect((await readSeedRows(db().knex, tenant)).map((r) => r.name)).to.have.length(2);
     const forced = await seeder("down", dir, tenant, "--force");
     expect(forced.code, forced.stderr).to.equal(0);
-    expect(forced.stderr).to.match(/deleted\s+fixture\.gamma/);
+    expect(forced.stdout).to.match(/reverted 1 seed\n[\s\S]*deleted\s+fixture\.gamma/);
     const rest = await seeder("down", dir, tenant, "--step", "1");
     expect(rest.code, rest.stderr).to.equal(0);
     expect((await readWorkflows(db().knex, tenant)).size).to.equal(0);
@@ -337,12 +350,12 @@ describe("seeder CLI on PostgreSQL", function () {
     const workflowsBefore = await readWorkflows(db().knex, tenant);
     const result = await seeder("baseline", dir, tenant);
     expect(result.code, result.stderr).to.equal(0);
-    expect(result.stderr).to.include("recorded 2 seeds as applied");
+    expect(result.stdout).to.include("recorded 2 seeds as applied");
     expect(await readWorkflows(db().knex, tenant)).to.deep.equal(workflowsBefore);
     const status = await seeder("status", dir, tenant, "--detailed-exitcode");
     expect(status.code, status.stderr).to.equal(0);
-    expect(status.stderr).to.include("[baseline]");
-    expect((await seeder("up", dir, tenant)).stderr).to.include("nothing to do");
+    expect(status.stdout).to.include("[baseline]");
+    expect((await seeder("up", dir, tenant)).stdout).to.include("nothing to do");
   });
 
   it("baseline refuses seeds whose workflows are missing or different (exit 1, SEED_BASELINE_MISMATCH) unless --force", async () => {
@@ -361,9 +374,10 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(await readSeedRows(db().knex, tenant)).to.deep.equal([]);
     const forced = await seeder("baseline", dir, tenant, "--force");
     expectExit(forced, 0);
-    expect(forced.stderr)
-      .to.include("recorded 2 seeds")
-      .and.match(/recorded with --force, missing fixture\.gamma/);
+    expect(forced.stdout).to.include("recorded 2 seeds").and.not.include("missing fixture.gamma");
+    expect(forced.stderr).to.include(
+      `warning [SEED_BASELINE_MISMATCH] ${seedName(SECOND)}: recorded with --force, missing fixture.gamma`,
+    );
   });
 
   it("new creates a seed with the next version prefix that passes validate and fmt --check", async () => {
@@ -382,6 +396,14 @@ describe("seeder CLI on PostgreSQL", function () {
     const up = await seeder("up", dir, tenant, "--json");
     expect(up.code, up.stderr).to.equal(0);
     expect(onlyTenantOf<{ applied: { name: string }[] }>(up).applied.at(-1)?.name).to.equal(created.name);
+
+    // For people: the created file on stdout, what to do next on stderr.
+    const human = await runCli(["new", "second one", "--dir", dir]);
+    expectExit(human, 0);
+    const file = /^created (\S+)\n$/.exec(human.stdout)?.[1] as string;
+    expect(file, human.stdout).to.match(/\.second-one\.bundle\.json$/);
+    expect((await listFiles(dir)).at(-1)).to.equal(basename(file));
+    expect(human.stderr).to.equal(`Edit it, then check it with: workflow-seeder validate ${file}\n`);
   });
 
   it("export --seed: status is clean in the source and pending in a fresh database, where up applies it", async () => {

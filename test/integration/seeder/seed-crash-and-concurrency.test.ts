@@ -73,7 +73,7 @@ describe("seeder processes on PostgreSQL: crash and concurrency", function () {
     // the server released the dead process's lock: a re-run does not wait, and completes
     const again = await runCli(args, { env: { WORKFLOW_SEEDER_LOCK_TIMEOUT_MS: "20000" } });
     expect(again.code, again.stderr).to.equal(0);
-    expect(again.stderr).to.include(seedName(SECOND));
+    expect(again.stdout).to.include(seedName(SECOND));
     expect((await readSeedRows(pg.knex, tenant)).map((r) => r.name)).to.deep.equal([seedName(FIRST), seedName(SECOND)]);
     expect([...(await readWorkflows(pg.knex, tenant)).keys()]).to.deep.equal([
       "fixture.alpha",
