@@ -15,7 +15,7 @@ export interface Ratio {
   value: number;
 }
 
-/** A target of issue 7 and whether this run meets it. */
+/** A target (issues 7 and 14) and whether this run meets it. */
 export interface Target {
   name: string;
   comparison: "<=" | ">=";
