@@ -177,7 +177,7 @@ const RENDERERS: Renderers = {
   DUPLICATE_WORKFLOW_KEY: (d) =>
     d.duplicateOf === undefined
       ? `${inFile(d.file)}workflow key "${d.key}" appears more than once (workflows ${d.indexes.join(", ")}). Keys identify workflows: rename or remove the duplicates.`
-      : `workflow key "${d.key}" is in two of the bundles read together: ${d.duplicateOf.file ?? `bundle ${d.duplicateOf.bundle}`} (workflow ${d.duplicateOf.index}) and ${d.file ?? "a later bundle"} (workflow ${d.indexes.join(", ")}). Keys identify workflows: rename or remove one of them; if both files are seeds where the later one ships a new version of the key, read them as a seeds folder (\`workflow-seeder up\`, \`workflow-seeder verify --dir <folder>\`).`,
+      : `workflow key "${d.key}" is in two of the bundles read together: ${d.duplicateOf.file ?? `bundle ${d.duplicateOf.bundle}`} (workflow ${d.duplicateOf.index}) and ${d.file ?? "a later bundle"} (workflow ${d.indexes.join(", ")}). Keys identify workflows: rename or remove one of them; if both files are seeds where the later one ships a new version of the key, read them as a seeds folder (\`workflow-seeder up\`, \`workflow-seeder import <folder>\`, \`workflow-seeder verify --dir <folder>\`).`,
   DUPLICATE_VERSION: (d) =>
     `${inFile(d.file)}workflow "${d.key}" lists published version ${d.version} more than once (publishedVersions ${d.indexes.join(", ")}). Keep one entry per version number.`,
   VALUE_OUT_OF_RANGE: (d) =>

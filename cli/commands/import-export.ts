@@ -135,24 +135,78 @@ async function importEachFile(
   return failed.length === 0 ? EXIT_OK : EXIT_FAILURE;
 }
 
+/** The files of an import's command line, and the seeds folders among its paths. */
+interface ImportPaths {
+  files: string[];
+  /** The seed files of each seeds folder given, in apply order (each also in `files`). */
+  seedFolders: string[][];
+}
+
 /**
  * The bundle files of the command line: files as given, folders expanded to every `.json` file in
- * them (recursively, sorted, as `validate` does), `-` (stdin) kept. A folder without one is an
- * error: importing nothing must not look like success.
+ * them (recursively, sorted, as `validate` does), `-` (stdin) kept. A folder that holds files
+ * named like seeds is a seeds folder, read as `up` reads it: its seeds in name order, a misnamed
+ * `.json` file `INVALID_SEED_NAME`. A folder without a bundle is an error: importing nothing
+ * must not look like success.
  */
-async function expandImportPaths(paths: readonly string[]): Promise<string[]> {
+async function expandImportPaths(paths: readonly string[]): Promise<ImportPaths> {
   const { listJsonFiles } = await import("../../src/import/read-files.js");
+  const { isSeedFolder, listSeedFiles } = await import("../../src/import/seed-folder.js");
   const files: string[] = [];
+  const seedFolders: string[][] = [];
   for (const path of paths) {
     if (path === "-") {
       files.push(path);
+      continue;
+    }
+    if (await isSeedFolder(path)) {
+      const seeds = (await listSeedFiles(path, { mustExist: true })).seeds.map((s) => s.path);
+      seedFolders.push(seeds);
+      files.push(...seeds);
       continue;
     }
     const found = await listJsonFiles([path]);
     if (found.length === 0) throw invalidArgument("files", path, "a bundle file, or a folder holding .json bundles");
     files.push(...found);
   }
-  return files;
+  return { files, seedFolders };
+}
+
+type Source = { bundle: unknown; file: string };
+type Issue = import("../../src/errors.js").Issue;
+
+/**
+ * Every offline problem of sources read together. The seeds of a seeds folder are checked one by
+ * one, each whole (as `up` checks a seed before applying it): a later seed may ship a key again.
+ */
+async function offlineIssues(
+  sources: readonly Source[],
+  seedFiles: ReadonlySet<string>,
+  catalog: import("../../src/catalog/runtime-catalog.js").RuntimeCatalog,
+): Promise<Issue[]> {
+  const { checkSources } = await import("../../src/import/check-sources.js");
+  const issues: Issue[] = [];
+  const check = (list: readonly Source[]) => {
+    if (list.length === 0) return;
+    try {
+      checkSources(list, catalog);
+    } catch (error) {
+      if (!isWorkflowSeederError(error)) throw error;
+      issues.push(...error.issues);
+    }
+  };
+  for (const source of sources) if (seedFiles.has(source.file)) check([source]);
+  check(sources.filter((s) => !seedFiles.has(s.file)));
+  return issues;
+}
+
+/** One error with every issue, in the order of the files they name. */
+function issuesInFileOrder(issues: readonly Issue[], files: readonly string[]): WorkflowSeederError {
+  const order = (i: Issue) => {
+    const file = (i.details as { file?: unknown }).file;
+    return typeof file === "string" ? files.indexOf(file) : files.length;
+  };
+  return new WorkflowSeederError([...issues].sort((a, b) => order(a) - order(b)));
 }
 
 /**
@@ -160,12 +214,12 @@ async function expandImportPaths(paths: readonly string[]): Promise<string[]> {
  * one error with the problems of every bad file, in file order (nothing has been written).
  */
 async function readAllSources(
-  files: readonly string[],
+  paths: ImportPaths,
   catalog: import("../../src/catalog/runtime-catalog.js").RuntimeCatalog,
-): Promise<{ bundle: unknown; file: string }[]> {
-  const sources: { bundle: unknown; file: string }[] = [];
-  const issues: import("../../src/errors.js").Issue[] = [];
-  for (const file of files) {
+): Promise<Source[]> {
+  const sources: Source[] = [];
+  const issues: Issue[] = [];
+  for (const file of paths.files) {
     try {
       sources.push({ bundle: await readJsonFile(file), file });
     } catch (error) {
@@ -173,26 +227,42 @@ async function readAllSources(
       issues.push(...error.issues);
     }
   }
-  if (issues.length === 0) return sources;
-  const { checkSources } = await import("../../src/import/check-sources.js");
-  try {
-    checkSources(sources, catalog);
-  } catch (error) {
-    if (!isWorkflowSeederError(error)) throw error;
-    issues.push(...error.issues);
+  const seedFiles = new Set(paths.seedFolders.flat());
+  if (issues.length === 0) return seedFiles.size === 0 ? sources : finalSeedState(sources, paths, seedFiles, catalog);
+  issues.push(...(await offlineIssues(sources, seedFiles, catalog)));
+  throw issuesInFileOrder(issues, paths.files);
+}
+
+/**
+ * The sources with each seeds folder read as `up` leaves the tenant (a later seed's version of a
+ * key replaces the earlier one), once every seed passed its own checks; otherwise every problem.
+ */
+async function finalSeedState(
+  sources: readonly Source[],
+  paths: ImportPaths,
+  seedFiles: ReadonlySet<string>,
+  catalog: import("../../src/catalog/runtime-catalog.js").RuntimeCatalog,
+): Promise<Source[]> {
+  const issues = await offlineIssues(sources, seedFiles, catalog);
+  if (issues.length > 0) throw issuesInFileOrder(issues, paths.files);
+  const { collectFinalSeedState } = await import("../../src/import/seed-folder.js");
+  const byFile = new Map(sources.map((s) => [s.file, s]));
+  const result = sources.filter((s) => !seedFiles.has(s.file));
+  for (const folder of paths.seedFolders) {
+    // Every seed passed the structure checks: each is a workflow bundle.
+    const seeds = folder.map((file) => byFile.get(file) as import("../../src/import/seed-folder.js").SeedBundle);
+    result.push(...collectFinalSeedState(seeds));
   }
-  const order = (i: (typeof issues)[number]) => {
-    const file = (i.details as { file?: unknown }).file;
-    return typeof file === "string" ? files.indexOf(file) : files.length;
-  };
-  throw new WorkflowSeederError([...issues].sort((a, b) => order(a) - order(b)));
+  const position = (s: Source) => paths.files.indexOf(s.file);
+  return result.sort((a, b) => position(a) - position(b));
 }
 
 async function runImport(args: ImportArgs): Promise<number> {
   const tenant = await tenantOf(args);
   const server = await remoteServerOf(args);
   const options = { tenant, ...(await importOptionsOf(args)) };
-  const files = await expandImportPaths(args.files);
+  const paths = await expandImportPaths(args.files);
+  const { files } = paths;
   if (server !== undefined) return importRemotely({ ...args, files }, server, options);
   const catalog = await loadCatalog(args);
   const { importBundles } = await import("../../src/import/import-bundle.js");
@@ -214,7 +284,7 @@ async function runImport(args: ImportArgs): Promise<number> {
   opening.catch(() => undefined);
   let sources: { bundle: unknown; file: string }[];
   try {
-    sources = await readAllSources(files, catalog);
+    sources = await readAllSources(paths, catalog);
   } catch (error) {
     await opening.then(
       (db) => db.close(),

@@ -130,6 +130,82 @@ describe("CLI: import of folders, and every bad file reported before anything is
     expect(await keysIn(tenant)).to.deep.equal([]);
   });
 
+  describe("a seeds folder (files named like seeds) is read as `up` leaves it", () => {
+    const renamed = (key: string, name: string) => {
+      const workflow = makeWorkflow({ key });
+      return { ...workflow, metadata: { ...(workflow.metadata as Json), name } };
+    };
+    const seeds = () =>
+      folder({
+        "2026-01-01T00.00.00.first.bundle.json": makeBundle({
+          workflows: [makeWorkflow({ key: "seed.changed" }), makeWorkflow({ key: "seed.kept" })],
+        }),
+        "2026-01-02T00.00.00.second.bundle.json": makeBundle({
+          workflows: [renamed("seed.changed", "Changed by the second seed"), makeWorkflow({ key: "seed.added" })],
+        }),
+        "README.md": "seeds of this project",
+      });
+
+    it("a later seed's version of a key wins, as `up` and `verify` read the folder; no duplicate key", async () => {
+      const dir = seeds();
+      const tenant = newTenant();
+      const body = jsonOf(await importInto(tenant, dir, "--json"));
+      expect((body.createdWorkflows as Json[]).map((w) => w.key)).to.have.members([
+        "seed.kept",
+        "seed.changed",
+        "seed.added",
+      ]);
+      const rows = await db.knex.raw("select key, name from workflow_definitions where tenant = ? order by key", [
+        tenant,
+      ]);
+      expect(rows.rows).to.deep.equal([
+        { key: "seed.added", name: "Workflow seed.added" },
+        { key: "seed.changed", name: "Changed by the second seed" },
+        { key: "seed.kept", name: "Workflow seed.kept" },
+      ]);
+    });
+
+    it("every seed is checked whole first: a bad superseded version is reported at its own place in its file", async () => {
+      const bad = makeWorkflow({ key: "seed.changed" });
+      const broken = { ...bad, draft: { ...(bad.draft as Json), draftVersion: "two" } };
+      const dir = folder({
+        "2026-01-01T00.00.00.first.bundle.json": makeBundle({
+          workflows: [makeWorkflow({ key: "seed.kept" }), broken],
+        }),
+        "2026-01-02T00.00.00.second.bundle.json": makeBundle({ workflows: [makeWorkflow({ key: "seed.changed" })] }),
+        "2026-01-03T00.00.00.third.bundle.json": "{ not json",
+      });
+      const tenant = newTenant();
+      const error = jsonErrorOf(await importInto(tenant, dir, "--json"), "SCHEMA_VALIDATION_FAILED");
+      const issues = error.issues as ErrorJson[];
+      expect(issues.map((i) => [i.code, i.details.file])).to.deep.equal([
+        ["SCHEMA_VALIDATION_FAILED", join(dir, "2026-01-01T00.00.00.first.bundle.json")],
+        ["INVALID_JSON", join(dir, "2026-01-03T00.00.00.third.bundle.json")],
+      ]);
+      expect(JSON.stringify(issues[0]?.details)).to.include("/workflows/1/draft/draftVersion");
+      expect(await keysIn(tenant)).to.deep.equal([]);
+    });
+
+    it("a key twice in one seed stays a duplicate", async () => {
+      const dir = folder({
+        "2026-01-01T00.00.00.twice.bundle.json": makeBundle({
+          workflows: [makeWorkflow({ key: "seed.twice" }), makeWorkflow({ key: "seed.twice" })],
+        }),
+      });
+      const tenant = newTenant();
+      const error = jsonErrorOf(await importInto(tenant, dir, "--json"), "DUPLICATE_WORKFLOW_KEY");
+      expect(error.details).to.include({ key: "seed.twice" });
+      expect(await keysIn(tenant)).to.deep.equal([]);
+    });
+
+    it("a misnamed .json file in a seeds folder is INVALID_SEED_NAME, as `up` says", async () => {
+      const dir = seeds();
+      writeFileSync(join(dir, "extra.json"), JSON.stringify(bundleWith("seed.extra")));
+      const error = jsonErrorOf(await importInto(newTenant(), dir, "--json"), "INVALID_SEED_NAME");
+      expect(error.details).to.deep.include({ files: ["extra.json"] });
+    });
+  });
+
   it("a folder without a .json file is a usage error", async () => {
     const dir = folder({ "README.md": "nothing to import" });
     const error = jsonErrorOf(await importInto(newTenant(), dir, "--json"), "INVALID_ARGUMENT", 2);
