@@ -40,7 +40,8 @@ async function runFmt(args: FmtArgs): Promise<number> {
   }
   const changed: string[] = [];
   for (const file of files) {
-    const text = await readTextFile(file);
+    // With its byte order mark, if any: the canonical form has none, so such a file is rewritten.
+    const text = await readTextFile(file, undefined, { keepBom: true });
     const json = parseJsonText(text, { file });
     if (!json.ok) throw new WorkflowSeederError(json.issues);
     const canonical = canonicalOf(json.value, file);
@@ -74,7 +75,8 @@ async function runSchema(args: SchemaArgs): Promise<number> {
     printResult(`wrote ${BUNDLE_JSON_SCHEMA_PATH}`);
   } else if (args.check) {
     const { readTextFile } = await import("../../src/import/read-files.js");
-    if ((await readTextFile(path)) !== text) throw errorOf("NOT_CANONICAL", { files: [BUNDLE_JSON_SCHEMA_PATH] });
+    if ((await readTextFile(path, undefined, { keepBom: true })) !== text)
+      throw errorOf("NOT_CANONICAL", { files: [BUNDLE_JSON_SCHEMA_PATH] });
     printResult(`${BUNDLE_JSON_SCHEMA_PATH} is up to date`);
   } else writeOut(text);
   return EXIT_OK;

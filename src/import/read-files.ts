@@ -18,10 +18,12 @@ function checkFileInfo(info: { isDirectory(): boolean; size: number }, path: str
 }
 
 /** The file's bytes as text; `INVALID_JSON` (with its position) for bytes that are not UTF-8. */
-function decodeFile(bytes: Buffer, path: string): string {
+function decodeFile(bytes: Buffer, path: string, keepBom = false): string {
   const decoded = decodeUtf8(bytes, { file: path });
   if (!decoded.ok) throw new WorkflowSeederError(decoded.issues);
-  return decoded.value;
+  // The decoder drops a leading byte order mark; `fmt` must see it (canonical files have none).
+  const hasBom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return keepBom && hasBom ? `\ufeff${decoded.value}` : decoded.value;
 }
 
 /** Maps a file-system error to `FILE_NOT_FOUND` / `FILE_READ_ERROR`; rethrows anything else. */
@@ -34,11 +36,18 @@ function rethrowAsFileError(error: unknown, path: string): never {
   throw error;
 }
 
-/** Reads a UTF-8 text file, mapping file-system errors to `FILE_NOT_FOUND` / `FILE_READ_ERROR`. */
-export async function readTextFile(path: string, maxBytes = DEFAULT_MAX_FILE_BYTES): Promise<string> {
+/**
+ * Reads a UTF-8 text file, mapping file-system errors to `FILE_NOT_FOUND` / `FILE_READ_ERROR`.
+ * A leading byte order mark is dropped unless `keepBom` (what `fmt` compares byte for byte).
+ */
+export async function readTextFile(
+  path: string,
+  maxBytes = DEFAULT_MAX_FILE_BYTES,
+  options: { keepBom?: boolean } = {},
+): Promise<string> {
   try {
     checkFileInfo(await stat(path), path, maxBytes);
-    return decodeFile(await readFile(path), path);
+    return decodeFile(await readFile(path), path, options.keepBom);
   } catch (error) {
     rethrowAsFileError(error, path);
   }

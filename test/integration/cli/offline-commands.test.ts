@@ -208,6 +208,18 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
       expect((await cli(["fmt", fmtDir, "--check"])).stdout).to.equal("1 file in canonical form\n");
     });
 
+    it("a canonical file behind a byte order mark is not canonical (no BOM); fmt removes the mark", async () => {
+      const file = join(fmtDir, "bom.json");
+      const canonical = independentCanonical(makeBundle());
+      writeFileSync(file, `\ufeff${canonical}`);
+      const error = jsonErrorOf(await cli(["fmt", fmtDir, "--check", "--json"]), "NOT_CANONICAL");
+      expect((error.details as Json).files).to.deep.equal([file]);
+      const rewrite = await cli(["fmt", fmtDir]);
+      expect(rewrite.stdout).to.equal("1 of 1 file rewritten in canonical form\n");
+      expect(readFileSync(file, "utf8")).to.equal(canonical);
+      expect((await cli(["fmt", fmtDir, "--check"])).code).to.equal(0);
+    });
+
     itEachBundleSet(
       "rewrites every bundle of the set to exactly the independently computed canonical form",
       async (set) => {
