@@ -7,7 +7,7 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
-import { fail, WorkflowSeederError } from "../errors.js";
+import { fail, type Issue, WorkflowSeederError } from "../errors.js";
 import type { WorkflowBundle } from "../format/bundle-schema.js";
 import { parseJsonText } from "../format/parse-json.js";
 import type { BundleSource } from "./import-bundle.js";
@@ -131,21 +131,35 @@ export function collectFinalSeedState(seeds: readonly SeedBundle[]): SeedBundle[
 
 /**
  * Reads a seeds folder as `up` would leave it (see {@link collectFinalSeedState}): the bundles to
- * import, each with its file. A misnamed file is `INVALID_SEED_NAME`; a seed that is not JSON or
- * not a bundle throws its own error, naming the file.
+ * import, each with its file. A misnamed file is `INVALID_SEED_NAME`. Every seed is first checked
+ * whole, as `up` checks a seed before applying it (a later seed does not excuse an earlier seed's
+ * bad version), so each problem names its own place in its own file; every bad seed is reported
+ * in one error.
  */
 export async function readSeedFolderSources(dir: string, catalog: RuntimeCatalog): Promise<BundleSource[]> {
   const listing = await listSeedFiles(dir, { mustExist: true });
   // Loaded here, not statically: the seed runner reads seed names from this module and must not
   // load the schema library on a no-op `up`.
-  const { checkBundleStructure } = await import("../catalog/check-bundle.js");
+  const { checkSources } = await import("./check-sources.js");
   const seeds: SeedBundle[] = [];
+  const issues: Issue[] = [];
   for (const seed of listing.seeds) {
     const parsed = parseJsonText(await readTextFile(seed.path), { file: seed.path });
-    if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
-    const checked = checkBundleStructure(parsed.value, { file: seed.path, catalog });
-    if (!checked.ok) throw new WorkflowSeederError(checked.issues);
-    seeds.push({ bundle: checked.bundle, file: seed.path });
+    if (!parsed.ok) {
+      issues.push(...parsed.issues);
+      continue;
+    }
+    const source = { bundle: parsed.value, file: seed.path };
+    try {
+      checkSources([source], catalog);
+    } catch (error) {
+      if (!(error instanceof WorkflowSeederError)) throw error;
+      issues.push(...error.issues);
+      continue;
+    }
+    // It passed the checks: a workflow bundle.
+    seeds.push(source as SeedBundle);
   }
+  if (issues.length > 0) throw new WorkflowSeederError(issues);
   return collectFinalSeedState(seeds);
 }

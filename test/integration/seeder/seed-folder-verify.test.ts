@@ -108,6 +108,27 @@ describe("seeds folders read as a whole: the final state per key [postgres]", fu
     expect(human).to.include(a).and.include(b);
   });
 
+  it("every seed is checked whole, as up checks it: a problem is reported at its own place in its file", async () => {
+    // The first seed's first workflow is replaced by the second seed; its second one is invalid.
+    const invalid = fixtureWorkflow({ key: "fixture.invalid", published: true });
+    const published = invalid.publishedVersions[0] as { definition: Record<string, unknown> };
+    published.definition = { ...published.definition, bogus: true };
+    const supersededInvalid = fixtureWorkflow({ key: "fixture.shipped-twice", published: true });
+    const superseded = supersededInvalid.publishedVersions[0] as { definition: Record<string, unknown> };
+    superseded.definition = { ...superseded.definition, bogus: true };
+    const dir = await makeSeedDir({
+      [FIRST]: bundleOf([supersededInvalid, invalid]),
+      [SECOND]: fixtureBundle([{ key: "fixture.shipped-twice" }]),
+    });
+    const error = jsonErrorOf(await verify("--dir", dir, "--json"), "INVALID_DEFINITION");
+    const issues = (error.issues ?? [error]) as { code: string; details: { errors: { path: string }[] } }[];
+    // up refuses the first seed for both workflows (the later seed does not make the first valid)
+    expect(issues.flatMap((i) => i.details.errors.map((e) => e.path))).to.deep.equal([
+      "/workflows/0/publishedVersions/0/definition/bogus",
+      "/workflows/1/publishedVersions/0/definition/bogus",
+    ]);
+  });
+
   it("verify of a seeds folder refuses a misnamed .json file (INVALID_SEED_NAME)", async () => {
     const dir = await makeSeedDir({ ...SEEDS, "2026-02-01.third.bundle.json": fixtureBundle([{ key: "fixture.x" }]) });
     for (const args of [["--dir", dir], [dir]]) {
