@@ -10,9 +10,11 @@ import {
   writePublishedVersion,
 } from "../db/publish-store.js";
 import { assertTenant } from "../db/tenant.js";
+import { selectAllWorkflowIds } from "../db/workflow-store.js";
 import { type DefinitionProblem, fail } from "../errors.js";
 import { isJsonObject } from "../format/json-value.js";
-import { collectCallReferences } from "../format/workflow-references.js";
+import { computePortableWorkflowId } from "../format/portable-id.js";
+import { collectCallReferences, rewriteWorkflowReferences } from "../format/workflow-references.js";
 import { validateWorkflowForPublish } from "./publish-validation.js";
 
 /** Options of {@link publishWorkflow}: the workflow by `key` or `workflowId`. */
@@ -63,7 +65,36 @@ export function assertLocator(locator: WorkflowLocator): void {
 }
 
 /**
- * Publishes a workflow's draft, as Alga does: validates it ({@link validateWorkflowForPublish});
+ * The draft with each `control.callWorkflow` target that is not a workflow id of the tenant but the
+ * portable id of one of its keys (a caller imported before the workflow it calls, which import
+ * leaves unresolved with a warning) rewritten to that workflow's id, as an import would have
+ * done; and the published versions of every target.
+ */
+async function resolveCallTargets(
+  trx: Knex.Transaction,
+  tenant: string,
+  definition: unknown,
+): Promise<{ draft: unknown; calledWorkflowVersions: Map<string, number[]> }> {
+  const targetsOf = (d: unknown) => [...new Set(collectCallReferences(d).map((r) => r.workflowId.toLowerCase()))];
+  const targets = targetsOf(definition);
+  const versions = await selectPublishedVersionNumbers(trx, tenant, targets);
+  if (targets.every((t) => versions.has(t))) return { draft: definition, calledWorkflowVersions: versions };
+  const byPortableId = new Map<string, string>();
+  for (const row of await selectAllWorkflowIds(trx, tenant))
+    if (row.key !== null) byPortableId.set(computePortableWorkflowId(row.key), row.workflow_id);
+  const draft = rewriteWorkflowReferences(definition, {
+    mapTarget: (r) => {
+      const id = r.workflowId.toLowerCase();
+      return versions.has(id) ? undefined : byPortableId.get(id);
+    },
+  });
+  if (draft === definition) return { draft, calledWorkflowVersions: versions };
+  return { draft, calledWorkflowVersions: await selectPublishedVersionNumbers(trx, tenant, targetsOf(draft)) };
+}
+
+/**
+ * Publishes a workflow's draft, as Alga does: resolves call targets given as portable ids of the
+ * tenant's keys ({@link resolveCallTargets}), validates it ({@link validateWorkflowForPublish});
  * any error throws `PUBLISH_VALIDATION_FAILED` with every `{code, stepPath, message}` and writes
  * nothing. Otherwise, in one transaction: a new `workflow_definition_versions` row with the next
  * version (the larger of the draft version and the highest published version + 1, and the
@@ -82,12 +113,11 @@ export async function publishWorkflow(db: Knex, options: PublishWorkflowOptions)
     return await db.transaction(async (trx) => {
       const head = requireWorkflow(await selectWorkflowForUpdate(trx, tenant, locator), tenant, locator);
       const version = Math.max(head.draft_version, (await selectMaxVersion(trx, tenant, head.workflow_id)) + 1);
-      const draft = head.draft_definition;
-      const targets = [...new Set(collectCallReferences(draft).map((r) => r.workflowId.toLowerCase()))];
+      const { draft, calledWorkflowVersions } = await resolveCallTargets(trx, tenant, head.draft_definition);
       const catalog = options.catalog ?? DEFAULT_CATALOG;
       const { errors, warnings } = validateWorkflowForPublish(draft, {
         catalog,
-        calledWorkflowVersions: await selectPublishedVersionNumbers(trx, tenant, targets),
+        calledWorkflowVersions,
         self: { workflowId: head.workflow_id, version },
         now: options.now?.() ?? new Date(),
       });

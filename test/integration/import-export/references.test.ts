@@ -5,6 +5,7 @@ import { exportBundle } from "../../../src/export/export-bundle.js";
 import { computePortableWorkflowId } from "../../../src/format/portable-id.js";
 import { collectCallReferences } from "../../../src/format/workflow-references.js";
 import { importBundle } from "../../../src/import/import-bundle.js";
+import { publishWorkflow, runWorkflow } from "../../../src/runtime/index.js";
 import { makeBundle, makeDefinition, makeWorkflow } from "../../support/bundles.js";
 import { describeEachEngine } from "../../support/databases.js";
 import { canonical, EXPORTED_AT, newTenant, versionRows, workflowRow } from "./helpers.js";
@@ -219,5 +220,36 @@ describeEachEngine("control.callWorkflow references", (db) => {
     await importBundle(db().knex, bundle, { tenant, onConflict: "replace" });
     const childId = (await workflowRow(db().knex, tenant, "ref.rc")).workflow_id as string;
     expect((await targetsOf(db().knex, tenant, "ref.rp")).draft).to.deep.equal([childId, childId]);
+  });
+  it("a caller imported before the workflow it calls publishes once that workflow is imported (portable id resolved then)", async () => {
+    const tenant = newTenant();
+    const first = await importBundle(
+      db().knex,
+      makeBundle({ workflows: [parent("ref.early-parent", computePortableWorkflowId("ref.late-child"))] }),
+      { tenant },
+    );
+    // the warning's promise: "publishing will fail until it exists"
+    expect(first.warnings.map((w) => w.code)).to.include("UNRESOLVED_WORKFLOW_REFERENCE");
+    const steps = [{ id: "mark", type: "state.set", config: { state: "CALLED" } }];
+    const late = makeWorkflow({
+      key: "ref.late-child",
+      definition: makeDefinition({ id: CHILD_DEFINITION_ID, steps }),
+      actions: [],
+      nodeTypes: ["state.set"],
+    });
+    await importBundle(db().knex, makeBundle({ workflows: [late] }), { tenant });
+    const childId = (await workflowRow(db().knex, tenant, "ref.late-child")).workflow_id as string;
+    const published = await publishWorkflow(db().knex, { tenant, key: "ref.early-parent" });
+    const after = await targetsOf(db().knex, tenant, "ref.early-parent");
+    // the new version and the draft after it call the child by its id in this tenant
+    expect(after.draft).to.deep.equal([childId, childId]);
+    expect(after.versions.at(-1)).to.deep.equal([childId, childId]);
+    const run = await runWorkflow(db().knex, {
+      tenant,
+      key: "ref.early-parent",
+      version: published.version,
+      payload: { a: 1 },
+    });
+    expect(run.status, JSON.stringify(run.error)).to.equal("SUCCEEDED");
   });
 });
