@@ -408,7 +408,8 @@ export const importExportCommand: CommandModule = (argv, run) =>
             type: "string",
             array: true,
             demandOption: true,
-            describe: "Bundle files or folders (every .json file in them); '-' reads stdin",
+            describe:
+              "Bundle files or folders (every .json file in them; a seeds folder as `up` leaves it); '-' reads stdin",
           })
           .option("on-conflict", {
             choices: ["fail", "replace", "update", "skip"],
