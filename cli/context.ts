@@ -5,6 +5,7 @@
  */
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
 import type { RuntimeCatalog } from "../src/catalog/runtime-catalog.js";
 import type { Database } from "../src/db/connection.js";
 import { DEFAULT_DEV_TENANT } from "../src/db/tenant.js";
@@ -243,6 +244,37 @@ export async function withDatabase<T>(args: GlobalArgs, fn: (db: Database) => Pr
   } finally {
     await db.close();
   }
+}
+
+/**
+ * A middleware that puts back a lone "-" (stdin) that yargs drops from the positional list `name`:
+ * without it, `validate -` checked nothing and said so with exit 0.
+ */
+export function keepStdinDash(name: string): (argv: Record<string, unknown>) => void {
+  return (argv) => {
+    const paths = (argv[name] ?? []) as string[];
+    if (!paths.includes("-") && hideBin(process.argv).includes("-")) argv[name] = ["-", ...paths];
+  };
+}
+
+/**
+ * The bundle files of a command line: files as given, folders expanded to every `.json` file in
+ * them (recursively, sorted), `-` (stdin) kept. A folder without one is `INVALID_ARGUMENT`
+ * (`option`): checking nothing must not look like success.
+ */
+export async function listBundleFiles(paths: readonly string[], option: string): Promise<string[]> {
+  const { listJsonFiles } = await import("../src/import/read-files.js");
+  const files: string[] = [];
+  for (const path of paths) {
+    if (path === "-") {
+      files.push(path);
+      continue;
+    }
+    const found = await listJsonFiles([path]);
+    if (found.length === 0) throw invalidArgument(option, path, "a bundle file, or a folder holding .json bundles");
+    files.push(...found);
+  }
+  return files;
 }
 
 /** Reads a JSON file (or stdin for "-"); `INVALID_JSON` / `FILE_NOT_FOUND` as errors. */

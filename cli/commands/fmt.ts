@@ -4,6 +4,9 @@ import {
   EXIT_OK,
   errorOf,
   type GlobalArgs,
+  invalidArgument,
+  keepStdinDash,
+  listBundleFiles,
   plural,
   printJson,
   printResult,
@@ -20,7 +23,7 @@ interface FmtArgs extends GlobalArgs {
 }
 
 async function runFmt(args: FmtArgs): Promise<number> {
-  const { listJsonFiles, readTextFile } = await import("../../src/import/read-files.js");
+  const { readTextFile } = await import("../../src/import/read-files.js");
   const { parseJsonText } = await import("../../src/format/parse-bundle.js");
   const { canonicalizeJson } = await import("../../src/format/canonical-json.js");
   const { WorkflowSeederError } = await import("../../src/errors.js");
@@ -31,13 +34,15 @@ async function runFmt(args: FmtArgs): Promise<number> {
     if (limits.length > 0) throw errorOf("VALUE_OUT_OF_RANGE", { file, errors: limits });
     return canonicalizeJson(value);
   };
-  const files = await listJsonFiles(args.paths);
+  const files = await listBundleFiles(args.paths, "paths");
   if (args.stdout) {
     if (files.length !== 1) throw new UsageError("--stdout takes exactly one file");
     const file = files[0] as string;
     writeOut(canonicalOf(await readJsonFile(file), file));
     return EXIT_OK;
   }
+  if (files.includes("-"))
+    throw invalidArgument("paths", "-", "files or folders to rewrite (stdin only with --stdout: fmt --stdout -)");
   const changed: string[] = [];
   for (const file of files) {
     // With its byte order mark, if any: the canonical form has none, so such a file is rewritten.
@@ -96,7 +101,12 @@ export const fmtCommand: CommandModule = (argv, run) =>
             default: false,
             describe: "List files that are not canonical and exit 1; write nothing",
           })
-          .option("stdout", { type: "boolean", default: false, describe: "Print the canonical form of one file" }),
+          .option("stdout", {
+            type: "boolean",
+            default: false,
+            describe: "Print the canonical form of one file ('-' reads stdin)",
+          })
+          .middleware(keepStdinDash("paths")),
       run(runFmt),
     )
     .command(

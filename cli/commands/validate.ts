@@ -3,10 +3,13 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   type GlobalArgs,
+  keepStdinDash,
+  listBundleFiles,
   loadCatalog,
   plural,
   printJson,
   printResult,
+  readStdin,
   sayWarning,
   wire,
 } from "../context.js";
@@ -16,16 +19,16 @@ interface ValidateArgs extends GlobalArgs {
 }
 
 async function runValidate(args: ValidateArgs): Promise<number> {
-  const { listJsonFiles, readTextFile } = await import("../../src/import/read-files.js");
+  const { readTextFile } = await import("../../src/import/read-files.js");
   const { checkBundleText } = await import("../../src/catalog/check-bundle.js");
   const { isWorkflowSeederError } = await import("../../src/errors.js");
   const catalog = await loadCatalog(args);
-  const files = await listJsonFiles(args.files);
+  const files = await listBundleFiles(args.files, "files");
   const results = [];
   for (const file of files) {
     let text: string;
     try {
-      text = await readTextFile(file);
+      text = file === "-" ? await readStdin() : await readTextFile(file);
     } catch (error) {
       if (!isWorkflowSeederError(error)) throw error;
       results.push({ file, ok: false, workflows: 0, issues: error.issues.map(wire), warnings: [] });
@@ -62,11 +65,13 @@ export const validateCommand: CommandModule = (argv, run) =>
     "validate <files..>",
     "Check bundle files offline: JSON, format, schema, duplicates, definitions, dependencies",
     (y) =>
-      y.positional("files", {
-        type: "string",
-        array: true,
-        demandOption: true,
-        describe: "Bundle files or directories",
-      }),
+      y
+        .positional("files", {
+          type: "string",
+          array: true,
+          demandOption: true,
+          describe: "Bundle files or directories; '-' reads stdin",
+        })
+        .middleware(keepStdinDash("files")),
     run(runValidate),
   );

@@ -85,7 +85,15 @@ async function readSources(options: VerifyBundlesOptions): Promise<BundleSource[
       sources.push(...(await readSeedFolderSources(path, catalog)));
       continue;
     }
-    for (const file of await listJsonFiles([path])) {
+    const files = await listJsonFiles([path]);
+    // Verifying nothing must not pass as "0 of 0 workflows verified".
+    if (files.length === 0)
+      fail("INVALID_ARGUMENT", {
+        option: "files",
+        received: path,
+        expected: "a bundle file, or a folder holding .json bundles",
+      });
+    for (const file of files) {
       const parsed = parseJsonText(await readTextFile(file), { file });
       if (!parsed.ok) throw new WorkflowSeederError(parsed.issues);
       sources.push({ bundle: parsed.value, file });

@@ -81,6 +81,22 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
   });
 
   describe("validate", () => {
+    it("an empty folder is a usage error, not '0 of 0 files valid' (a typo in CI must not pass)", async () => {
+      const empty = mkdtempSync(join(dir, "empty-"));
+      writeFileSync(join(empty, "README.md"), "no bundle here");
+      const error = jsonErrorOf(await cli(["validate", empty, "--json"]), "INVALID_ARGUMENT", 2);
+      expect(error.details).to.include({ option: "files", received: empty });
+    });
+
+    it("'-' reads the bundle from stdin (it was dropped: '0 of 0 files valid')", async () => {
+      const ok = await cli(["validate", "-", "--json"], { input: JSON.stringify(makeBundle()) });
+      expect(ok.code, ok.stderr).to.equal(0);
+      expect((jsonOf(ok).files as Json[]).map((f) => [f.file, f.ok])).to.deep.equal([["-", true]]);
+      const bad = await cli(["validate", "-"], { input: JSON.stringify({ ...makeBundle(), formatVersion: 2 }) });
+      expect(bad.code).to.equal(1);
+      expect(bad.stdout).to.include("[UNSUPPORTED_FORMAT_VERSION]").and.include("0 of 1 file valid");
+    });
+
     itEachBundleSet("gives the expected verdict on every file of the set in one run", async (set) => {
       const result = await cli(["validate", set.dir, "--json"]);
       expect(result.code).to.equal(1);
@@ -206,6 +222,21 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
       expect(check.code).to.equal(0);
       expect(jsonOf(check)).to.deep.equal({ files: 1, notCanonical: [] });
       expect((await cli(["fmt", fmtDir, "--check"])).stdout).to.equal("1 file in canonical form\n");
+    });
+
+    it("an empty folder or '-' is a usage error, not '0 files in canonical form'; --stdout - reads stdin", async () => {
+      const empty = mkdtempSync(join(dir, "empty-"));
+      for (const args of [
+        ["fmt", empty, "--check"],
+        ["fmt", empty],
+        ["fmt", "-", "--check"],
+      ]) {
+        const error = jsonErrorOf(await cli([...args, "--json"]), "INVALID_ARGUMENT", 2);
+        expect(error.details).to.include({ option: "paths" });
+      }
+      const result = await cli(["fmt", "--stdout", "-"], { input: JSON.stringify({ b: 1, a: 2 }) });
+      expect(result.code, result.stderr).to.equal(0);
+      expect(result.stdout).to.equal('{\n  "a": 2,\n  "b": 1\n}\n');
     });
 
     it("a canonical file behind a byte order mark is not canonical (no BOM); fmt removes the mark", async () => {

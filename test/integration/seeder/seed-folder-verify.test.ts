@@ -129,6 +129,13 @@ describe("seeds folders read as a whole: the final state per key [postgres]", fu
     ]);
   });
 
+  it("verify of a folder without a bundle is a usage error, not '0 of 0 workflows verified'", async () => {
+    const dir = await makeTempDir("wfs-empty-");
+    await writeFile(join(dir, "README.md"), "no bundle here");
+    const error = jsonErrorOf(await verify(dir, "--json"), "INVALID_ARGUMENT", 2);
+    expect(error.details).to.include({ option: "files", received: dir });
+  });
+
   it("verify of a seeds folder refuses a misnamed .json file (INVALID_SEED_NAME)", async () => {
     const dir = await makeSeedDir({ ...SEEDS, "2026-02-01.third.bundle.json": fixtureBundle([{ key: "fixture.x" }]) });
     for (const args of [["--dir", dir], [dir]]) {
