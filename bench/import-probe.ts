@@ -4,16 +4,10 @@
  * the file, opening and migrating the database, the import itself.
  * Usage: node dist/bench/import-probe.js <bundle-file> <database-url> <tenant>
  */
-import { performance } from "node:perf_hooks";
+import { createStageClock } from "./stage-clock.js";
 
 const [file, databaseUrl, tenant] = process.argv.slice(2) as [string, string, string];
-const stages: { stage: string; ms: number }[] = [];
-let last = 0;
-const mark = (stage: string) => {
-  const now = performance.now();
-  stages.push({ stage, ms: now - last });
-  last = now;
-};
+const { mark, stages } = createStageClock();
 mark("node start-up until the first line of the script");
 await import("yargs");
 await import("yargs/helpers");

@@ -3,16 +3,10 @@
  * and prints the time of each stage as JSON: which modules a no-op `up` loads and what each costs.
  * Usage: node dist/bench/startup-probe.js <database-url> <seeds-dir> <tenant>
  */
-import { performance } from "node:perf_hooks";
+import { createStageClock } from "./stage-clock.js";
 
 const [databaseUrl, seedsDir, tenant] = process.argv.slice(2) as [string, string, string];
-const stages: { stage: string; ms: number }[] = [];
-let last = 0;
-const mark = (stage: string) => {
-  const now = performance.now();
-  stages.push({ stage, ms: now - last });
-  last = now;
-};
+const { mark, stages } = createStageClock();
 mark("node start-up until the first line of the script");
 await import("yargs");
 await import("yargs/helpers");
