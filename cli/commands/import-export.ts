@@ -372,13 +372,22 @@ async function runExportToSeed(args: ExportArgs, name: string, selection: Parsed
   if (args.out !== undefined) throw new UsageError("--seed writes a seed file in --dir; do not combine it with --out");
   const { exportToSeed } = await import("../../src/seeder/seed-baseline.js");
   const { resolve } = await import("node:path");
-  const { keys, workflowIds, all, withCalledWorkflows } = selection;
+  const { keys, workflowIds, all, withCalledWorkflows, exportedAt } = selection;
   const { tenant, result } = await withDatabase(args, async (db) => {
     const tenant = await resolveTenant(args, db.knex);
     const dir = resolve(process.cwd(), args.dir);
     return {
       tenant,
-      result: await exportToSeed(db.knex, { tenant, dir, name, workflowIds, keys, all, withCalledWorkflows }),
+      result: await exportToSeed(db.knex, {
+        tenant,
+        dir,
+        name,
+        workflowIds,
+        keys,
+        all,
+        withCalledWorkflows,
+        ...(exportedAt === undefined ? {} : { exportedAt }),
+      }),
     };
   });
   if (args.json) printJson(result);

@@ -146,7 +146,7 @@ export async function baselineSeeds(db: Knex, given: BaselineSeedsOptions): Prom
 }
 
 /** Options of {@link exportToSeed}. */
-export interface ExportToSeedOptions extends Omit<ExportOptions, "exportedAt"> {
+export interface ExportToSeedOptions extends ExportOptions {
   /** The seeds folder. */
   dir: string;
   /** Free-text name; slugified into the file name. */
@@ -180,7 +180,8 @@ export async function exportToSeed(db: Knex, options: ExportToSeedOptions): Prom
   try {
     return await db.transaction(async (trx) => {
       await acquireSeedLock(trx, options.tenant, lockTimeoutMs);
-      const bundle = await exportBundle(trx, { ...options, exportedAt: now.toISOString() });
+      // A pinned exportedAt (byte-stable seeds) is written as given; the file name and the record keep the clock.
+      const bundle = await exportBundle(trx, { ...options, exportedAt: options.exportedAt ?? now.toISOString() });
       const { adopted: workflows } = await adoptWorkflows(
         trx,
         options.tenant,

@@ -460,6 +460,37 @@ describe("seeder CLI on PostgreSQL", function () {
     }
   });
 
+  it("export --seed --exported-at writes the given exportedAt into the seed, as export --out does", async () => {
+    const dir = await makeSeedDir();
+    const source = newTenant();
+    await importBundle(db().knex, fixtureBundle([{ key: "pinned.one" }]), { tenant: source });
+    const exportedAt = "2020-01-02T03:04:05.000Z";
+    const exported = await runCli([
+      "export",
+      "--key",
+      "pinned.one",
+      "--seed",
+      "pinned",
+      "--exported-at",
+      exportedAt,
+      "--dir",
+      dir,
+      "--tenant",
+      source,
+      "--database-url",
+      db().url as string,
+      "--json",
+    ]);
+    expect(exported.code, exported.stderr).to.equal(0);
+    const { file } = parseJsonOutput(exported) as { file: string };
+    expect(JSON.parse(await readFile(file, "utf8")).exportedAt).to.equal(exportedAt);
+    // The record's checksum is the file's: the seed is applied, not modified.
+    const status = onlyTenantOf<{ seeds: { name: string; state: string }[] }>(
+      await seeder("status", dir, source, "--json"),
+    );
+    expect(status.seeds.find((s) => file.endsWith(`${s.name}.bundle.json`))?.state).to.equal("applied");
+  });
+
   it("tenants are tracked independently; --all-tenants and repeated --tenant act on several", async () => {
     // its own database: --all-tenants sees every tenant of it
     const own = await createPostgresDatabase();
