@@ -4,6 +4,7 @@ import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { migrateToLatest } from "../db/migrations.js";
 import { acquireSeedLock, deleteTenantSeedState, insertSeedRecords, type SeedRecord } from "../db/seed-store.js";
+import { fail } from "../errors.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
 import { PORTABLE_WORKFLOW_ID_NAMESPACE } from "../format/portable-id.js";
 import { checkSources } from "../import/check-sources.js";
@@ -67,6 +68,30 @@ export function computeFixtureWorkflowId(tenant: string, key: string): string {
   return uuidv5(`fixture:${tenant}:${key}`, PORTABLE_WORKFLOW_ID_NAMESPACE);
 }
 
+/**
+ * Refuses a knex created without connection settings, as `knex({ client: "pg", connection:
+ * process.env.DATABASE_URL })` is when the variable is unset or empty: pg would then try its own
+ * defaults and fail with a driver error that does not say what is wrong ("no PostgreSQL user name
+ * specified", or knex's "Unable to acquire a connection").
+ */
+function assertConnectionConfigured(db: Knex): void {
+  const config = (db as { client?: { config?: { connection?: unknown } } }).client?.config;
+  if (config === undefined) return;
+  const connection = config.connection;
+  // knex turns an empty connection string into {filename: ""} (its sqlite form).
+  const given =
+    typeof connection === "object" && connection !== null && Object.keys(connection).join() === "filename"
+      ? (connection as { filename: unknown }).filename
+      : connection;
+  if (!(given === undefined || given === null || (typeof given === "string" && given.trim() === ""))) return;
+  fail("INVALID_ARGUMENT", {
+    option: "the knex connection",
+    received: typeof given === "string" ? given : String(given),
+    expected:
+      'a PostgreSQL connection string or settings, e.g. knex({ client: "pg", connection: process.env.DATABASE_URL }) with DATABASE_URL=postgres://user@host:5432/database set',
+  });
+}
+
 /** Connections whose schema a fixture call has already brought up to date (once per knex, not per reset). */
 const migrated = new WeakSet<Knex>();
 
@@ -77,6 +102,7 @@ const migrated = new WeakSet<Knex>();
  */
 async function ensureFixtureSchema(db: Knex): Promise<void> {
   if (migrated.has(db)) return;
+  assertConnectionConfigured(db);
   try {
     await migrateToLatest(db);
   } catch (error) {

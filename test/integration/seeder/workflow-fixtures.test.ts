@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
 import { expect } from "chai";
-import type { Knex } from "knex";
+import knexFactory, { type Knex } from "knex";
 import {
   applySeeds,
   computeFixtureWorkflowId,
@@ -21,6 +21,7 @@ import {
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
 import { describeEachEngine, fingerprint } from "../../support/databases.js";
+import { rejection } from "./expect-rejection.js";
 import { exportTenantText, readWorkflows } from "./tenant-rows.js";
 
 /** What a test does to the tenant: creates, changes and deletes workflows, and starts a run. */
@@ -179,4 +180,26 @@ describeEachEngine("seeder: workflow fixtures", (db) => {
       expect(statements.map((sql) => sql.replace(/ \S+$/, ""))).to.deep.equal([...test, ...test, ...test]);
     });
   });
+});
+
+describe("seeder: workflow fixtures on a knex without connection settings", () => {
+  for (const connection of ["", undefined]) {
+    it(`${JSON.stringify(connection) ?? "no"} connection: INVALID_ARGUMENT saying how to pass one, before any connection attempt`, async () => {
+      // A bounded acquire timeout only so that, without the check, the test fails instead of waiting a minute.
+      const db = knexFactory({ client: "pg", connection, acquireConnectionTimeout: 5_000 } as Knex.Config);
+      try {
+        for (const call of [
+          () => resetWorkflowFixtures(db, { tenant: newTenant(), bundles: [] }),
+          () => openFixtureTransaction(db, { tenant: newTenant(), bundles: [] }),
+        ]) {
+          const error = await rejection(call());
+          expect(error.code).to.equal("INVALID_ARGUMENT");
+          expect(error.details).to.include({ option: "the knex connection" });
+          expect(error.message).to.include("DATABASE_URL");
+        }
+      } finally {
+        await db.destroy();
+      }
+    });
+  }
 });
