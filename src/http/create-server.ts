@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Knex } from "knex";
 import type { RuntimeCatalog } from "../catalog/runtime-catalog.js";
@@ -34,6 +35,15 @@ export const JSON_CONTENT_TYPE = "application/json; charset=utf-8";
 
 /** The file name offered by the export routes. */
 export const EXPORT_FILE_NAME = "workflow-bundle.json";
+
+/**
+ * How much of a refused body the server still reads (and discards) before it closes the
+ * connection: 64 MiB. A client that is still sending when the server closes gets a broken pipe
+ * or a reset instead of the answer; reading the rest lets it see the 413. A larger declared body
+ * is not read (the client may then see the reset); a client that sends `Expect: 100-continue`
+ * never sends a refused body at all.
+ */
+export const MAX_DISCARDED_BODY_BYTES = 64 * 1024 * 1024;
 
 /** Settings of the server, shared by {@link createServer} and `startServer`. */
 export interface ServerSettings {
@@ -109,6 +119,49 @@ const QUERY_OPTIONS: ImportOptionSource & ExportOptionSource = {
   echo: truncate,
 };
 
+/** The charsets a JSON body may declare: JSON is UTF-8 (RFC 8259, section 8.1). */
+const JSON_CHARSETS: ReadonlySet<string> = new Set(["utf-8", "utf8"]);
+
+/** The `charset` parameter of a content type, lower-cased; null when there is none. */
+function charsetOf(contentType: string | undefined): string | null {
+  const m = /;\s*charset\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType ?? "");
+  return m ? (m[1] ?? m[2] ?? "").toLowerCase() : null;
+}
+
+function expectsContinue(raw: IncomingMessage): boolean {
+  return (raw.headers.expect ?? "").toLowerCase() === "100-continue";
+}
+
+/**
+ * Reads and discards what is left of a request body (at most {@link MAX_DISCARDED_BODY_BYTES}),
+ * so that closing the connection after the answer does not reset it under a client still
+ * sending. Resolves at once when the body was read, or is declared too large to read.
+ */
+function discardRequestBody(raw: IncomingMessage): Promise<void> {
+  if (raw.complete || raw.readableEnded || raw.destroyed) return Promise.resolve();
+  const declared = Number(raw.headers["content-length"]);
+  if (declared > MAX_DISCARDED_BODY_BYTES) return Promise.resolve();
+  return new Promise((resolve) => {
+    let read = 0;
+    const done = () => {
+      raw.off("data", onData);
+      raw.off("end", done);
+      raw.off("error", done);
+      raw.off("close", done);
+      resolve();
+    };
+    const onData = (chunk: Buffer) => {
+      read += chunk.length;
+      if (read > MAX_DISCARDED_BODY_BYTES) done();
+    };
+    raw.on("data", onData);
+    raw.once("end", done);
+    raw.once("error", done);
+    raw.once("close", done);
+    raw.resume();
+  });
+}
+
 function pathOf(url: string): string {
   const q = url.indexOf("?");
   return q === -1 ? url : url.slice(0, q);
@@ -175,6 +228,8 @@ export function createServer(options: ServerOptions): FastifyInstance {
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const log = options.logStream;
   const states = new WeakMap<FastifyRequest, RequestState>();
+  // Requests with `Expect: 100-continue` that were told to send their body.
+  const continued = new WeakSet<IncomingMessage>();
   const stateOf = (request: FastifyRequest): RequestState => {
     let state = states.get(request);
     if (!state) {
@@ -201,6 +256,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
     const state = stateOf(request);
     const expected = toExpectedError(error, request, bodyLimit);
     const status = expected ? statusOfCode(expected.code) : 500;
+    // A client waiting for 100 Continue has not sent its body: the connection cannot carry another request.
+    if (expectsContinue(request.raw) && !continued.has(request.raw) && !request.raw.complete)
+      reply.header("connection", "close");
     if (expected && status < 500) {
       state.code = expected.code;
       if (status === 401) reply.header("www-authenticate", 'Bearer realm="workflow-seeder"');
@@ -230,7 +288,21 @@ export function createServer(options: ServerOptions): FastifyInstance {
       .send(toHttpErrorBody(new WorkflowSeederError(answer)));
   }
 
-  server.setErrorHandler((error, request, reply) => sendError(request, reply, error));
+  // node answers `Expect: 100-continue` with 100 at once by default, before anything is checked:
+  // the request goes through the hooks first, and the preParsing hook below says 100 only to a
+  // body that will be read.
+  server.server.on("checkContinue", (req, res) => server.server.emit("request", req, res));
+
+  server.setErrorHandler(async (error, request, reply) => {
+    // Fastify closes the connection after a body it refuses: read what the client is still sending first.
+    if ((error as { code?: unknown }).code === "FST_ERR_CTP_BODY_TOO_LARGE" && sendsBody(request.raw))
+      await discardRequestBody(request.raw);
+    return sendError(request, reply, error);
+  });
+
+  function sendsBody(raw: IncomingMessage): boolean {
+    return !expectsContinue(raw) || continued.has(raw);
+  }
   server.setNotFoundHandler((request, reply) =>
     sendError(
       request,
@@ -258,6 +330,19 @@ export function createServer(options: ServerOptions): FastifyInstance {
       fail("UNAUTHORIZED", {
         reason: "this server runs without tokens (--insecure-local) and serves loopback clients only",
       });
+  });
+  // Runs after authentication and the tenant check, before the body is read.
+  server.addHook("preParsing", async (request, reply) => {
+    const contentType = request.headers["content-type"];
+    const charset = charsetOf(contentType);
+    if (charset !== null && /^application\/json\b/i.test(contentType ?? "") && !JSON_CHARSETS.has(charset))
+      fail("UNSUPPORTED_MEDIA_TYPE", { received: truncate(contentType ?? ""), expected: JSON_CONTENT_TYPE });
+    const raw = request.raw;
+    if (!expectsContinue(raw) || continued.has(raw)) return;
+    // A body over the limit is refused on its declared length, unread: no 100 for it.
+    if (Number(raw.headers["content-length"]) > bodyLimit) fail("PAYLOAD_TOO_LARGE", { limitBytes: bodyLimit });
+    continued.add(raw);
+    reply.raw.writeContinue();
   });
   server.addHook("onSend", async (request, reply) => {
     reply.header("x-request-id", request.id);

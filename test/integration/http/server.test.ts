@@ -1,3 +1,4 @@
+import { request as httpRequest } from "node:http";
 import { networkInterfaces } from "node:os";
 import { expect } from "chai";
 import knexFactory, { type Knex } from "knex";
@@ -33,6 +34,75 @@ const readText = (file: { file: string }) => fixtures.readText(file.file);
 
 function tenant(n: number): string {
   return `c0000000-0000-4000-8000-${String(n).padStart(12, "0")}`;
+}
+
+/** What a raw node client saw: the 100 Continue, the answer, every client-side error, and whether it sent the body. */
+interface RawExchange {
+  continued: boolean;
+  bodySent: boolean;
+  status: number | null;
+  json: { code?: string; details?: unknown } | undefined;
+  errors: string[];
+}
+
+/**
+ * POSTs `size` bytes with node's client and waits until the exchange is over (the request's
+ * `close`): a reset or a broken pipe after the answer shows in `errors`. With `expectContinue`,
+ * the body is sent only on 100 Continue, as a client honouring `Expect` does.
+ */
+function rawImport(baseUrl: string, size: number, options: { expectContinue: boolean }): Promise<RawExchange> {
+  const url = new URL(IMPORT, baseUrl);
+  const body = Buffer.alloc(size, 0x20);
+  const exchange: RawExchange = { continued: false, bodySent: false, status: null, json: undefined, errors: [] };
+  return new Promise((resolve) => {
+    const req = httpRequest({
+      host: url.hostname,
+      port: url.port,
+      method: "POST",
+      path: url.pathname,
+      headers: {
+        authorization: `Bearer ${TOKEN}`,
+        "x-tenant-id": TENANT_A,
+        "content-type": "application/json",
+        "content-length": String(size),
+        ...(options.expectContinue ? { expect: "100-continue" } : {}),
+      },
+    });
+    const send = () => {
+      exchange.bodySent = true;
+      req.end(body);
+    };
+    let answered: Promise<void> = Promise.resolve();
+    req.on("continue", () => {
+      exchange.continued = true;
+      send();
+    });
+    req.on("response", (res) => {
+      exchange.status = res.statusCode ?? null;
+      answered = new Promise((done) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk: string) => {
+          text += chunk;
+        });
+        res.on("end", () => {
+          exchange.json = JSON.parse(text);
+          done();
+          // Answered without 100 Continue: the body is not coming; end the request without it.
+          if (options.expectContinue && !exchange.continued) req.destroy();
+        });
+      });
+    });
+    req.on("error", (error: NodeJS.ErrnoException) => {
+      if (!(options.expectContinue && !exchange.continued && exchange.status !== null))
+        exchange.errors.push(error.code ?? error.message);
+    });
+    req.on("close", () => {
+      answered.then(() => resolve(exchange));
+    });
+    if (!options.expectContinue) send();
+    else req.flushHeaders();
+  });
 }
 
 describe("HTTP API [postgres]", function () {
@@ -298,6 +368,29 @@ describe("HTTP API [postgres]", function () {
         contentType: "application/json; charset=utf-8",
       });
       expect(withCharset.status, withCharset.text).to.equal(200);
+    });
+
+    it("415 UNSUPPORTED_MEDIA_TYPE for a JSON body declared in a charset other than UTF-8 (RFC 8259: JSON is UTF-8)", async () => {
+      const before = await countRows(db.knex);
+      const text = JSON.stringify(draftBundle("media.charset"));
+      for (const charset of ["latin1", "ISO-8859-1", "utf-16"]) {
+        const e = expectError(
+          await request(url, IMPORT, { tenant: t, body: text, contentType: `application/json; charset=${charset}` }),
+          415,
+          "UNSUPPORTED_MEDIA_TYPE",
+        );
+        expect(e.details).to.deep.equal({
+          received: `application/json; charset=${charset}`,
+          expected: "application/json; charset=utf-8",
+        });
+      }
+      expect(await countRows(db.knex)).to.deep.equal(before);
+      const quoted = await request(url, IMPORT, {
+        tenant: t,
+        body: text,
+        contentType: 'application/json; charset="UTF-8"',
+      });
+      expect(quoted.status, quoted.text).to.equal(200);
     });
 
     it(`413 PAYLOAD_TOO_LARGE for a body one byte over the default limit (${DEFAULT_BODY_LIMIT} bytes), nothing written; the limit itself passes`, async () => {
@@ -609,6 +702,34 @@ describe("HTTP API configuration [postgres]", function () {
       expectError(r, 401, "UNAUTHORIZED");
       const local = await request(`http://127.0.0.1:${port}`, "/healthz", { token: null });
       expect(local.status).to.equal(200);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("Expect: 100-continue with a body over the limit: 413 PAYLOAD_TOO_LARGE and no 100 Continue, the body is never sent", async () => {
+    const server = await startTestServer(db.knex, { bodyLimit: 2048 });
+    try {
+      const over = await rawImport(server.url, 4096, { expectContinue: true });
+      expect(over).to.include({ continued: false, bodySent: false, status: 413 });
+      expect(over.json).to.deep.include({ code: "PAYLOAD_TOO_LARGE", details: { limitBytes: 2048 } });
+      // Within the limit, the client is told to go on (and the server reads what it sends).
+      const within = await rawImport(server.url, 16, { expectContinue: true });
+      expect(within).to.include({ continued: true, bodySent: true, status: 400 });
+      expect(within.json?.code).to.equal("INVALID_JSON");
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("a body far over the limit without Expect: the client gets the 413 answer, not a broken pipe or a reset", async () => {
+    const server = await startTestServer(db.knex, { bodyLimit: 2048 });
+    try {
+      // Far larger than what the sockets buffer: the client is still writing when the server answers.
+      const over = await rawImport(server.url, 32 * 1024 * 1024, { expectContinue: false });
+      expect(over.errors).to.deep.equal([]);
+      expect(over.status).to.equal(413);
+      expect(over.json?.code).to.equal("PAYLOAD_TOO_LARGE");
     } finally {
       await server.close();
     }
