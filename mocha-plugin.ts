@@ -15,7 +15,20 @@
 import { resolve } from "node:path";
 import { openDatabase } from "./src/db/connection.js";
 import { DEFAULT_DEV_TENANT } from "./src/db/tenant.js";
+import { CLI_VOCABULARY, type MessageVocabulary } from "./src/errors.js";
 import { createFixtureRootHooks } from "./src/seeder/fixture-hooks.js";
+
+/** The plugin's wording of hints: it is configured by environment variables, not CLI options. */
+const PLUGIN_VOCABULARY: MessageVocabulary = {
+  ...CLI_VOCABULARY,
+  tenant: "WORKFLOW_SEEDER_TENANT=<uuid>",
+  catalog: "set WORKFLOW_SEEDER_CATALOG=<file> to a catalog file that declares them",
+  unreachableDatabase: (source) =>
+    source === "env"
+      ? "Start the PostgreSQL server there or correct DATABASE_URL; or unset DATABASE_URL to use an in-memory embedded database."
+      : "The embedded database could not be started; set DATABASE_URL to a PostgreSQL server instead.",
+  busyEmbeddedDatabase: "Wait for it to finish, or set DATABASE_URL to a PostgreSQL server.",
+};
 
 const hooks = createFixtureRootHooks({
   open: () =>
@@ -27,6 +40,7 @@ const hooks = createFixtureRootHooks({
   ...(process.env.WORKFLOW_SEEDER_CATALOG
     ? { catalogFile: resolve(process.cwd(), process.env.WORKFLOW_SEEDER_CATALOG) }
     : {}),
+  vocabulary: PLUGIN_VOCABULARY,
 });
 
 /** The root hooks mocha picks up from a `--require`d module. */

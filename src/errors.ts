@@ -30,6 +30,67 @@ export interface MissingDependencies {
   missingSchemaRefs: string[];
 }
 
+/** Where connection settings came from: `--database-url`, `DATABASE_URL`, the knexfile, or the embedded default. */
+export type DatabaseSource = "flag" | "env" | "knexfile" | "default";
+
+/**
+ * How messages tell their reader to set something. The CLI names its options (the default,
+ * {@link CLI_VOCABULARY}); the HTTP API names its headers and query parameters; the mocha plugin
+ * its environment variables. Each edge passes its own to {@link renderIssueMessage}, so every
+ * message is written once, and no edge rewrites another's wording.
+ */
+export interface MessageVocabulary {
+  /** How to name the tenant to act on. */
+  tenant: string;
+  /** How to choose a conflict policy (`<policy>` is replace, update or skip). */
+  onConflict: string;
+  /** How to force an import over a conflict. */
+  force: string;
+  /** How to extend the runtime catalog (a sentence ending without a period). */
+  catalog: string;
+  /** How to see what workflows exist. */
+  listWorkflows: string;
+  /** How to export a workflow with the workflows it calls. */
+  withCalledWorkflows: string;
+  /** What to do when a database cannot be reached (a sentence ending with a period). */
+  unreachableDatabase: (source: DatabaseSource | undefined) => string;
+  /** What to do when the embedded database is used by another process (a sentence ending with a period). */
+  busyEmbeddedDatabase: string;
+  /** How a body over the server's limit can get through (after "Split the bundle"). */
+  bodyLimit: string;
+  /** How to present a token (a sentence ending with a period). */
+  credentials: string;
+}
+
+/** The CLI's wording: its options, named with their command unless every command has them. */
+export const CLI_VOCABULARY: MessageVocabulary = {
+  tenant: "--tenant <uuid> or WORKFLOW_SEEDER_TENANT=<uuid>",
+  onConflict: "`workflow-seeder import|up|plan --on-conflict <policy>`",
+  force: "`workflow-seeder import --force`",
+  catalog: "pass a catalog that declares them (--catalog <file>, or WORKFLOW_SEEDER_CATALOG=<file>)",
+  listWorkflows: "`workflow-seeder list` lists what exists",
+  withCalledWorkflows:
+    "`workflow-seeder export --with-called-workflows` exports a workflow with the workflows it calls",
+  unreachableDatabase: (source) => {
+    switch (source) {
+      case "flag":
+        return "Start the PostgreSQL server there or correct --database-url; or leave --database-url (and DATABASE_URL) out to use the embedded database.";
+      case "env":
+        return "Start the PostgreSQL server there or correct DATABASE_URL; or unset DATABASE_URL to use the embedded database.";
+      case "knexfile":
+        return "Start the PostgreSQL server there or correct the knexfile's connection; or pass --database-url to use another database.";
+      case "default":
+        return "The embedded database could not be started; pass a PostgreSQL server with --database-url (or DATABASE_URL) instead.";
+      default:
+        return "Check that the server is running and the connection settings (--database-url, DATABASE_URL), then retry.";
+    }
+  },
+  busyEmbeddedDatabase: "Wait for it to finish, or use a PostgreSQL server (--database-url) for concurrent runs.",
+  bodyLimit: "raise the server's limit (`workflow-seeder serve --body-limit <bytes>`)",
+  credentials:
+    "Pass the server's token with `workflow-seeder import|export --token-file <file>` or WORKFLOW_SEEDER_TOKEN=<token>.",
+};
+
 /** The details of each issue, by code. The code type is derived from this map. */
 export interface IssueDetailsByCode {
   INVALID_JSON: { file?: string; line: number; column: number; position: number; reason: string };
@@ -76,7 +137,12 @@ export interface IssueDetailsByCode {
     workflowKey: string | null;
     detail: string | null;
   };
-  DATABASE_UNAVAILABLE: { target: string; reason: string };
+  DATABASE_UNAVAILABLE: {
+    target: string;
+    reason: string;
+    /** Where the connection settings came from, when a connection could not be opened. */
+    source?: DatabaseSource;
+  };
   DATABASE_ERROR: { sqlState: string | null; reason: string };
   EMBEDDED_DATABASE_BUSY: { dataDir: string; waitedMs: number };
   INVALID_TENANT: {
@@ -161,7 +227,7 @@ function inFile(file: string | undefined): string {
   return file ? `${file}: ` : "";
 }
 
-type Renderers = { [C in IssueCode]: (details: IssueDetailsByCode[C]) => string };
+type Renderers = { [C in IssueCode]: (details: IssueDetailsByCode[C], say: MessageVocabulary) => string };
 
 const RENDERERS: Renderers = {
   INVALID_JSON: (d) =>
@@ -186,7 +252,7 @@ const RENDERERS: Renderers = {
     `${inFile(d.file)}workflow "${d.workflowKey}" ${d.version === null ? "draft" : `published version ${d.version}`} is not a valid workflow definition; a published version must be valid. Fix:\n${listProblems(d.errors)}`,
   INVALID_DRAFT_DEFINITION: (d) =>
     `workflow "${d.workflowKey}": the draft is not a valid workflow definition (imported as work in progress; it cannot be published until fixed):\n${listProblems(d.errors)}`,
-  MISSING_DEPENDENCIES: (d) => {
+  MISSING_DEPENDENCIES: (d, say) => {
     const lines = d.missingByWorkflow.map((m) => {
       const parts = [
         m.missingActions.length ? `actions ${m.missingActions.join(", ")}` : "",
@@ -195,39 +261,39 @@ const RENDERERS: Renderers = {
       ].filter(Boolean);
       return `  - ${m.workflowKey}: ${parts.join("; ")}`;
     });
-    return `${inFile(d.file)}the runtime catalog does not provide what these workflows use:\n${lines.join("\n")}\nRegister them in the target runtime, or pass a catalog that declares them (--catalog <file>).`;
+    return `${inFile(d.file)}the runtime catalog does not provide what these workflows use:\n${lines.join("\n")}\nRegister them in the target runtime, or ${say.catalog}.`;
   },
-  UNRESOLVED_WORKFLOW_REFERENCE: (d) =>
-    `workflow "${d.workflowKey}" step ${d.stepPath} calls workflow ${d.targetWorkflowId}${d.targetVersion === null ? "" : ` version ${d.targetVersion}`}, which is neither in the bundle nor in the tenant. Import the called workflow too (\`workflow-seeder export --with-called-workflows\` exports a workflow with the workflows it calls); publishing will fail until it exists.`,
-  WORKFLOW_KEY_CONFLICT: (d) =>
-    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a conflict policy: replace, update or skip (\`workflow-seeder import|up|plan --on-conflict <policy>\`, HTTP onConflict=), or force (\`workflow-seeder import --force\`, HTTP force=true).`,
-  WORKFLOW_NOT_FOUND: (d) => {
+  UNRESOLVED_WORKFLOW_REFERENCE: (d, say) =>
+    `workflow "${d.workflowKey}" step ${d.stepPath} calls workflow ${d.targetWorkflowId}${d.targetVersion === null ? "" : ` version ${d.targetVersion}`}, which is neither in the bundle nor in the tenant. Import the called workflow too (${say.withCalledWorkflows}); publishing will fail until it exists.`,
+  WORKFLOW_KEY_CONFLICT: (d, say) =>
+    `workflow key "${d.key}" already exists in tenant ${d.tenant} (workflow ${d.existingWorkflowId}). Choose a conflict policy: replace, update or skip (${say.onConflict}), or force (${say.force}).`,
+  WORKFLOW_NOT_FOUND: (d, say) => {
     const what = [
       d.workflowIds.length ? `workflow ids ${listNames(d.workflowIds)}` : "",
       d.keys.length ? `keys ${listNames(d.keys)}` : "",
     ].filter(Boolean);
     if (what.length === 0)
-      return `tenant ${d.tenant} has no workflows to export. Check the tenant (--tenant) and the database.`;
-    return `no workflow in tenant ${d.tenant} has ${what.join(" or ")}. Check the tenant (--tenant) and the ids or keys (\`workflow-seeder export --all\` lists what exists).`;
+      return `tenant ${d.tenant} has no workflows to export. Check the tenant (${say.tenant}) and the database.`;
+    return `no workflow in tenant ${d.tenant} has ${what.join(" or ")}. Check the tenant (${say.tenant}) and the ids or keys (${say.listWorkflows}).`;
   },
   WORKFLOW_WITHOUT_KEY: (d) =>
     `workflows ${listNames(d.workflowIds)} in tenant ${d.tenant} have no key, and a bundle identifies workflows by key. Give each one a key (UPDATE workflow_definitions SET key = '<key>' WHERE workflow_id = ...), then export again.`,
   DATABASE_CONSTRAINT_VIOLATION: (d) =>
     `the database rejected the import${d.workflowKey ? ` of workflow "${d.workflowKey}"` : ""}: constraint ${d.constraint ?? "(unnamed)"} on table ${d.table ?? "(unknown)"} (SQLSTATE ${d.sqlState})${d.detail ? `: ${d.detail}` : ""}. Nothing was written; fix the data or the conflicting rows and retry.`,
-  DATABASE_UNAVAILABLE: (d) =>
-    `cannot connect to the database ${d.target}: ${d.reason}. Check the connection settings (--database-url / DATABASE_URL) and that the server is running.`,
+  DATABASE_UNAVAILABLE: (d, say) =>
+    `cannot connect to the database ${d.target}: ${d.reason}. ${say.unreachableDatabase(d.source)}`,
   DATABASE_ERROR: (d) =>
     `the database reported an error${d.sqlState ? ` (SQLSTATE ${d.sqlState})` : ""}: ${d.reason}. Nothing was written.`,
-  EMBEDDED_DATABASE_BUSY: (d) =>
-    `the embedded database in ${d.dataDir} is used by another workflow-seeder process (waited ${d.waitedMs} ms). Wait for it to finish, or use a PostgreSQL server (--database-url) for concurrent runs.`,
-  INVALID_TENANT: (d) => {
+  EMBEDDED_DATABASE_BUSY: (d, say) =>
+    `the embedded database in ${d.dataDir} is used by another workflow-seeder process (waited ${d.waitedMs} ms). ${say.busyEmbeddedDatabase}`,
+  INVALID_TENANT: (d, say) => {
     if (d.tenants === undefined)
-      return `tenant ${JSON.stringify(d.received)} is not a UUID. Pass --tenant <uuid> (or set WORKFLOW_SEEDER_TENANT / the x-tenant-id header).`;
+      return `${d.received === "" ? "no tenant was named" : `tenant ${JSON.stringify(d.received)} is not a UUID`}. Name the tenant with ${say.tenant}.`;
     const which =
       d.tenants.length === 0
         ? "its tenants table is empty"
         : `it has ${d.tenants.length} tenants: ${listNames(d.tenants.map((t) => (t.name === null ? t.tenant : `${t.tenant} (${t.name})`)))}`;
-    return `no tenant was named, and the development tenant ${d.received} is not a tenant of this database (${which}). Name the tenant to use: --tenant <uuid> or WORKFLOW_SEEDER_TENANT=<uuid>.`;
+    return `no tenant was named, and the development tenant ${d.received} is not a tenant of this database (${which}). Name the tenant to use: ${say.tenant}.`;
   },
   INVALID_ARGUMENT: (d) => `${d.option} is ${JSON.stringify(d.received)}; expected ${d.expected}.`,
   FILE_NOT_FOUND: (d) => `${d.file}: no such file or directory. Check the path.`,
@@ -257,7 +323,7 @@ const RENDERERS: Renderers = {
       .join(
         "; ",
       )}. Apply them instead (\`workflow-seeder plan --on-conflict update --diff\` shows what would change, \`workflow-seeder up --on-conflict update\` writes the seeds' versions over the workflows that exist), baseline only the seeds before them (\`workflow-seeder baseline --to <seed>\`), or record them anyway (\`workflow-seeder baseline --force\`).`,
-  INVALID_SEED_BUNDLE: (d) => `seed ${d.seed}: ${renderIssueMessage(d.issue)}`,
+  INVALID_SEED_BUNDLE: (d, say) => `seed ${d.seed}: ${renderIssueMessage(d.issue, say)}`,
   PUBLISH_VALIDATION_FAILED: (d) =>
     `workflow ${d.workflowKey ?? d.workflowId}: the draft cannot be published (${d.errors.length} error${d.errors.length === 1 ? "" : "s"}); fix:\n${d.errors
       .slice(0, MAX_LISTED)
@@ -276,11 +342,10 @@ const RENDERERS: Renderers = {
     `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (\`workflow-seeder run|resume --payload '{...}'\` or \`workflow-seeder run|resume --payload @file.json\`).`,
   UNKNOWN_PAYLOAD_KEY: (d) =>
     `${d.payloadDir}: ${d.files.length === 1 ? "payload file" : "payload files"} ${listNames(d.files)} ${d.files.length === 1 ? "names no workflow" : "name no workflow"} being verified (${listNames(d.unknownKeys.map((k) => JSON.stringify(k)))}). A payload file is <workflow key>.json for a workflow of the bundles verified${d.knownKeys.length > 0 ? ` (${listNames(d.knownKeys)})` : ""}: rename it to match its workflow's key, or remove it.`,
-  UNAUTHORIZED: (d) =>
-    `authentication required: ${d.reason}. Send "Authorization: Bearer <token>" or the cookie "workflow_seeder_token=<token>".`,
+  UNAUTHORIZED: (d, say) => `authentication required: ${d.reason}. ${say.credentials}`,
   FORBIDDEN: (d) => `this token is not allowed to act on tenant ${d.tenant}.`,
-  PAYLOAD_TOO_LARGE: (d) =>
-    `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle or raise the server's limit (\`workflow-seeder serve --body-limit <bytes>\`).`,
+  PAYLOAD_TOO_LARGE: (d, say) =>
+    `the request body is larger than the limit of ${d.limitBytes} bytes. Split the bundle, or ${say.bodyLimit}.`,
   UNSUPPORTED_MEDIA_TYPE: (d) =>
     `content type ${d.received ?? "(none)"} is not supported; send the bundle as ${d.expected}.`,
   ROUTE_NOT_FOUND: (d) => `no route ${d.method} ${d.path}. See docs/guides/http-api.md.`,
@@ -298,10 +363,13 @@ export function isIssueCode(value: unknown): value is IssueCode {
   return typeof value === "string" && Object.hasOwn(RENDERERS, value);
 }
 
-/** Renders the human message of an issue from its data. */
-export function renderIssueMessage(value: Issue): string {
-  const render = RENDERERS[value.code] as (details: Issue["details"]) => string;
-  return render(value.details);
+/**
+ * Renders the human message of an issue from its data, with the wording of the edge it is shown
+ * at (default: the CLI's).
+ */
+export function renderIssueMessage(value: Issue, vocabulary: MessageVocabulary = CLI_VOCABULARY): string {
+  const render = RENDERERS[value.code] as (details: Issue["details"], say: MessageVocabulary) => string;
+  return render(value.details, vocabulary);
 }
 
 /**

@@ -11,8 +11,16 @@ export type { Database, DatabaseTarget } from "./db/connection.js";
 export { openDatabase, resolveDatabaseTarget } from "./db/connection.js";
 export { migrateToLatest } from "./db/migrations.js";
 export { DEFAULT_DEV_TENANT } from "./db/tenant.js";
-export type { ErrorBody, Issue, IssueCode, IssueDetailsByCode, ValidationResult } from "./errors.js";
-export { isWorkflowSeederError, renderIssueMessage, WorkflowSeederError } from "./errors.js";
+export type {
+  DatabaseSource,
+  ErrorBody,
+  Issue,
+  IssueCode,
+  IssueDetailsByCode,
+  MessageVocabulary,
+  ValidationResult,
+} from "./errors.js";
+export { CLI_VOCABULARY, isWorkflowSeederError, renderIssueMessage, WorkflowSeederError } from "./errors.js";
 export type { ExportOptions } from "./export/export-bundle.js";
 export { exportBundle } from "./export/export-bundle.js";
 export { generateBundleJsonSchema } from "./format/bundle-json-schema.js";

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Knex } from "knex";
-import { fail, WorkflowSeederError } from "../errors.js";
+import { type DatabaseSource, fail, type IssueDetailsByCode, WorkflowSeederError } from "../errors.js";
 import { type DocumentBoundConfig, EMBEDDED_MAX_DOCUMENT_CHARS } from "./sql-toolkit.js";
 
 /** Where the embedded database lives by default, relative to the project directory. */
@@ -146,21 +146,40 @@ export async function openDatabase(target: DatabaseTarget, options: OpenDatabase
       await knex.raw("select 1");
     } catch (error) {
       await knex.destroy();
-      fail(
-        "DATABASE_UNAVAILABLE",
-        { target: describeDatabaseTarget(target), reason: describeConnectError(error) },
-        error,
-      );
+      fail("DATABASE_UNAVAILABLE", unavailableDetails(target, error), error);
     }
     return { knex, target, close: () => knex.destroy() };
   }
   return openEmbeddedDatabase(target, knexFactory, options);
 }
 
+const DATABASE_SOURCES: ReadonlySet<string> = new Set<DatabaseSource>(["flag", "env", "knexfile", "default"]);
+
+/** The details of `DATABASE_UNAVAILABLE` for a target that could not be opened: where, why, and where its settings came from. */
+function unavailableDetails(target: DatabaseTarget, error: unknown): IssueDetailsByCode["DATABASE_UNAVAILABLE"] {
+  return {
+    target: describeDatabaseTarget(target),
+    reason: describeConnectError(error),
+    ...(DATABASE_SOURCES.has(target.source) ? { source: target.source as DatabaseSource } : {}),
+  };
+}
+
+// Network errors that mean nothing answers at that address.
+const UNREACHABLE_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOENT",
+]);
+
 function describeConnectError(error: unknown): string {
   if (error && typeof error === "object") {
     const e = error as { code?: string; message?: string };
-    if (e.code === "ECONNREFUSED") return "connection refused (is the server running?)";
+    if (e.code !== undefined && UNREACHABLE_CODES.has(e.code))
+      return `the server is not reachable (${e.code === "ECONNREFUSED" ? "connection refused" : e.code})`;
     if (e.code === "3D000") return e.message ?? "database does not exist";
     if (e.code === "28P01" || e.code === "28000") return e.message ?? "authentication failed";
     if (e.message) return e.message;
@@ -200,11 +219,7 @@ async function openEmbeddedDatabase(
     await rm(socketDir, { recursive: true, force: true });
     await releaseLock?.();
     if (error instanceof WorkflowSeederError) throw error;
-    fail(
-      "DATABASE_UNAVAILABLE",
-      { target: describeDatabaseTarget(target), reason: describeConnectError(error) },
-      error,
-    );
+    fail("DATABASE_UNAVAILABLE", unavailableDetails(target, error), error);
   }
   const config: Knex.Config & DocumentBoundConfig = {
     client: "pg",

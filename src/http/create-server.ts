@@ -22,7 +22,7 @@ import {
   validateApiTokens,
 } from "./api-tokens.js";
 import { authenticateRequest } from "./authenticate-request.js";
-import { toHttpErrorBody } from "./error-body.js";
+import { renderHttpIssueMessage, rewordIssueReports, toHttpErrorBody } from "./error-body.js";
 import { statusOfCode } from "./error-status.js";
 import { assertKnownParams, type QueryParams, readExportQuery, readImportQuery } from "./query-params.js";
 import { type LogSink, writeLogEntry } from "./request-log.js";
@@ -437,7 +437,9 @@ export function createServer(options: ServerOptions): FastifyInstance {
           ...parsed.value,
           ...(options.catalog === undefined ? {} : { catalog: options.catalog }),
         });
-        return reply.type(JSON_CONTENT_TYPE).send(result);
+        return reply
+          .type(JSON_CONTENT_TYPE)
+          .send({ ...result, warnings: rewordIssueReports(result.warnings, renderHttpIssueMessage) });
       });
     },
     { prefix: "/api" },

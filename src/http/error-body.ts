@@ -3,9 +3,33 @@ import {
   type IssueCode,
   type IssueDetailsByCode,
   isIssueCode,
+  type MessageVocabulary,
   renderIssueMessage,
   type WorkflowSeederError,
 } from "../errors.js";
+
+/**
+ * The HTTP API's wording of hints: a client sets the tenant with a header and the options with
+ * query parameters; what only the server's operator can change (catalog, body limit, database) is
+ * said to be theirs. No CLI option is named to a client.
+ */
+export const HTTP_VOCABULARY: MessageVocabulary = {
+  tenant: "the x-tenant-id header",
+  onConflict: "query parameter onConflict=<policy>",
+  force: "query parameter force=true",
+  catalog: "have the server started with a runtime catalog that declares them",
+  listWorkflows: "GET /api/workflow-definitions/export?all=true exports what exists",
+  withCalledWorkflows: "export it with the query parameter withCalledWorkflows=true",
+  unreachableDatabase: () => "Retry later; if it persists, the server's operator must check its database.",
+  busyEmbeddedDatabase: "Retry later; the server's operator can give it a PostgreSQL server for concurrent use.",
+  bodyLimit: "have the server's body limit raised",
+  credentials: 'Send "Authorization: Bearer <token>" or the cookie "workflow_seeder_token=<token>".',
+};
+
+/** The message of an issue as the HTTP API words it (see {@link HTTP_VOCABULARY}). */
+export function renderHttpIssueMessage(value: Issue): string {
+  return renderIssueMessage(value, HTTP_VOCABULARY);
+}
 
 /** One issue as the HTTP API sends it: code, rendered message, and details under both sets of names. */
 export interface HttpIssueBody {
@@ -137,7 +161,7 @@ function namesOf(code: IssueCode): AlgaDetailNames<IssueCode> | undefined {
 function toHttpIssueBody(value: Issue): HttpIssueBody {
   const names = namesOf(value.code);
   const details = names ? names.add(value.details as never) : (value.details as Record<string, unknown>);
-  return { code: value.code, message: renderIssueMessage(value), details };
+  return { code: value.code, message: renderHttpIssueMessage(value), details };
 }
 
 /**
@@ -153,10 +177,12 @@ function toHttpIssueBody(value: Issue): HttpIssueBody {
  */
 export function toHttpErrorBody(error: WorkflowSeederError): HttpErrorBody {
   const first = toHttpIssueBody(error.issue);
+  // Not error.message: that is the CLI's wording.
+  const message = error.issues.map(renderHttpIssueMessage).join("\n");
   const body: HttpErrorBody = {
-    error: error.message,
+    error: message,
     code: first.code,
-    message: error.message,
+    message,
     details: first.details,
   };
   if (error.issues.length > 1) body.issues = error.issues.map(toHttpIssueBody);
@@ -184,4 +210,27 @@ export function parseHttpErrorBody(body: unknown): Issue[] | null {
   const listed = Array.isArray(source.issues) ? (source.issues as unknown[]) : [source];
   const issues = listed.map(toIssue);
   return issues.length > 0 && issues.every((i) => i !== null) ? (issues as Issue[]) : null;
+}
+
+/** An issue as a result reports it (an import's warnings): code, message and details. */
+export interface IssueReport {
+  code: string;
+  message: string;
+  details: unknown;
+}
+
+/**
+ * The same reports with each message rendered again by `render` from the code and details (a
+ * code this version does not know keeps its message): the server words an import's warnings for
+ * HTTP clients, the remote client words them back for the CLI.
+ */
+export function rewordIssueReports<T extends IssueReport>(
+  reports: readonly T[],
+  render: (value: Issue) => string,
+): T[] {
+  return reports.map((r) =>
+    isIssueCode(r.code) && typeof r.details === "object" && r.details !== null
+      ? { ...r, message: render({ code: r.code, details: r.details } as Issue) }
+      : r,
+  );
 }

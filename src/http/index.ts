@@ -23,10 +23,17 @@ export {
   EXPORT_FILE_NAME,
   isLoopbackAddress,
   JSON_CONTENT_TYPE,
+  MAX_DISCARDED_BODY_BYTES,
   validateServerSettings,
 } from "./create-server.js";
-export type { HttpErrorBody, HttpIssueBody } from "./error-body.js";
-export { parseHttpErrorBody, toHttpErrorBody } from "./error-body.js";
+export type { HttpErrorBody, HttpIssueBody, IssueReport } from "./error-body.js";
+export {
+  HTTP_VOCABULARY,
+  parseHttpErrorBody,
+  renderHttpIssueMessage,
+  rewordIssueReports,
+  toHttpErrorBody,
+} from "./error-body.js";
 export { HTTP_STATUS_BY_CODE, statusOfCode } from "./error-status.js";
 export type { RemoteImportOptions, RemoteServer } from "./remote-client.js";
 export { DEFAULT_REMOTE_TIMEOUT_MS, exportBundleOverHttp, importBundleOverHttp } from "./remote-client.js";

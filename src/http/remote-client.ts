@@ -1,7 +1,7 @@
-import { fail, type Issue, WorkflowSeederError } from "../errors.js";
+import { fail, type Issue, renderIssueMessage, WorkflowSeederError } from "../errors.js";
 import type { ExportOptions } from "../export/export-bundle.js";
 import type { ConflictPolicy, ImportResult } from "../import/import-bundle.js";
-import { parseHttpErrorBody } from "./error-body.js";
+import { parseHttpErrorBody, rewordIssueReports } from "./error-body.js";
 
 /** A workflow-seeder API to talk to. */
 export interface RemoteServer {
@@ -141,11 +141,16 @@ export async function importBundleOverHttp(
     body: JSON.stringify(bundle),
     ...(options.file === undefined ? {} : { file: options.file }),
   });
+  let result: ImportResult;
   try {
-    return JSON.parse(text) as ImportResult;
+    result = JSON.parse(text) as ImportResult;
   } catch {
     throw toRemoteError(url, 200, text, undefined);
   }
+  // The server words its warnings for HTTP clients: in the CLI's wording again, as a local import has them.
+  return Array.isArray(result.warnings)
+    ? { ...result, warnings: rewordIssueReports(result.warnings, (i) => renderIssueMessage(i)) }
+    : result;
 }
 
 /**

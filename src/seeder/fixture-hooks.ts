@@ -1,6 +1,7 @@
 import type { Knex } from "knex";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import type { Database } from "../db/connection.js";
+import { type MessageVocabulary, renderIssueMessage, WorkflowSeederError } from "../errors.js";
 import { readCatalogFile } from "../import/read-catalog-file.js";
 import { type FixtureTransaction, loadWorkflowFixtures, openFixtureTransaction } from "./workflow-fixtures.js";
 
@@ -24,6 +25,25 @@ export interface FixtureRootHooksOptions {
    * starting the embedded database.
    */
   setupTimeoutMs?: number;
+  /**
+   * How a setup error tells the user what to set (the mocha plugin names its environment
+   * variables). Default: the CLI's wording.
+   */
+  vocabulary?: MessageVocabulary;
+}
+
+/**
+ * A setup error as mocha should show it: `error [CODE]: <message>` for each issue, in the given
+ * wording, and no stack trace (mocha prints the stack after the message; here it is the message
+ * itself). The code and details are those of the original error; it has no `cause`, which mocha
+ * would print with its stack.
+ */
+export function toSetupError(error: WorkflowSeederError, vocabulary?: MessageVocabulary): WorkflowSeederError {
+  const shown = new WorkflowSeederError(error.issues);
+  const text = error.issues.map((i) => `error [${i.code}]: ${renderIssueMessage(i, vocabulary)}`).join("\n");
+  Object.defineProperty(shown, "message", { value: text, configurable: true, writable: true });
+  Object.defineProperty(shown, "stack", { value: text, configurable: true, writable: true });
+  return shown;
 }
 
 /** The default of {@link FixtureRootHooksOptions.setupTimeoutMs}: two minutes. */
@@ -75,7 +95,12 @@ export function createFixtureRootHooks(options: FixtureRootHooksOptions): Fixtur
           // Creates or upgrades the schema first (several workers may start at once).
           scope = await openFixtureTransaction(database.knex, { tenant: options.tenant, fixtures, catalog });
         })();
-        await opening;
+        try {
+          await opening;
+        } catch (error) {
+          // An expected failure (no database, a bad catalog or seeds folder) is a message to act on, not a crash.
+          throw error instanceof WorkflowSeederError ? toSetupError(error, options.vocabulary) : error;
+        }
       },
       async beforeEach() {
         await current().beginTest();

@@ -88,7 +88,7 @@ function assertConnectionConfigured(db: Knex): void {
     option: "the knex connection",
     received: typeof given === "string" ? given : String(given),
     expected:
-      'a PostgreSQL connection string or settings, e.g. knex({ client: "pg", connection: process.env.DATABASE_URL }) with DATABASE_URL=postgres://user@host:5432/database set',
+      "a PostgreSQL connection string or settings, e.g. the value of DATABASE_URL (postgres://user@host:5432/database) as the knex connection; set it, or pass the settings",
   });
 }
 

@@ -136,6 +136,51 @@ describe("database selection", function () {
     });
   });
 
+  describe("a database that does not answer", () => {
+    const URL_WITH_PASSWORD = "postgres://postgres:s3cret@127.0.0.1:1/x";
+    const MASKED = "postgres://postgres:***@127.0.0.1:1/x";
+    const COMMANDS = [
+      ["up"],
+      ["status"],
+      ["plan"],
+      ["down"],
+      ["baseline"],
+      ["list"],
+      ["migrate"],
+      ["export", "--all"],
+      ["import", "test/fixtures/bundles/ticket-greeting.bundle.json"],
+      ["publish", "--key", "a"],
+      ["run", "--key", "a"],
+      ["resume", "--run", "00000000-0000-4000-8000-000000000001"],
+      ["verify"],
+      ["serve", "--insecure-local", "--port", "0"],
+    ];
+
+    it("every command: DATABASE_UNAVAILABLE naming the URL (password masked), that the server is not reachable, and how to fix it", async () => {
+      const runs = await Promise.all([
+        ...COMMANDS.map((args) => cli([...args, "--database-url", URL_WITH_PASSWORD])),
+        ...COMMANDS.map((args) => cli(args, { env: { DATABASE_URL: URL_WITH_PASSWORD } })),
+      ]);
+      runs.forEach((run, k) => {
+        const fromFlag = k < COMMANDS.length;
+        const what = `${(COMMANDS[k % COMMANDS.length] as string[]).join(" ")} (${fromFlag ? "flag" : "env"}): ${run.stderr}`;
+        expect(run.code, what).to.equal(1);
+        expect(run.stderr, what).to.match(/^error \[DATABASE_UNAVAILABLE\]: /);
+        expect(run.stderr, what).to.contain(MASKED).and.contain("not reachable");
+        expect(run.stderr, what).to.not.contain("s3cret");
+        expect(run.stderr, what).to.contain("Start the PostgreSQL server");
+        expect(run.stderr, what).to.contain("embedded database");
+        expect(run.stderr, what).to.contain(fromFlag ? "leave --database-url" : "unset DATABASE_URL");
+      });
+      const json = jsonOf(await cli(["status", "--json", "--database-url", URL_WITH_PASSWORD]));
+      expect((json.error as { details: unknown }).details).to.deep.equal({
+        target: MASKED,
+        reason: "the server is not reachable (connection refused)",
+        source: "flag",
+      });
+    });
+  });
+
   describe("the embedded database", () => {
     it("writes in one statement per table (its document bound), a server in bounded documents", async () => {
       const embedded = await openDatabase({ kind: "embedded", dataDir: null, source: "api" });

@@ -172,6 +172,28 @@ describe("CLI remote mode: import|export --server [postgres]", function () {
     expect(parseJsonOutput(restricted).error).to.deep.include({ code: "FORBIDDEN" });
   });
 
+  it("a missing or wrong token: exit 1, UNAUTHORIZED saying which option or variable carries the token, no stack", async () => {
+    const wrongFile = join(dir, "wrong-token");
+    await writeFile(wrongFile, "not-the-token-of-this-server-0000\n");
+    const cases = [
+      { args: ["export", "--all"], env: {} },
+      { args: ["export", "--all"], env: { WORKFLOW_SEEDER_TOKEN: "not-the-token-of-this-server-0000" } },
+      { args: ["import", SIMPLE, "--token-file", wrongFile], env: {} },
+    ];
+    for (const c of cases) {
+      const run = await runCli([...c.args, "--tenant", tenant(9), "--server", server.url], { env: c.env });
+      expect(run.code, run.stderr).to.equal(1);
+      expect(run.stdout).to.equal("");
+      expect(run.stderr).to.match(/^error \[UNAUTHORIZED\]: /);
+      expect(run.stderr).to.contain("--token-file").and.contain("WORKFLOW_SEEDER_TOKEN");
+      // The HTTP wording (headers to send) is the server's, not the CLI user's.
+      expect(run.stderr).to.not.contain("Authorization: Bearer");
+      expect(run.stderr).to.not.match(/^\s+at /m);
+      const json = await runCli([...c.args, "--tenant", tenant(9), "--server", server.url, "--json"], { env: c.env });
+      expect(parseJsonOutput(json).error?.message).to.contain("--token-file");
+    }
+  });
+
   it("usage errors: a bad tenant (exit 2), several files without --each (exit 2), --catalog (exit 2)", async () => {
     const badTenant = await remote(["export", "--all", "--tenant", "acme", "--json"]);
     expect(badTenant.code).to.equal(2);

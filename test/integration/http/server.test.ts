@@ -166,6 +166,38 @@ describe("HTTP API [postgres]", function () {
       expect(bad.details).to.deep.equal({ received: "acme" });
     });
 
+    it("errors name the HTTP way to fix them: the x-tenant-id header and query parameters, never a CLI option", async () => {
+      const cliOption = /(^|[\s(`'"])--[a-z]|`workflow-seeder /;
+      const missing = expectError(await request(url, `${EXPORT}?all=true`, { tenant: null }), 400, "INVALID_TENANT");
+      const bad = expectError(await request(url, `${EXPORT}?all=true`, { tenant: "acme" }), 400, "INVALID_TENANT");
+      for (const e of [missing, bad]) {
+        expect(e.message).to.contain("x-tenant-id");
+        expect(e.message).to.not.match(cliOption);
+      }
+      const empty = tenant(77);
+      const notFound = expectError(
+        await request(url, `${EXPORT}?all=true`, { tenant: empty }),
+        404,
+        "WORKFLOW_NOT_FOUND",
+      );
+      expect(notFound.message).to.not.match(cliOption);
+      expect((await request(url, IMPORT, { tenant: empty, body: draftBundle("hint.conflict") })).status).to.equal(200);
+      const conflict = expectError(
+        await request(url, IMPORT, { tenant: empty, body: draftBundle("hint.conflict") }),
+        409,
+        "WORKFLOW_KEY_CONFLICT",
+      );
+      expect(conflict.message).to.contain("onConflict=").and.contain("force=true");
+      expect(conflict.message).to.not.match(cliOption);
+      const missingDeps = fixtures.missingDependencyFiles[0] as MissingDependencyFile;
+      const deps = expectError(
+        await request(url, IMPORT, { tenant: empty, body: readText(missingDeps) }),
+        400,
+        "MISSING_DEPENDENCIES",
+      );
+      expect(deps.message).to.not.match(cliOption);
+    });
+
     it("checks the token before the tenant (401, not 400, for a bad token and a bad tenant)", async () => {
       expectError(await request(url, `${EXPORT}?all=true`, { token: null, tenant: "acme" }), 401, "UNAUTHORIZED");
     });
