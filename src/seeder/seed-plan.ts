@@ -146,8 +146,8 @@ async function planStep(
     run = await attempt();
   }
   const { savepoint, written } = run;
-  const replaced = new Set(written.imported.deletedWorkflows.map((w) => w.key));
-  const updated = new Set(written.imported.updatedWorkflows.map((w) => w.key));
+  // The actions of the write itself, so that the plan says what `up` will report, word for word.
+  const actionByKey = new Map(written.written.map((w) => [w.key, w.action]));
   const workflows = seed.bundle.workflows.map(({ key }): PlannedWorkflowChange => {
     const existingWorkflowId = written.existingIds.get(key) ?? null;
     if (conflicting.has(key)) return { key, action: "conflict", existingWorkflowId, diff: null };
@@ -155,9 +155,11 @@ async function planStep(
     const after = written.after.get(key);
     const changes = before === undefined || after === undefined || before.contentHash !== after.contentHash;
     const diff = how.withDiff && changes ? diffOf(key, before?.workflow, after?.workflow) : null;
+    const action = actionByKey.get(key);
     if (existingWorkflowId === null) return { key, action: "create", existingWorkflowId, diff };
-    if (replaced.has(key)) return { key, action: "replace", existingWorkflowId, diff };
-    if (updated.has(key)) return { key, action: changes ? "update" : "unchanged", existingWorkflowId, diff };
+    if (action === "replaced") return { key, action: "replace", existingWorkflowId, diff };
+    if (action === "updated") return { key, action: "update", existingWorkflowId, diff };
+    if (action === "unchanged") return { key, action: "unchanged", existingWorkflowId, diff: null };
     return { key, action: "skip", existingWorkflowId, diff: null };
   });
   const warnings = [...seed.warnings.map(toWarning), ...written.imported.warnings];

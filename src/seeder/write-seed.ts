@@ -34,11 +34,22 @@ export function collectSupersededKeys(records: readonly SeedClaims[], name: stri
   return keys;
 }
 
-/** What one write of a seed did to one workflow key. */
+/**
+ * What one write of a seed did to one workflow key. `unchanged`: the seed would update a workflow
+ * that already has exactly its content, so nothing is written (its `updated_at` stays); the
+ * record still says `updated`, as the seed takes the key all the same.
+ */
 export interface WrittenWorkflow {
   key: string;
   workflowId: string;
-  action: SeededAction;
+  action: SeededAction | "unchanged";
+}
+
+/** Thrown out of the first write of a seed to undo it when some updates change nothing. */
+class UnchangedKeys extends Error {
+  constructor(readonly keys: readonly string[]) {
+    super("unchanged keys");
+  }
 }
 
 /** Options of {@link writeSeed}. */
@@ -90,32 +101,67 @@ export async function writeSeed(
   );
   // Loaded on demand: a no-op `up` writes nothing and should not load the import's schemas.
   const { applyWorkflows } = await import("../import/import-bundle.js");
-  const imported = await applyWorkflows(trx, seed.bundle.workflows, {
-    tenant,
-    onConflict: options.onConflict,
-    policyForKey: (key, existingId): ConflictPolicy | undefined =>
-      skipKeys?.has(key) || superseded.has(key) ? "skip" : owned.get(key)?.has(existingId) ? "update" : undefined,
-    catalog: options.catalog,
-    actor: options.actor,
-  });
+  const apply = async (db: Knex.Transaction, unchanged: ReadonlySet<string>) => {
+    const imported = await applyWorkflows(db, seed.bundle.workflows, {
+      tenant,
+      onConflict: options.onConflict,
+      policyForKey: (key, existingId): ConflictPolicy | undefined =>
+        skipKeys?.has(key) || superseded.has(key) || unchanged.has(key)
+          ? "skip"
+          : owned.get(key)?.has(existingId)
+            ? "update"
+            : undefined,
+      catalog: options.catalog,
+      actor: options.actor,
+    });
+    const after = await exportWorkflowsByKey(db, tenant, [
+      ...imported.createdWorkflows.map((w) => w.key),
+      ...imported.updatedWorkflows.map((w) => w.key),
+    ]);
+    return { imported, after };
+  };
+  // An update that leaves a workflow's content as it was is not made: `updated_at` stays, and the
+  // key is `unchanged`, the word `plan` (which makes this same write) uses. The content is compared
+  // as written, after ids and references are resolved, so the decision is exact; the write is
+  // then made again without those keys. Only a seed that meets existing workflows can have any.
+  let unchanged = new Set<string>();
+  let outcome: Awaited<ReturnType<typeof apply>>;
+  if (existing.length === 0) outcome = await apply(trx, unchanged);
+  else
+    try {
+      outcome = await trx.transaction(async (savepoint) => {
+        const first = await apply(savepoint, unchanged);
+        const same = first.imported.updatedWorkflows
+          .map((w) => w.key)
+          .filter((key) => before.get(key)?.contentHash === first.after.get(key)?.contentHash);
+        if (same.length > 0) throw new UnchangedKeys(same);
+        return first;
+      });
+    } catch (error) {
+      if (!(error instanceof UnchangedKeys)) throw error;
+      unchanged = new Set(error.keys);
+      outcome = await apply(trx, unchanged);
+    }
+  const { imported, after } = outcome;
+  for (const key of unchanged) after.set(key, before.get(key) as WorkflowSnapshot);
   const touched = [
     ...imported.createdWorkflows.map((w) => ({ ...w, action: "created" as const })),
     ...imported.updatedWorkflows.map((w) => ({ ...w, action: "updated" as const })),
-    ...imported.skippedWorkflows.map((w) => ({ ...w, action: "skipped" as const })),
+    // An unchanged key is the seed's all the same: recorded as updated, as it would have been.
+    ...imported.skippedWorkflows.map((w) => ({
+      ...w,
+      action: unchanged.has(w.key) ? ("updated" as const) : ("skipped" as const),
+    })),
   ];
   const replacedKeys = new Set(imported.deletedWorkflows.map((w) => w.key));
-  const after = await exportWorkflowsByKey(
-    trx,
-    tenant,
-    touched.filter((w) => w.action !== "skipped").map((w) => w.key),
-  );
   const earlier = new Map((previousRecord?.workflows ?? []).map((w) => [w.key, w]));
-  const written: WrittenWorkflow[] = touched.map((w) => ({
+  const recorded = touched.map((w) => ({
     key: w.key,
     workflowId: w.workflowId,
-    action: w.action === "created" && replacedKeys.has(w.key) ? "replaced" : w.action,
+    action: w.action === "created" && replacedKeys.has(w.key) ? ("replaced" as const) : w.action,
   }));
-  const workflows: SeededWorkflow[] = written.map((w) => {
+  const written: WrittenWorkflow[] = recorded.map((w) => (unchanged.has(w.key) ? { ...w, action: "unchanged" } : w));
+  const workflows: SeededWorkflow[] = recorded.map((w) => {
     const prior = earlier.get(w.key);
     return {
       key: w.key,

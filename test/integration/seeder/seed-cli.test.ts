@@ -460,6 +460,55 @@ describe("seeder CLI on PostgreSQL", function () {
     }
   });
 
+  it("plan and up agree on a seed that ships a workflow as it already is: unchanged, nothing written, updated_at kept", async () => {
+    const dir = await makeSeedDir();
+    const tenant = newTenant();
+    expectExit(await seeder("up", dir, tenant), 0);
+    const updatedAt = async () =>
+      (
+        await db()
+          .knex("workflow_definitions")
+          .where({ tenant })
+          .orderBy("key")
+          .select("key", db().knex.raw("updated_at::text as updated_at"))
+      ).map((r: { key: string; updated_at: string }) => `${r.key} ${r.updated_at}`);
+    const before = await updatedAt();
+    // The same alpha as the first seed (another exportedAt), and a real change to gamma.
+    const again = { ...fixtureBundle([{ key: "fixture.alpha" }]), exportedAt: "2030-01-01T00:00:00.000Z" };
+    const changed = fixtureBundle([{ key: "fixture.gamma", description: "Gamma, changed." }]);
+    await writeSeeds(dir, {
+      "2026-02-01T09.20.00.same-alpha.bundle.json": again,
+      "2026-02-01T09.30.00.new-gamma.bundle.json": changed,
+    });
+    const plan = onlyTenantOf<{ seeds: { workflows: { key: string; action: string }[] }[] }>(
+      await seeder("plan", dir, tenant, "--json"),
+    );
+    const planned = plan.seeds.flatMap((s) => s.workflows.map((w) => [w.key, w.action]));
+    expect(planned).to.deep.equal([
+      ["fixture.alpha", "unchanged"],
+      ["fixture.gamma", "update"],
+    ]);
+    const up = onlyTenantOf<{ applied: { workflows: { key: string; action: string }[] }[] }>(
+      await seeder("up", dir, tenant, "--json"),
+    );
+    const done = up.applied.flatMap((s) => s.workflows.map((w) => [w.key, w.action]));
+    expect(done).to.deep.equal([
+      ["fixture.alpha", "unchanged"],
+      ["fixture.gamma", "updated"],
+    ]);
+    const after = await updatedAt();
+    expect(after.find((r) => r.startsWith("fixture.alpha "))).to.equal(
+      before.find((r) => r.startsWith("fixture.alpha ")),
+    );
+    expect(after.find((r) => r.startsWith("fixture.gamma "))).to.not.equal(
+      before.find((r) => r.startsWith("fixture.gamma ")),
+    );
+    // The unchanged key is still the seed's: status is clean, and down reverts both seeds.
+    expectExit(await seeder("status", dir, tenant, "--detailed-exitcode"), 0);
+    expectExit(await seeder("down", dir, tenant, "--step", "2"), 0);
+    expect((await readWorkflows(db().knex, tenant)).get("fixture.gamma")).to.not.equal(undefined);
+  });
+
   it("export --seed --exported-at writes the given exportedAt into the seed, as export --out does", async () => {
     const dir = await makeSeedDir();
     const source = newTenant();

@@ -155,10 +155,11 @@ describeEachEngine("seeder: up and status", (db) => {
       const before = await readWorkflows(db().knex, tenant);
       const result = await applySeeds(db().knex, { dir, tenant, onChange: "reapply" });
       expect(result.reapplied.map((s) => s.name)).to.deep.equal([seedName(FIRST)]);
-      // what this run did: updated in place; the record still says created (down deletes them)
+      // what this run did: alpha updated in place, beta (not edited) left as it was, as plan says;
+      // the record still says created for both (down deletes them)
       expect(result.reapplied[0]?.workflows.map((w) => [w.key, w.action])).to.deep.equal([
         ["fixture.alpha", "updated"],
-        ["fixture.beta", "updated"],
+        ["fixture.beta", "unchanged"],
       ]);
       expect(result.applied.map((s) => s.name)).to.deep.equal([seedName(LATER_SEED_FILE)]);
       const after = await readWorkflows(db().knex, tenant);
