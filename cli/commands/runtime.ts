@@ -128,8 +128,15 @@ function printRun(result: RunWorkflowResult): void {
   const lines = [
     `run ${result.runId}: ${result.workflowKey ?? result.workflowId} version ${result.version} ${result.status}`,
   ];
-  for (const s of result.steps)
+  // The run's own error is printed once, at the end; a step the run went on from says why here.
+  const finalError = result.error === undefined ? undefined : JSON.stringify(result.error);
+  for (const s of result.steps) {
     lines.push(`  ${s.status.padEnd(15)} ${s.stepPath} ${s.stepId ?? ""}${s.type ? ` (${s.type})` : ""}`);
+    if (s.error !== undefined && JSON.stringify(s.error) !== finalError) {
+      lines.push(`      error: ${s.error.category}: ${s.error.message}`);
+      lines.push(...formatErrorDetails(s.error, "        "));
+    }
+  }
   for (const i of result.invocations)
     lines.push(
       `  action ${i.actionId}@${i.version} at ${i.stepPath}: input ${JSON.stringify(i.input)} -> output ${JSON.stringify(i.output)}`,
