@@ -67,13 +67,16 @@ async function readPayload(value: string | undefined): Promise<unknown> {
   if (value.startsWith("@") || value === "-") payload = await readJsonFile(value === "-" ? "-" : value.slice(1));
   else {
     const { parseJsonText } = await import("../../src/format/parse-bundle.js");
-    const { renderIssueMessage } = await import("../../src/errors.js");
     const parsed = parseJsonText(value, { file: "--payload" });
-    if (!parsed.ok)
-      throw errorOf("INVALID_PAYLOAD", {
-        source: "--payload",
-        reason: renderIssueMessage(parsed.issues[0] as never),
-      });
+    if (!parsed.ok) {
+      // Where it breaks, not the whole INVALID_JSON message: its fix hint is for files.
+      const issue = parsed.issues[0];
+      const where =
+        issue?.code === "INVALID_JSON"
+          ? `not valid JSON at line ${issue.details.line}, column ${issue.details.column}: ${issue.details.reason}`
+          : "not valid JSON";
+      throw errorOf("INVALID_PAYLOAD", { source: "--payload", reason: where });
+    }
     payload = parsed.value;
   }
   if (typeof payload !== "object" || payload === null || Array.isArray(payload))

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { fixtureFile } from "../../support/bundle-sets.js";
-import { parseJsonOutput, runCli } from "../../support/cli.js";
+import { humanErrorOf, parseJsonOutput, runCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 
 const HELLO = fixtureFile("hello").path;
@@ -130,6 +130,10 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     expect((parseJsonOutput(bad).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
     const invalid = await cli(["run", "--key", "fx.ticket-greeting", "--payload", "{nope", "--json"]);
     expect((parseJsonOutput(invalid).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
+    // Where the JSON breaks, said once: not the file-syntax hint glued into the payload hint.
+    const human = humanErrorOf(await cli(["run", "--key", "fx.ticket-greeting", "--payload", "{nope"]), "INVALID_PAYLOAD");
+    expect(human).to.include("not valid JSON at line 1, column 2");
+    expect(human).to.not.match(/[^.]\.\.[^.]/).and.not.include("--payload: not valid");
     const missing = await cli(["run", "--key", "nope", "--json"]);
     expect((parseJsonOutput(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
     const both = await cli(["run", "--json"]);
