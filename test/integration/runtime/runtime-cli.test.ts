@@ -131,9 +131,14 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     const invalid = await cli(["run", "--key", "fx.ticket-greeting", "--payload", "{nope", "--json"]);
     expect((parseJsonOutput(invalid).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
     // Where the JSON breaks, said once: not the file-syntax hint glued into the payload hint.
-    const human = humanErrorOf(await cli(["run", "--key", "fx.ticket-greeting", "--payload", "{nope"]), "INVALID_PAYLOAD");
+    const human = humanErrorOf(
+      await cli(["run", "--key", "fx.ticket-greeting", "--payload", "{nope"]),
+      "INVALID_PAYLOAD",
+    );
     expect(human).to.include("not valid JSON at line 1, column 2");
-    expect(human).to.not.match(/[^.]\.\.[^.]/).and.not.include("--payload: not valid");
+    expect(human)
+      .to.not.match(/[^.]\.\.[^.]/)
+      .and.not.include("--payload: not valid");
     const missing = await cli(["run", "--key", "nope", "--json"]);
     expect((parseJsonOutput(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
     const both = await cli(["run", "--json"]);
