@@ -265,9 +265,10 @@ const RENDERERS: Renderers = {
       .join("\n")}`,
   NO_PUBLISHED_VERSION: (d) =>
     `workflow ${d.workflowKey ?? d.workflowId} has no published version${d.version === null ? "" : ` ${d.version}`}. Publish it first (\`workflow-seeder publish --key ...\`).`,
-  WORKFLOW_PAUSED: (d) => `workflow ${d.workflowKey ?? d.workflowId} is paused; unpause it before starting runs.`,
+  WORKFLOW_PAUSED: (d) =>
+    `workflow ${d.workflowKey ?? d.workflowId} is paused (metadata.isPaused); no run starts while it is. To unpause it, set "isPaused": false in its bundle and import it again with \`workflow-seeder import --on-conflict update\` (it keeps its id and runs).`,
   CONCURRENCY_LIMIT_REACHED: (d) =>
-    `workflow ${d.workflowKey ?? d.workflowId} already has ${d.active} active run(s), its concurrency limit is ${d.limit}. Wait for runs to finish or raise the limit.`,
+    `workflow ${d.workflowKey ?? d.workflowId} already has ${d.active} active run(s), its concurrency limit is ${d.limit}. Wait for runs to finish (resume or finish the WAITING ones), or raise metadata.concurrencyLimit in its bundle and import it again with \`workflow-seeder import --on-conflict update\`.`,
   RUN_NOT_FOUND: (d) => `no run ${d.runId} in tenant ${d.tenant}.`,
   RUN_NOT_WAITING: (d) => `run ${d.runId} is ${d.status}, not WAITING; only a waiting run can be resumed.`,
   NO_MATCHING_WAIT: (d) =>

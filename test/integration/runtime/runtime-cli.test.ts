@@ -17,6 +17,7 @@ const TASK = fixtureFile("lookupTask").path;
 const TRYCATCH = fixtureFile("tryCatch").path;
 const WAIT = fixtureFile("eventWait").path;
 const EMAIL = fixtureFile("emailNodes").path;
+const PAUSED = fixtureFile("paused").path;
 
 describe("CLI: publish, run, resume, verify [postgres]", function () {
   this.timeout(180_000);
@@ -143,6 +144,17 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     expect((parseJsonOutput(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
     const both = await cli(["run", "--json"]);
     expect(both.code).to.equal(2);
+  });
+
+  it("a paused workflow is refused with WORKFLOW_PAUSED, and the message says how to unpause it", async () => {
+    expect((await cli(["import", PAUSED])).code).to.equal(0);
+    const json = await cli(["run", "--key", "fx.maintenance-paused", "--json"]);
+    expect(json.code).to.equal(1);
+    const error = parseJsonOutput(json).error as { code: string; details: Record<string, unknown> };
+    expect(error.code).to.equal("WORKFLOW_PAUSED");
+    expect(error.details).to.include({ workflowKey: "fx.maintenance-paused" });
+    const human = humanErrorOf(await cli(["run", "--key", "fx.maintenance-paused"]), "WORKFLOW_PAUSED");
+    expect(human).to.include('"isPaused": false').and.include("`workflow-seeder import --on-conflict update`");
   });
 
   it("publish reports PUBLISH_VALIDATION_FAILED with Alga's codes", async () => {
