@@ -325,8 +325,16 @@ export async function resumeRun(db: Knex, options: ResumeRunOptions): Promise<Ru
       const noMatch = () =>
         fail("NO_MATCHING_WAIT", {
           runId: run.run_id,
-          eventName: options.eventName ?? "(timer)",
+          eventName: options.eventName ?? null,
           correlationKey: options.correlationKey ?? null,
+          waiting: state.wait
+            ? {
+                waitType: state.wait.wait_type,
+                eventName: state.wait.event_name,
+                correlationKey: state.wait.key,
+                stepPath: state.wait.step_path,
+              }
+            : null,
         });
       if (!state.wait) return noMatch();
       const delivery = matchDelivery(state.wait, options, payload, clock.epochMs(), eventId);

@@ -181,7 +181,25 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
 
     const wrong = await cli(["resume", "--run", waiting.runId as string, "--event", "OTHER", "--json"]);
     expect(wrong.code).to.equal(1);
-    expect((parseJsonOutput(wrong).error as { code: string }).code).to.equal("NO_MATCHING_WAIT");
+    const wrongError = parseJsonOutput(wrong).error as { code: string; details: Record<string, unknown> };
+    expect(wrongError.code).to.equal("NO_MATCHING_WAIT");
+    // What the run does wait for, so the next try can be right.
+    expect(wrongError.details.waiting).to.deep.equal({
+      waitType: "event",
+      eventName: "TICKET_CUSTOMER_REPLIED",
+      correlationKey: "t-8",
+      stepPath: "root.steps[1].then.steps[0]",
+    });
+    const human0 = humanErrorOf(
+      await cli(["resume", "--run", waiting.runId as string, "--event", "OTHER"]),
+      "NO_MATCHING_WAIT",
+    );
+    expect(human0).to.include(
+      'waits at root.steps[1].then.steps[0] for event "TICKET_CUSTOMER_REPLIED" with correlation key "t-8"',
+    );
+    expect(human0).to.include(
+      `\`workflow-seeder resume --run ${waiting.runId} --event TICKET_CUSTOMER_REPLIED --correlation-key t-8 --payload '<json>'\``,
+    );
 
     // For people: the waiting run on stdout, how to continue it on stderr.
     const human = await cli(["run", "--key", "fx.ticket-await-reply", "--payload", payload]);
