@@ -153,6 +153,36 @@ describe("CLI: run and verify explain failures [postgres]", function () {
       expect(lines[at + 2]).to.match(/^\s+secret: "SMTP_KEY"$/);
     });
 
+    it("a failure deep in nested child runs prints each cause once, not every message inside every other", async () => {
+      // A workflow that calls itself until the call depth limit: 16 nested child runs.
+      const self = makeDefinition({
+        id: "self",
+        name: "report.recursive",
+        steps: [{ id: "again", type: "control.callWorkflow", workflowId: "self", workflowVersion: 1 }],
+      });
+      const file = join(dir, "recursive.json");
+      await writeFile(
+        file,
+        JSON.stringify(makeBundle({ workflows: [makeWorkflow({ key: "report.recursive", definition: self })] })),
+      );
+      const imported = await cli(["import", file]);
+      expect(imported.code, imported.stderr).to.equal(0);
+
+      const json = await cli(["run", "--key", "report.recursive", "--json"]);
+      expect(json.code).to.equal(1);
+      const error = (jsonOf(json) as { error: { category: string; message: string } }).error;
+      expect(error.category).to.equal("ChildWorkflowError");
+      // --json keeps the whole chain as recorded.
+      expect(error.message).to.include("depth limit");
+
+      const human = await cli(["run", "--key", "report.recursive"]);
+      expect(human.code).to.equal(1);
+      expect(human.stdout.match(/depth limit reached/g), human.stdout).to.have.length(1);
+      expect(human.stdout).to.not.include("Child workflow execution failed: Child workflow execution failed");
+      expect(human.stdout).to.match(/more nested causes/);
+      expect(human.stdout.split("\n").length, human.stdout).to.be.below(40);
+    });
+
     it("a run that fails prints its error once, at the end", async () => {
       const human = await cli(["run", "--key", "report.missing"]);
       expect(human.code).to.equal(1);
