@@ -178,7 +178,14 @@ export interface IssueDetailsByCode {
   CONCURRENCY_LIMIT_REACHED: { workflowKey: string | null; workflowId: string; limit: number; active: number };
   RUN_NOT_FOUND: { runId: string; tenant: string };
   RUN_NOT_WAITING: { runId: string; status: string };
-  NO_MATCHING_WAIT: { runId: string; eventName: string; correlationKey: string | null };
+  NO_MATCHING_WAIT: {
+    runId: string;
+    /** The event delivered, or `null` for a timer (resume without an event name). */
+    eventName: string | null;
+    correlationKey: string | null;
+    /** What the run waits for: its open wait, or `null` when it has none. */
+    waiting: { waitType: string; eventName: string | null; correlationKey: string | null; stepPath: string } | null;
+  };
   INVALID_PAYLOAD: { source: string; reason: string };
   UNKNOWN_PAYLOAD_KEY: { payloadDir: string; files: string[]; unknownKeys: string[]; knownKeys: string[] };
   // http
@@ -331,13 +338,28 @@ const RENDERERS: Renderers = {
       .join("\n")}`,
   NO_PUBLISHED_VERSION: (d) =>
     `workflow ${d.workflowKey ?? d.workflowId} has no published version${d.version === null ? "" : ` ${d.version}`}. Publish it first (\`workflow-seeder publish --key ...\`).`,
-  WORKFLOW_PAUSED: (d) => `workflow ${d.workflowKey ?? d.workflowId} is paused; unpause it before starting runs.`,
+  WORKFLOW_PAUSED: (d) =>
+    `workflow ${d.workflowKey ?? d.workflowId} is paused (metadata.isPaused); no run starts while it is. To unpause it, set "isPaused": false in its bundle and import it again with \`workflow-seeder import --on-conflict update\` (it keeps its id and runs).`,
   CONCURRENCY_LIMIT_REACHED: (d) =>
-    `workflow ${d.workflowKey ?? d.workflowId} already has ${d.active} active run(s), its concurrency limit is ${d.limit}. Wait for runs to finish or raise the limit.`,
+    `workflow ${d.workflowKey ?? d.workflowId} already has ${d.active} active run(s), its concurrency limit is ${d.limit}. Wait for runs to finish (resume or finish the WAITING ones), or raise metadata.concurrencyLimit in its bundle and import it again with \`workflow-seeder import --on-conflict update\`.`,
   RUN_NOT_FOUND: (d) => `no run ${d.runId} in tenant ${d.tenant}.`,
   RUN_NOT_WAITING: (d) => `run ${d.runId} is ${d.status}, not WAITING; only a waiting run can be resumed.`,
-  NO_MATCHING_WAIT: (d) =>
-    `run ${d.runId} is not waiting for event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`} (or the event's filters do not match). Check the event name, correlation key and payload.`,
+  NO_MATCHING_WAIT: (d) => {
+    const asked =
+      d.eventName === null
+        ? "a timer"
+        : `event "${d.eventName}"${d.correlationKey === null ? "" : ` with correlation key "${d.correlationKey}"`}`;
+    const w = d.waiting;
+    if (w === null) return `run ${d.runId} is not waiting for ${asked}: it has no open wait.`;
+    if (w.eventName === null || w.waitType === "time")
+      return `run ${d.runId} is not waiting for ${asked}: it waits at ${w.stepPath} for a timer. Fire it with \`workflow-seeder resume --run ${d.runId}\`.`;
+    const key = w.correlationKey === null ? "" : ` with correlation key "${w.correlationKey}"`;
+    const command =
+      w.correlationKey === null
+        ? `workflow-seeder resume --run ${d.runId} --event ${w.eventName} --payload '<json>'`
+        : `workflow-seeder resume --run ${d.runId} --event ${w.eventName} --correlation-key ${w.correlationKey} --payload '<json>'`;
+    return `run ${d.runId} is not waiting for ${asked}${d.eventName === null ? "" : " (or the event's filters do not match its payload)"}: it waits at ${w.stepPath} for event "${w.eventName}"${key}. Deliver that event with \`${command}\`${w.waitType === "event" ? ", a payload its filters accept" : ""}.`;
+  },
   INVALID_PAYLOAD: (d) =>
     `payload from ${d.source} is not usable: ${d.reason}. Pass a JSON object (\`workflow-seeder run|resume --payload '{...}'\` or \`workflow-seeder run|resume --payload @file.json\`).`,
   UNKNOWN_PAYLOAD_KEY: (d) =>

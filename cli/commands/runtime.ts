@@ -67,13 +67,16 @@ async function readPayload(value: string | undefined): Promise<unknown> {
   if (value.startsWith("@") || value === "-") payload = await readJsonFile(value === "-" ? "-" : value.slice(1));
   else {
     const { parseJsonText } = await import("../../src/format/parse-bundle.js");
-    const { renderIssueMessage } = await import("../../src/errors.js");
     const parsed = parseJsonText(value, { file: "--payload" });
-    if (!parsed.ok)
-      throw errorOf("INVALID_PAYLOAD", {
-        source: "--payload",
-        reason: renderIssueMessage(parsed.issues[0] as never),
-      });
+    if (!parsed.ok) {
+      // Where it breaks, not the whole INVALID_JSON message: its fix hint is for files.
+      const issue = parsed.issues[0];
+      const where =
+        issue?.code === "INVALID_JSON"
+          ? `not valid JSON at line ${issue.details.line}, column ${issue.details.column}: ${issue.details.reason}`
+          : "not valid JSON";
+      throw errorOf("INVALID_PAYLOAD", { source: "--payload", reason: where });
+    }
     payload = parsed.value;
   }
   if (typeof payload !== "object" || payload === null || Array.isArray(payload))
@@ -95,11 +98,33 @@ function readSecrets(values: readonly string[]): Record<string, string> {
   return secrets;
 }
 
+/** Causes printed before the chain is cut to its innermost one. */
+const SHOWN_CAUSES = 2;
+
+/**
+ * An error's message without the cause's message that it ends with: a failed child run's error
+ * reads `Child workflow execution failed: <the child's message>`, so a chain of N child runs
+ * repeats the innermost message N times. The report prints each cause once, under its own line.
+ */
+function ownMessageOf(error: RuntimeError): string {
+  const cause = causeOf(error);
+  const suffix = cause === undefined ? undefined : `: ${cause.message}`;
+  return suffix !== undefined && error.message.endsWith(suffix) && error.message.length > suffix.length
+    ? error.message.slice(0, -suffix.length)
+    : error.message;
+}
+
+function causeOf(error: RuntimeError): RuntimeError | undefined {
+  const details = error.details as Record<string, unknown> | undefined;
+  return typeof details === "object" && details !== null && isRuntimeError(details.cause) ? details.cause : undefined;
+}
+
 /**
  * The lines that explain a run's error beyond its message: the failing expression and the reason
- * (what `--json` carries in `error.details`), other details as JSON, and a child run's cause.
+ * (what `--json` carries in `error.details`), other details as JSON, and a child run's cause, each
+ * cause once; a long chain (a workflow that calls itself) shows its first causes and its innermost.
  */
-function formatErrorDetails(error: RuntimeError, indent: string): string[] {
+function formatErrorDetails(error: RuntimeError, indent: string, depth = 0): string[] {
   const lines: string[] = [];
   if (error.code !== undefined) lines.push(`${indent}code: ${error.code}`);
   const details = error.details;
@@ -112,8 +137,17 @@ function formatErrorDetails(error: RuntimeError, indent: string): string[] {
   if (typeof reason === "string") lines.push(`${indent}reason: ${reason}`);
   for (const [key, value] of Object.entries(rest)) lines.push(`${indent}${key}: ${JSON.stringify(value)}`);
   if (isRuntimeError(cause)) {
-    lines.push(`${indent}cause: ${cause.category} at ${cause.nodePath}: ${cause.message}`);
-    lines.push(...formatErrorDetails(cause, `${indent}  `));
+    let next = cause;
+    if (depth + 1 >= SHOWN_CAUSES) {
+      let skipped = 0;
+      for (let inner = causeOf(next); inner !== undefined; inner = causeOf(next)) {
+        next = inner;
+        skipped++;
+      }
+      if (skipped > 0) lines.push(`${indent}... ${skipped} more nested causes (--json has them all) ...`);
+    }
+    lines.push(`${indent}cause: ${next.category} at ${next.nodePath}: ${ownMessageOf(next)}`);
+    lines.push(...formatErrorDetails(next, `${indent}  `, depth + 1));
   } else if (cause !== undefined) lines.push(`${indent}cause: ${JSON.stringify(cause)}`);
   return lines;
 }
@@ -128,14 +162,21 @@ function printRun(result: RunWorkflowResult): void {
   const lines = [
     `run ${result.runId}: ${result.workflowKey ?? result.workflowId} version ${result.version} ${result.status}`,
   ];
-  for (const s of result.steps)
+  // The run's own error is printed once, at the end; a step the run went on from says why here.
+  const finalError = result.error === undefined ? undefined : JSON.stringify(result.error);
+  for (const s of result.steps) {
     lines.push(`  ${s.status.padEnd(15)} ${s.stepPath} ${s.stepId ?? ""}${s.type ? ` (${s.type})` : ""}`);
+    if (s.error !== undefined && JSON.stringify(s.error) !== finalError) {
+      lines.push(`      error: ${s.error.category}: ${ownMessageOf(s.error)}`);
+      lines.push(...formatErrorDetails(s.error, "        "));
+    }
+  }
   for (const i of result.invocations)
     lines.push(
       `  action ${i.actionId}@${i.version} at ${i.stepPath}: input ${JSON.stringify(i.input)} -> output ${JSON.stringify(i.output)}`,
     );
   if (result.error) {
-    lines.push(`  error: ${result.error.category} at ${result.error.nodePath}: ${result.error.message}`);
+    lines.push(`  error: ${result.error.category} at ${result.error.nodePath}: ${ownMessageOf(result.error)}`);
     lines.push(...formatErrorDetails(result.error, "    "));
   }
   printResult(lines.join("\n"));
@@ -245,7 +286,7 @@ function printVerify(result: VerifyBundlesResult, payloadDir: string | undefined
     if ("runId" in w.run && w.run.status === "FAILED" && w.run.error) {
       const error = w.run.error;
       // firstError named the publish problem when there was one; the run's error comes after it.
-      if (!w.publish.ok) lines.push(`      run: ${error.category} at ${error.nodePath}: ${error.message}`);
+      if (!w.publish.ok) lines.push(`      run: ${error.category} at ${error.nodePath}: ${ownMessageOf(error)}`);
       lines.push(...formatErrorDetails(error, "        "));
     }
     // The usual cause of a failed verify run: the workflow needs a real payload, not {}.

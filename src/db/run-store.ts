@@ -357,7 +357,13 @@ export interface RunReportRow {
   status: string;
   error_json: unknown;
   definition_json: unknown;
-  steps: { step_path: string; definition_step_id: string | null; status: string; attempt: number }[];
+  steps: {
+    step_path: string;
+    definition_step_id: string | null;
+    status: string;
+    attempt: number;
+    error_json: unknown;
+  }[];
   invocations: {
     step_path: string;
     action_id: string;
@@ -374,7 +380,7 @@ export async function selectRunReport(knex: Knex, tenant: string, runId: string)
     knex,
     `select r.run_id, r.workflow_id, d.key as workflow_key, r.workflow_version, r.status, r.error_json, v.definition_json,
        (select coalesce(json_agg(s order by s.started_at, s.step_id), '[]'::json) from (
-          select step_path, definition_step_id, status, attempt, started_at, step_id from workflow_run_steps
+          select step_path, definition_step_id, status, attempt, error_json, started_at, step_id from workflow_run_steps
           where tenant = r.tenant and run_id = r.run_id) s) as steps,
        (select coalesce(json_agg(i order by i.created_at, i.invocation_id), '[]'::json) from (
           select step_path, action_id, action_version, input_json, output_json, created_at, invocation_id

@@ -79,6 +79,12 @@ export interface RunStepSummary {
   stepId: string | null;
   type: string | null;
   status: string;
+  /**
+   * Why the step failed (`FAILED`, or `RETRY_SCHEDULED` before a retry), as recorded in
+   * `workflow_run_steps.error_json`. A step the run went on from (`onError: continue`,
+   * `onItemError: continue`, a `tryCatch`) has it even when the run SUCCEEDED.
+   */
+  error?: RuntimeError;
 }
 
 /** One action call the run made, with its resolved input (secrets redacted) and output. */
@@ -174,6 +180,7 @@ function toRunResult(report: RunReportRow): RunWorkflowResult {
       stepId: s.definition_step_id,
       type: types.get(s.step_path) ?? null,
       status: s.status,
+      ...(isJsonObject(s.error_json) ? { error: s.error_json as unknown as RuntimeError } : {}),
     })),
     invocations: report.invocations.map((i) => ({
       stepPath: i.step_path,
@@ -318,8 +325,16 @@ export async function resumeRun(db: Knex, options: ResumeRunOptions): Promise<Ru
       const noMatch = () =>
         fail("NO_MATCHING_WAIT", {
           runId: run.run_id,
-          eventName: options.eventName ?? "(timer)",
+          eventName: options.eventName ?? null,
           correlationKey: options.correlationKey ?? null,
+          waiting: state.wait
+            ? {
+                waitType: state.wait.wait_type,
+                eventName: state.wait.event_name,
+                correlationKey: state.wait.key,
+                stepPath: state.wait.step_path,
+              }
+            : null,
         });
       if (!state.wait) return noMatch();
       const delivery = matchDelivery(state.wait, options, payload, clock.epochMs(), eventId);

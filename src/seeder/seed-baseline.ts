@@ -172,7 +172,11 @@ export async function exportToSeed(db: Knex, options: ExportToSeedOptions): Prom
   const now = clock();
   const slug = slugifySeedName(options.name);
   if (slug === "")
-    fail("INVALID_ARGUMENT", { option: "--seed", received: options.name, expected: "a name with letters or digits" });
+    fail("INVALID_ARGUMENT", {
+      option: "--seed",
+      received: options.name,
+      expected: "a name with ASCII letters or digits (a-z, 0-9; an accented letter counts as its base letter)",
+    });
   const listing = await listSeedFiles(options.dir);
   const file = `${planNextSeedVersion(listing.seeds, now)}.${slug}${SEED_SUFFIX}`;
   const path = join(options.dir, file);
@@ -231,7 +235,8 @@ export async function createSeedFile(options: {
     fail("INVALID_ARGUMENT", {
       option: "name",
       received: options.name,
-      expected: "a name starting with a letter or digit",
+      expected:
+        "a name starting with an ASCII letter or digit (a-z, 0-9; an accented letter counts as its base letter)",
     });
   const now = options.now?.() ?? new Date();
   const listing = await listSeedFiles(options.dir);

@@ -148,9 +148,14 @@ export function planNextSeedVersion(existing: readonly SeedFile[], now: Date): s
   return candidate;
 }
 
-/** A seed name from free text: lower case, `[a-z0-9._-]`, no leading separator. */
+/**
+ * A seed name from free text: lower case, `[a-z0-9._-]`, no leading separator. An accented
+ * letter keeps its base letter (`Café` gives `cafe`, not `caf`); other characters become `-`.
+ */
 export function slugifySeedName(text: string): string {
   return text
+    .normalize("NFKD")
+    .replace(/\p{M}+/gu, "")
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")
     .replace(/^[._-]+|[._-]+$/g, "")

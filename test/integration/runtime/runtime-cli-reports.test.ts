@@ -29,6 +29,38 @@ const sendWith = (key: string, expression: string) =>
     nodeTypes: ["action.call"],
   });
 
+/**
+ * A workflow whose action step fails for each item (a secret the run is not given) and is
+ * continued by the loop's `onItemError`: the run SUCCEEDS with FAILED steps.
+ */
+const continuedFailures = makeWorkflow({
+  key: "report.continued",
+  definition: makeDefinition({
+    name: "report.continued",
+    steps: [
+      {
+        id: "each",
+        type: "control.forEach",
+        items: { $expr: "payload.items" },
+        itemVar: "item",
+        onItemError: "continue",
+        body: [
+          {
+            id: "send",
+            type: "action.call",
+            config: {
+              actionId: ACTION.actionId,
+              version: ACTION.version,
+              inputMapping: { to: { $expr: "vars.item" }, key: { $secret: "SMTP_KEY" } },
+            },
+          },
+        ],
+      },
+    ],
+  }),
+  nodeTypes: ["action.call"],
+});
+
 describe("CLI: run and verify explain failures [postgres]", function () {
   this.timeout(180_000);
   let db: TestDatabase;
@@ -86,6 +118,76 @@ describe("CLI: run and verify explain failures [postgres]", function () {
       const human = await cli(["run", "--key", "report.syntax"]);
       expect(human.code).to.equal(1);
       expect(human.stdout).to.include("expression: payload.(");
+    });
+
+    it("says why a step failed when the run went on (onItemError, onError): the step's error in --json and under the step", async () => {
+      // Its own bundle: verify below verifies the shared one whole.
+      const file = join(dir, "continued.json");
+      await writeFile(file, JSON.stringify(makeBundle({ workflows: [continuedFailures] })));
+      const imported = await cli(["import", file]);
+      expect(imported.code, imported.stderr).to.equal(0);
+      const payload = JSON.stringify({ items: ["a@example.com"] });
+      const json = await cli(["run", "--key", "report.continued", "--payload", payload, "--json"]);
+      expect(json.code, json.stderr).to.equal(0);
+      const run = jsonOf(json) as {
+        status: string;
+        error?: unknown;
+        steps: { stepPath: string; status: string; error?: { category: string; message: string; details?: unknown } }[];
+      };
+      expect(run.status).to.equal("SUCCEEDED");
+      expect(run.error).to.equal(undefined);
+      const failed = run.steps.filter((s) => s.status === "FAILED");
+      expect(failed.map((s) => s.stepPath)).to.deep.equal(["root.steps[0].body.steps[0]"]);
+      expect(failed[0]?.error).to.include({ category: "ActionError" });
+      expect(failed[0]?.error?.message).to.include("SMTP_KEY");
+      expect(failed[0]?.error?.details).to.deep.equal({ secret: "SMTP_KEY" });
+      // A step that succeeded carries no error.
+      expect(run.steps.filter((s) => s.status === "SUCCEEDED").every((s) => s.error === undefined)).to.equal(true);
+
+      const human = await cli(["run", "--key", "report.continued", "--payload", payload]);
+      expect(human.code, human.stderr).to.equal(0);
+      const lines = human.stdout.split("\n");
+      const at = lines.findIndex((l) => /^\s+FAILED\s+root\.steps\[0\]\.body\.steps\[0\] send/.test(l));
+      expect(at, human.stdout).to.be.greaterThan(0);
+      expect(lines[at + 1]).to.match(/^\s+error: ActionError: Failed to resolve secret "SMTP_KEY"/);
+      expect(lines[at + 2]).to.match(/^\s+secret: "SMTP_KEY"$/);
+    });
+
+    it("a failure deep in nested child runs prints each cause once, not every message inside every other", async () => {
+      // A workflow that calls itself until the call depth limit: 16 nested child runs.
+      const self = makeDefinition({
+        id: "self",
+        name: "report.recursive",
+        steps: [{ id: "again", type: "control.callWorkflow", workflowId: "self", workflowVersion: 1 }],
+      });
+      const file = join(dir, "recursive.json");
+      await writeFile(
+        file,
+        JSON.stringify(makeBundle({ workflows: [makeWorkflow({ key: "report.recursive", definition: self })] })),
+      );
+      const imported = await cli(["import", file]);
+      expect(imported.code, imported.stderr).to.equal(0);
+
+      const json = await cli(["run", "--key", "report.recursive", "--json"]);
+      expect(json.code).to.equal(1);
+      const error = (jsonOf(json) as { error: { category: string; message: string } }).error;
+      expect(error.category).to.equal("ChildWorkflowError");
+      // --json keeps the whole chain as recorded.
+      expect(error.message).to.include("depth limit");
+
+      const human = await cli(["run", "--key", "report.recursive"]);
+      expect(human.code).to.equal(1);
+      expect(human.stdout.match(/depth limit reached/g), human.stdout).to.have.length(1);
+      expect(human.stdout).to.not.include("Child workflow execution failed: Child workflow execution failed");
+      expect(human.stdout).to.match(/more nested causes/);
+      expect(human.stdout.split("\n").length, human.stdout).to.be.below(40);
+    });
+
+    it("a run that fails prints its error once, at the end", async () => {
+      const human = await cli(["run", "--key", "report.missing"]);
+      expect(human.code).to.equal(1);
+      expect(human.stdout.match(/expression: payload\.email/g)).to.have.length(1);
+      expect(human.stdout.match(/ExpressionError/g)).to.have.length(1);
     });
   });
 

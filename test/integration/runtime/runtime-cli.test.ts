@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { fixtureFile } from "../../support/bundle-sets.js";
-import { parseJsonOutput, runCli } from "../../support/cli.js";
+import { humanErrorOf, parseJsonOutput, runCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 
 const HELLO = fixtureFile("hello").path;
@@ -17,6 +17,7 @@ const TASK = fixtureFile("lookupTask").path;
 const TRYCATCH = fixtureFile("tryCatch").path;
 const WAIT = fixtureFile("eventWait").path;
 const EMAIL = fixtureFile("emailNodes").path;
+const PAUSED = fixtureFile("paused").path;
 
 describe("CLI: publish, run, resume, verify [postgres]", function () {
   this.timeout(180_000);
@@ -130,10 +131,30 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     expect((parseJsonOutput(bad).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
     const invalid = await cli(["run", "--key", "fx.ticket-greeting", "--payload", "{nope", "--json"]);
     expect((parseJsonOutput(invalid).error as { code: string }).code).to.equal("INVALID_PAYLOAD");
+    // Where the JSON breaks, said once: not the file-syntax hint glued into the payload hint.
+    const human = humanErrorOf(
+      await cli(["run", "--key", "fx.ticket-greeting", "--payload", "{nope"]),
+      "INVALID_PAYLOAD",
+    );
+    expect(human).to.include("not valid JSON at line 1, column 2");
+    expect(human)
+      .to.not.match(/[^.]\.\.[^.]/)
+      .and.not.include("--payload: not valid");
     const missing = await cli(["run", "--key", "nope", "--json"]);
     expect((parseJsonOutput(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
     const both = await cli(["run", "--json"]);
     expect(both.code).to.equal(2);
+  });
+
+  it("a paused workflow is refused with WORKFLOW_PAUSED, and the message says how to unpause it", async () => {
+    expect((await cli(["import", PAUSED])).code).to.equal(0);
+    const json = await cli(["run", "--key", "fx.maintenance-paused", "--json"]);
+    expect(json.code).to.equal(1);
+    const error = parseJsonOutput(json).error as { code: string; details: Record<string, unknown> };
+    expect(error.code).to.equal("WORKFLOW_PAUSED");
+    expect(error.details).to.include({ workflowKey: "fx.maintenance-paused" });
+    const human = humanErrorOf(await cli(["run", "--key", "fx.maintenance-paused"]), "WORKFLOW_PAUSED");
+    expect(human).to.include('"isPaused": false').and.include("`workflow-seeder import --on-conflict update`");
   });
 
   it("publish reports PUBLISH_VALIDATION_FAILED with Alga's codes", async () => {
@@ -160,7 +181,25 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
 
     const wrong = await cli(["resume", "--run", waiting.runId as string, "--event", "OTHER", "--json"]);
     expect(wrong.code).to.equal(1);
-    expect((parseJsonOutput(wrong).error as { code: string }).code).to.equal("NO_MATCHING_WAIT");
+    const wrongError = parseJsonOutput(wrong).error as { code: string; details: Record<string, unknown> };
+    expect(wrongError.code).to.equal("NO_MATCHING_WAIT");
+    // What the run does wait for, so the next try can be right.
+    expect(wrongError.details.waiting).to.deep.equal({
+      waitType: "event",
+      eventName: "TICKET_CUSTOMER_REPLIED",
+      correlationKey: "t-8",
+      stepPath: "root.steps[1].then.steps[0]",
+    });
+    const human0 = humanErrorOf(
+      await cli(["resume", "--run", waiting.runId as string, "--event", "OTHER"]),
+      "NO_MATCHING_WAIT",
+    );
+    expect(human0).to.include(
+      'waits at root.steps[1].then.steps[0] for event "TICKET_CUSTOMER_REPLIED" with correlation key "t-8"',
+    );
+    expect(human0).to.include(
+      `\`workflow-seeder resume --run ${waiting.runId} --event TICKET_CUSTOMER_REPLIED --correlation-key t-8 --payload '<json>'\``,
+    );
 
     // For people: the waiting run on stdout, how to continue it on stderr.
     const human = await cli(["run", "--key", "fx.ticket-await-reply", "--payload", payload]);

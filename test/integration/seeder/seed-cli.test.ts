@@ -19,7 +19,7 @@ import {
   seedName,
   writeSeeds,
 } from "../../fixtures/seed-kit.js";
-import { type CliResult, onlyTenantOf, parseJsonOutput, runCli } from "../../support/cli.js";
+import { type CliResult, jsonErrorOf, onlyTenantOf, parseJsonOutput, runCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 import { readSeedRows, readWorkflows } from "./tenant-rows.js";
 
@@ -404,6 +404,18 @@ describe("seeder CLI on PostgreSQL", function () {
     expect(file, human.stdout).to.match(/\.second-one\.bundle\.json$/);
     expect((await listFiles(dir)).at(-1)).to.equal(basename(file));
     expect(human.stderr).to.equal(`Edit it, then check it with: workflow-seeder validate ${file}\n`);
+  });
+
+  it("new keeps an accented letter as its base letter; a name with no ASCII letter or digit says so", async () => {
+    const dir = await makeSeedDir();
+    const accented = await runCli(["new", "Café Crème — Übersicht", "--dir", dir, "--json"]);
+    expect(accented.code, accented.stderr).to.equal(0);
+    expect((parseJsonOutput(accented) as { name: string }).name).to.match(/\.cafe-creme-ubersicht$/);
+
+    const none = await runCli(["new", "日本語", "--dir", dir, "--json"]);
+    const error = jsonErrorOf(none, "INVALID_ARGUMENT", 2);
+    expect(error.details).to.include({ option: "name", received: "日本語" });
+    expect(error.message).to.include("ASCII");
   });
 
   it("export --seed: status is clean in the source and pending in a fresh database, where up applies it", async () => {
