@@ -1,4 +1,4 @@
-import { issue, type ValidationResult } from "../errors.js";
+import { type Issue, issue, type ValidationResult } from "../errors.js";
 import { isRfc3339DateTime } from "../format/date-time.js";
 
 /** Export options as a command line or a query string gives them: not yet checked, absent when not given. */
@@ -34,9 +34,11 @@ export interface ExportOptionSource {
 
 /**
  * Checks export options and applies their defaults, in one place for the CLI and the HTTP API.
- * Every problem is an `INVALID_ARGUMENT` issue naming the option as `source` calls it. What is
- * selected is left to the caller to require (the CLI and the API word that differently), and
- * unknown ids or keys to the export (`WORKFLOW_NOT_FOUND`).
+ * Every problem is an `INVALID_ARGUMENT` issue naming the option as `source` calls it, all of
+ * them reported: `all` with `keys` or `workflowIds` (it exports every workflow, so the names
+ * would be silently ignored), an `exportedAt` that is not RFC 3339. That something is selected
+ * is left to the caller to require (the CLI and the API word that differently), and unknown ids
+ * or keys to the export (`WORKFLOW_NOT_FOUND`).
  *
  * @example parseExportOptions({ keys: ["a"], exportedAt: "2026-01-01T00:00:00.000Z" }, source)
  */
@@ -44,17 +46,30 @@ export function parseExportOptions(
   input: ExportOptionsInput,
   source: ExportOptionSource,
 ): ValidationResult<ParsedExportOptions> {
+  const echo = (value: string) => (source.echo ? source.echo(value) : value);
+  const { names } = source;
+  const issues: Issue[] = [];
+  if (input.all === true)
+    for (const option of ["keys", "workflowIds"] as const) {
+      const given = input[option] ?? [];
+      if (given.length > 0)
+        issues.push(
+          issue("INVALID_ARGUMENT", {
+            option: names[option],
+            received: echo(given.join(", ")),
+            expected: `no ${names[option]} together with ${names.all}, which exports every workflow: drop ${names.all} to export only the named workflows, or drop ${names[option]}`,
+          }),
+        );
+    }
   if (input.exportedAt !== undefined && !isRfc3339DateTime(input.exportedAt))
-    return {
-      ok: false,
-      issues: [
-        issue("INVALID_ARGUMENT", {
-          option: source.names.exportedAt,
-          received: source.echo ? source.echo(input.exportedAt) : input.exportedAt,
-          expected: "an RFC 3339 date-time such as 2026-01-01T00:00:00.000Z",
-        }),
-      ],
-    };
+    issues.push(
+      issue("INVALID_ARGUMENT", {
+        option: names.exportedAt,
+        received: echo(input.exportedAt),
+        expected: "an RFC 3339 date-time such as 2026-01-01T00:00:00.000Z",
+      }),
+    );
+  if (issues.length > 0) return { ok: false, issues };
   return {
     ok: true,
     value: {

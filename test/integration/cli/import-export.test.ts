@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
@@ -206,6 +206,27 @@ describe("CLI: import and export against PostgreSQL", function () {
       keys: ["cli.nope"],
       tenant: TENANT_A,
     });
+  });
+
+  it("export refuses --all together with --key or --workflow-id (INVALID_ARGUMENT, exit 2, naming both options), and writes nothing", async () => {
+    const out = join(dir, "all-and-key.json");
+    const withKey = await cli(["export", "--all", "--key", "cli.stdin", "--out", out, ...on(TENANT_A), "--json"]);
+    const keyError = jsonErrorOf(withKey, "INVALID_ARGUMENT", 2);
+    expect(keyError.details).to.include({ option: "--key", received: "cli.stdin" });
+    expect(keyError.message).to.include("--all").and.include("drop");
+    const id = "00000000-0000-4000-8000-00000000beef";
+    const withId = await cli(["export", "--workflow-id", id, "--all", ...on(TENANT_A)]);
+    const human = humanErrorOf(withId, "INVALID_ARGUMENT", 2);
+    expect(human).to.include("--workflow-id").and.include("--all");
+    expect(withId.stdout).to.equal("");
+    // Both conflicts at once are both reported.
+    const both = jsonErrorOf(
+      await cli(["export", "--all", "--key", "k", "--workflow-id", id, ...on(TENANT_A), "--json"]),
+      "INVALID_ARGUMENT",
+      2,
+    );
+    expect((both.issues as { details: Json }[]).map((i) => i.details.option)).to.deep.equal(["--key", "--workflow-id"]);
+    expect(existsSync(out), out).to.equal(false);
   });
 
   it("export --out --json prints one document naming the file and the workflows", async () => {

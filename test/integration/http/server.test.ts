@@ -552,6 +552,13 @@ describe("HTTP API [postgres]", function () {
       expect(e.details.keys).to.deep.equal(["no.such.key"]);
       expectError(await request(url, `${EXPORT}?keys=${SIMPLE_KEY}`, { tenant: t }), 400, "INVALID_ARGUMENT");
       expectError(await request(url, `${EXPORT}?workflowId=nope`, { tenant: t }), 400, "INVALID_ARGUMENT");
+      // all=true exports every workflow: a key beside it would be silently ignored.
+      const both = expectError(
+        await request(url, `${EXPORT}?all=true&key=${SIMPLE_KEY}`, { tenant: t }),
+        400,
+        "INVALID_ARGUMENT",
+      );
+      expect(both.details).to.include({ option: "query parameter key", received: SIMPLE_KEY });
     });
 
     it("export → import into another tenant → export gives identical bytes (exportedAt normalized)", async () => {

@@ -22,12 +22,26 @@ describe("parseExportOptions (the CLI's and the HTTP API's export options)", () 
   it("keeps what was given", () => {
     const given = {
       keys: ["a", "b"],
-      workflowIds: ["not-checked-here"],
-      all: true,
+      workflowIds: ["00000000-0000-4000-8000-00000000000a"],
+      all: false,
       withCalledWorkflows: true,
       exportedAt: "2026-01-01T00:00:00.000Z",
     };
     expect(parseExportOptions(given, FLAGS)).to.deep.equal({ ok: true, value: given });
+  });
+
+  it("refuses all together with keys or workflowIds, each named as the source calls it (all of them reported)", () => {
+    const result = parseExportOptions({ all: true, keys: ["a", "b"], workflowIds: ["x"] }, FLAGS);
+    expect(result.ok).to.equal(false);
+    if (result.ok) return;
+    expect(result.issues.map((i) => i.code)).to.deep.equal(["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
+    const details = result.issues.map((i) => i.details as { option: string; received: string; expected: string });
+    expect(details.map((d) => [d.option, d.received])).to.deep.equal([
+      ["--key", "a, b"],
+      ["--workflow-id", "x"],
+    ]);
+    for (const d of details) expect(d.expected).to.include("--all").and.include(`drop ${d.option}`);
+    expect(parseExportOptions({ all: true, keys: [], workflowIds: [] }, FLAGS).ok).to.equal(true);
   });
 
   it("refuses an exportedAt that is not an RFC 3339 date-time, named and echoed by the source", () => {
