@@ -112,6 +112,16 @@ export function invalidArgument(option: string, received: string, expected: stri
   return new WorkflowSeederError({ code: "INVALID_ARGUMENT", details: { option, received, expected } });
 }
 
+/**
+ * Refuses an option value that is not a UUID (a workflow id, a run id) as `INVALID_ARGUMENT`
+ * (exit 2) before any database is opened: an empty or malformed id can name nothing, and a
+ * "not found" would send the user looking in the wrong tenant. The HTTP API refuses them the same way.
+ */
+export async function assertUuidOption(option: string, value: string, expected: string): Promise<void> {
+  const { isUuidString } = await import("../src/format/portable-id.js");
+  if (!isUuidString(value)) throw invalidArgument(option, value, expected);
+}
+
 /** Builds a {@link WorkflowSeederError} from a code and its details. */
 export function errorOf<C extends IssueCode>(code: C, details: IssueDetailsByCode[C]): WorkflowSeederError {
   return new WorkflowSeederError({ code, details } as Issue);

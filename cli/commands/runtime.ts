@@ -4,6 +4,7 @@ import type { RunWorkflowResult } from "../../src/runtime/run-workflow.js";
 import type { RuntimeError } from "../../src/runtime/runtime-error.js";
 import type { VerifyBundlesResult } from "../../src/runtime/verify-bundles.js";
 import {
+  assertUuidOption,
   type CommandModule,
   DEFAULT_SEEDS_DIR,
   EXIT_FAILURE,
@@ -54,11 +55,17 @@ interface VerifyArgs extends GlobalArgs {
   secret: string[];
 }
 
-function workflowLocator(args: WorkflowArgs): { key: string } | { workflowId: string } {
+async function workflowLocator(args: WorkflowArgs): Promise<{ key: string } | { workflowId: string }> {
   if ((args.key === undefined) === (args.workflowId === undefined))
     throw new UsageError("name the workflow: --key <key> or --workflow-id <uuid> (one of them)");
-  return args.key !== undefined ? { key: args.key } : { workflowId: args.workflowId as string };
+  if (args.key !== undefined) return { key: args.key };
+  const workflowId = args.workflowId as string;
+  await assertUuidOption("--workflow-id", workflowId, WORKFLOW_ID_EXPECTED);
+  return { workflowId };
 }
+
+/** What a `--workflow-id` must be, and where to find one. */
+const WORKFLOW_ID_EXPECTED = "a workflow UUID (`workflow-seeder list` shows each workflow's id)";
 
 /** `--payload '<json>'`, `--payload @file.json` or `--payload -` (stdin); `{}` when absent. */
 async function readPayload(value: string | undefined): Promise<unknown> {
@@ -191,7 +198,7 @@ function exitCodeOf(result: RunWorkflowResult): number {
 }
 
 async function runPublish(args: PublishArgs): Promise<number> {
-  const locator = workflowLocator(args);
+  const locator = await workflowLocator(args);
   await tenantOf(args);
   const catalog = await loadCatalog(args);
   if (args.actor !== undefined) {
@@ -217,7 +224,7 @@ async function runPublish(args: PublishArgs): Promise<number> {
 }
 
 async function runRun(args: RunArgs): Promise<number> {
-  const locator = workflowLocator(args);
+  const locator = await workflowLocator(args);
   if (args.version !== undefined && (!Number.isInteger(args.version) || args.version < 1))
     throw invalidArgument("--version", String(args.version), "a positive integer");
   const { runWorkflow } = await import("../../src/runtime/run-workflow.js");
@@ -252,6 +259,7 @@ async function executeRun(
 }
 
 async function runResume(args: ResumeArgs): Promise<number> {
+  await assertUuidOption("--run", args.run, "a run UUID, as `workflow-seeder run` reports it (runId)");
   const { resumeRun } = await import("../../src/runtime/run-workflow.js");
   return executeRun(args, (knex, common) =>
     resumeRun(knex, {

@@ -1,5 +1,6 @@
 import { type Issue, issue, type ValidationResult } from "../errors.js";
 import { isRfc3339DateTime } from "../format/date-time.js";
+import { isUuidString } from "../format/portable-id.js";
 
 /** Export options as a command line or a query string gives them: not yet checked, absent when not given. */
 export interface ExportOptionsInput {
@@ -36,7 +37,8 @@ export interface ExportOptionSource {
  * Checks export options and applies their defaults, in one place for the CLI and the HTTP API.
  * Every problem is an `INVALID_ARGUMENT` issue naming the option as `source` calls it, all of
  * them reported: `all` with `keys` or `workflowIds` (it exports every workflow, so the names
- * would be silently ignored), an `exportedAt` that is not RFC 3339. That something is selected
+ * would be silently ignored), a workflow id that is not a UUID, an `exportedAt` that is not
+ * RFC 3339. That something is selected
  * is left to the caller to require (the CLI and the API word that differently), and unknown ids
  * or keys to the export (`WORKFLOW_NOT_FOUND`).
  *
@@ -61,6 +63,13 @@ export function parseExportOptions(
           }),
         );
     }
+  // Refused before the database, as an option error: a malformed id can name no workflow, and
+  // WORKFLOW_NOT_FOUND would send the user looking in the wrong tenant.
+  for (const id of input.workflowIds ?? [])
+    if (!isUuidString(id))
+      issues.push(
+        issue("INVALID_ARGUMENT", { option: names.workflowIds, received: echo(id), expected: "a workflow UUID" }),
+      );
   if (input.exportedAt !== undefined && !isRfc3339DateTime(input.exportedAt))
     issues.push(
       issue("INVALID_ARGUMENT", {

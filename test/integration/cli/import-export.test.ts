@@ -229,6 +229,29 @@ describe("CLI: import and export against PostgreSQL", function () {
     expect(existsSync(out), out).to.equal(false);
   });
 
+  it("export refuses a malformed or empty --workflow-id as INVALID_ARGUMENT (exit 2), as the HTTP API does, every bad id named", async () => {
+    const result = await cli([
+      "export",
+      "--workflow-id",
+      "not-a-uuid",
+      "--workflow-id",
+      "",
+      "--key",
+      "cli.stdin",
+      ...on(TENANT_A),
+      "--json",
+    ]);
+    const error = jsonErrorOf(result, "INVALID_ARGUMENT", 2);
+    expect(error.details).to.deep.equal({
+      option: "--workflow-id",
+      received: "not-a-uuid",
+      expected: "a workflow UUID",
+    });
+    expect((error.issues as { details: Json }[]).map((i) => i.details.received)).to.deep.equal(["not-a-uuid", ""]);
+    const seed = await cli(["export", "--workflow-id", "nope", "--seed", "x", "--dir", dir, ...on(TENANT_A)]);
+    humanErrorOf(seed, "INVALID_ARGUMENT", 2);
+  });
+
   it("export --out --json prints one document naming the file and the workflows", async () => {
     const out = join(dir, "out.json");
     const result = await cli(["export", "--key", "cli.stdin", "--out", out, ...on(TENANT_A), "--json"]);

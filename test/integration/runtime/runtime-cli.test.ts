@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
 import { fixtureFile } from "../../support/bundle-sets.js";
-import { humanErrorOf, parseJsonOutput, runCli } from "../../support/cli.js";
+import { humanErrorOf, jsonErrorOf, parseJsonOutput, runCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 
 const HELLO = fixtureFile("hello").path;
@@ -144,6 +144,22 @@ describe("CLI: publish, run, resume, verify [postgres]", function () {
     expect((parseJsonOutput(missing).error as { code: string }).code).to.equal("WORKFLOW_NOT_FOUND");
     const both = await cli(["run", "--json"]);
     expect(both.code).to.equal(2);
+  });
+
+  it("refuses an empty or malformed --workflow-id or --run as INVALID_ARGUMENT (exit 2), not as not found", async () => {
+    const cases: [string[], string, string][] = [
+      [["publish", "--workflow-id", "not-a-uuid"], "--workflow-id", "not-a-uuid"],
+      [["run", "--workflow-id", ""], "--workflow-id", ""],
+      [["resume", "--run", ""], "--run", ""],
+      [["resume", "--run", "abc"], "--run", "abc"],
+    ];
+    for (const [args, option, received] of cases) {
+      const error = jsonErrorOf(await cli([...args, "--json"]), "INVALID_ARGUMENT", 2);
+      expect(error.details, args.join(" ")).to.include({ option, received });
+      expect(error.message).to.include("UUID");
+    }
+    const human = humanErrorOf(await cli(["resume", "--run", ""]), "INVALID_ARGUMENT", 2);
+    expect(human).to.not.include("no run  in");
   });
 
   it("a paused workflow is refused with WORKFLOW_PAUSED, and the message says how to unpause it", async () => {

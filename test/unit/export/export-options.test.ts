@@ -31,17 +31,32 @@ describe("parseExportOptions (the CLI's and the HTTP API's export options)", () 
   });
 
   it("refuses all together with keys or workflowIds, each named as the source calls it (all of them reported)", () => {
-    const result = parseExportOptions({ all: true, keys: ["a", "b"], workflowIds: ["x"] }, FLAGS);
+    const id = "00000000-0000-4000-8000-00000000000a";
+    const result = parseExportOptions({ all: true, keys: ["a", "b"], workflowIds: [id] }, FLAGS);
     expect(result.ok).to.equal(false);
     if (result.ok) return;
     expect(result.issues.map((i) => i.code)).to.deep.equal(["INVALID_ARGUMENT", "INVALID_ARGUMENT"]);
     const details = result.issues.map((i) => i.details as { option: string; received: string; expected: string });
     expect(details.map((d) => [d.option, d.received])).to.deep.equal([
       ["--key", "a, b"],
-      ["--workflow-id", "x"],
+      ["--workflow-id", id],
     ]);
     for (const d of details) expect(d.expected).to.include("--all").and.include(`drop ${d.option}`);
     expect(parseExportOptions({ all: true, keys: [], workflowIds: [] }, FLAGS).ok).to.equal(true);
+  });
+
+  it("refuses every workflow id that is not a UUID (empty included), echoed by the source", () => {
+    const result = parseExportOptions({ workflowIds: ["nope", "00000000-0000-4000-8000-00000000000a", ""] }, FLAGS);
+    expect(result).to.deep.equal({
+      ok: false,
+      issues: [
+        {
+          code: "INVALID_ARGUMENT",
+          details: { option: "--workflow-id", received: "nope", expected: "a workflow UUID" },
+        },
+        { code: "INVALID_ARGUMENT", details: { option: "--workflow-id", received: "", expected: "a workflow UUID" } },
+      ],
+    });
   });
 
   it("refuses an exportedAt that is not an RFC 3339 date-time, named and echoed by the source", () => {
