@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { Issue } from "../../src/errors.js";
 import {
   type CommandModule,
   EXIT_OK,
@@ -24,9 +25,9 @@ interface FmtArgs extends GlobalArgs {
 
 async function runFmt(args: FmtArgs): Promise<number> {
   const { readTextFile } = await import("../../src/import/read-files.js");
-  const { parseJsonText } = await import("../../src/format/parse-bundle.js");
+  const { parseJsonText, validateBundleHeader } = await import("../../src/format/parse-bundle.js");
   const { canonicalizeJson } = await import("../../src/format/canonical-json.js");
-  const { WorkflowSeederError } = await import("../../src/errors.js");
+  const { WorkflowSeederError, isWorkflowSeederError, issue } = await import("../../src/errors.js");
   const { collectJsonLimitProblems } = await import("../../src/format/json-limits.js");
   // Values JSON text can hold but no serializer can write back (1e309, thousands of levels).
   const canonicalOf = (value: unknown, file: string): string => {
@@ -36,6 +37,7 @@ async function runFmt(args: FmtArgs): Promise<number> {
   };
   const files = await listBundleFiles(args.paths, "paths");
   if (args.stdout) {
+    // Prints any JSON (a payload, a catalog): it writes no file, so nothing is at stake.
     if (files.length !== 1) throw new UsageError("--stdout takes exactly one file");
     const file = files[0] as string;
     writeOut(canonicalOf(await readJsonFile(file), file));
@@ -43,23 +45,38 @@ async function runFmt(args: FmtArgs): Promise<number> {
   }
   if (files.includes("-"))
     throw invalidArgument("paths", "-", "files or folders to rewrite (stdin only with --stdout: fmt --stdout -)");
-  const changed: string[] = [];
+  // Every file is read and checked before any is written, and every bad one reported: a folder
+  // holding a file that is not a workflow bundle (a payload, package.json) is an error that
+  // rewrites nothing, in the codes validate gives such a file, never a silent reformat.
+  const issues: Issue[] = [];
+  const changed: { file: string; canonical: string }[] = [];
   for (const file of files) {
-    // With its byte order mark, if any: the canonical form has none, so such a file is rewritten.
-    const text = await readTextFile(file, undefined, { keepBom: true });
-    const json = parseJsonText(text, { file });
-    if (!json.ok) throw new WorkflowSeederError(json.issues);
-    const canonical = canonicalOf(json.value, file);
-    if (canonical === text) continue;
-    changed.push(file);
-    if (!args.check) await writeTextFile(file, canonical);
+    try {
+      // With its byte order mark, if any: the canonical form has none, so such a file is rewritten.
+      const text = await readTextFile(file, undefined, { keepBom: true });
+      const json = parseJsonText(text, { file });
+      if (!json.ok) throw new WorkflowSeederError(json.issues);
+      const canonical = canonicalOf(json.value, file);
+      const header = validateBundleHeader(json.value, { file });
+      if (header !== null) throw new WorkflowSeederError(header);
+      if (canonical !== text) changed.push({ file, canonical });
+    } catch (error) {
+      if (!isWorkflowSeederError(error)) throw error;
+      issues.push(...error.issues);
+    }
+  }
+  const changedFiles = changed.map((c) => c.file);
+  if (issues.length > 0) {
+    if (args.check && changed.length > 0) issues.push(issue("NOT_CANONICAL", { files: changedFiles }));
+    throw new WorkflowSeederError(issues);
   }
   if (args.check && changed.length > 0) {
     // The list is the result, one file a line (`fmt --check seeds | xargs ...`); the error says why.
-    if (!args.json) printResult(changed.join("\n"));
-    throw errorOf("NOT_CANONICAL", { files: changed });
+    if (!args.json) printResult(changedFiles.join("\n"));
+    throw errorOf("NOT_CANONICAL", { files: changedFiles });
   }
-  if (args.json) printJson({ files: files.length, [args.check ? "notCanonical" : "rewritten"]: changed });
+  if (!args.check) for (const { file, canonical } of changed) await writeTextFile(file, canonical);
+  if (args.json) printJson({ files: files.length, [args.check ? "notCanonical" : "rewritten"]: changedFiles });
   else if (args.check) printResult(`${plural(files.length, "file")} in canonical form`);
   else printResult(`${changed.length} of ${plural(files.length, "file")} rewritten in canonical form`);
   return EXIT_OK;

@@ -210,18 +210,58 @@ describe("CLI: offline commands (validate, fmt, schema) and the output contract"
 
     it("rewrites files in canonical form, after which --check passes", async () => {
       const file = join(fmtDir, "x.json");
-      writeFileSync(file, JSON.stringify({ b: 1, a: { "10": true, "2": false, z: [3, { y: 1, x: 2 }] } }));
+      const bundle = makeBundle({ workflows: [makeWorkflow({ key: "fmt.rewrite" })] });
+      // Keys reversed at every level, compact: everything the canonical form changes.
+      const reversed = (v: unknown): unknown =>
+        Array.isArray(v)
+          ? v.map(reversed)
+          : v !== null && typeof v === "object"
+            ? Object.fromEntries(
+                Object.entries(v)
+                  .reverse()
+                  .map(([k, x]) => [k, reversed(x)]),
+              )
+            : v;
+      writeFileSync(file, JSON.stringify(reversed(bundle)));
       const rewrite = await cli(["fmt", fmtDir]);
       expect(rewrite.code).to.equal(0);
       expect(rewrite.stdout).to.equal("1 of 1 file rewritten in canonical form\n");
       expect(rewrite.stderr).to.equal("");
-      expect(readFileSync(file, "utf8")).to.equal(
-        '{\n  "a": {\n    "10": true,\n    "2": false,\n    "z": [\n      3,\n      {\n        "x": 2,\n        "y": 1\n      }\n    ]\n  },\n  "b": 1\n}\n',
-      );
+      expect(readFileSync(file, "utf8")).to.equal(independentCanonical(bundle));
       const check = await cli(["fmt", fmtDir, "--check", "--json"]);
       expect(check.code).to.equal(0);
       expect(jsonOf(check)).to.deep.equal({ files: 1, notCanonical: [] });
       expect((await cli(["fmt", fmtDir, "--check"])).stdout).to.equal("1 file in canonical form\n");
+    });
+
+    it("a JSON file that is not a workflow bundle is an error with validate's code, exit 1, and nothing is rewritten", async () => {
+      const array = join(fmtDir, "a-array.json");
+      writeFileSync(array, "[]");
+      const other = join(fmtDir, "b-other.json");
+      writeFileSync(other, '{"b": 1, "a": 2}');
+      const compact = join(fmtDir, "c-bundle.json");
+      writeFileSync(compact, JSON.stringify(makeBundle()));
+      const before = new Map([array, other, compact].map((f) => [f, readFileSync(f, "utf8")]));
+      const codesOf = (e: Json) => ((e.issues ?? [e]) as Json[]).map((i) => [i.code, (i.details as Json).file]);
+      const validated = await cli(["validate", array, other, "--json"]);
+      const validateCodes = ((jsonOf(validated).files as Json[]).slice(0, 2) as { issues: Json[] }[]).flatMap((f) =>
+        f.issues.map((issue) => [issue.code, (issue.details as Json).file]),
+      );
+      expect(validateCodes).to.deep.equal([
+        ["INVALID_BUNDLE", array],
+        ["UNSUPPORTED_FORMAT", other],
+      ]);
+
+      const rewrite = jsonErrorOf(await cli(["fmt", fmtDir, "--json"]), "INVALID_BUNDLE");
+      expect(codesOf(rewrite)).to.deep.equal(validateCodes);
+      const human = humanErrorOf(await cli(["fmt", array]), "INVALID_BUNDLE");
+      expect(human).to.not.include("rewritten");
+      // --check: an error, not "not canonical"; the files to rewrite are still named, after it.
+      const check = jsonErrorOf(await cli(["fmt", fmtDir, "--check", "--json"]), "INVALID_BUNDLE");
+      expect(codesOf(check)).to.deep.equal([...validateCodes, ["NOT_CANONICAL", undefined]]);
+      const checkOne = jsonErrorOf(await cli(["fmt", "--check", other, "--json"]), "UNSUPPORTED_FORMAT");
+      expect(checkOne.issues).to.equal(undefined);
+      for (const [f, text] of before) expect(readFileSync(f, "utf8"), f).to.equal(text);
     });
 
     it("an empty folder or '-' is a usage error, not '0 files in canonical form'; --stdout - reads stdin", async () => {
