@@ -202,7 +202,7 @@ describe("reliability: SQL injection", function () {
     }
   });
 
-  it("export selections with SQL: --key and --workflow-id are WORKFLOW_NOT_FOUND listing the values verbatim", async () => {
+  it("export selections with SQL: --key is WORKFLOW_NOT_FOUND, --workflow-id INVALID_ARGUMENT (not a UUID), both listing the values verbatim", async () => {
     const tenant = newTenant();
     await importBundle(db.knex, generateBundle([{ key: "present" }]), { tenant });
     const keys = HEADER_SAFE.flatMap((payload) => ["--key", payload]);
@@ -210,7 +210,14 @@ describe("reliability: SQL injection", function () {
     expectVerbatimRefusal(byKey, "WORKFLOW_NOT_FOUND", (d) => d.keys, HEADER_SAFE);
     const ids = HEADER_SAFE.flatMap((payload) => ["--workflow-id", payload]);
     const byId = await runCli(["export", ...ids, "--database-url", url, "--tenant", tenant, "--json"]);
-    expectVerbatimRefusal(byId, "WORKFLOW_NOT_FOUND", (d) => d.workflowIds, HEADER_SAFE);
+    // A workflow id is a UUID: each value is refused before any query, one issue per value, in order.
+    expect(byId.code, byId.stdout).to.equal(2);
+    const refused = parseJsonOutput<{
+      error: { code: string; issues: { code: string; details: { received: string } }[] };
+    }>(byId).error;
+    expect(refused.code, byId.stdout).to.equal("INVALID_ARGUMENT");
+    expect(refused.issues.map((i) => i.code)).to.deep.equal(HEADER_SAFE.map(() => "INVALID_ARGUMENT"));
+    expect(refused.issues.map((i) => i.details.received)).to.deep.equal(HEADER_SAFE);
     probes += 2 * HEADER_SAFE.length;
   });
 
