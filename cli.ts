@@ -4,8 +4,7 @@
  * prints, or sets the exit code. Commands load what they need lazily, so a command that needs no
  * database starts fast.
  */
-import yargs, { type Argv } from "yargs";
-import { hideBin } from "yargs/helpers";
+import type { Argv } from "yargs";
 import { fmtCommand } from "./cli/commands/fmt.js";
 import { importExportCommand } from "./cli/commands/import-export.js";
 import { listCommand } from "./cli/commands/list.js";
@@ -25,6 +24,7 @@ import {
   UsageError,
   writeOut,
 } from "./cli/context.js";
+import { hideBin, yargs } from "./cli/yargs.js";
 import { isWorkflowSeederError, renderIssueMessage } from "./src/errors.js";
 import { TOOL_VERSION } from "./src/version.js";
 

@@ -8,9 +8,8 @@ import { createStageClock } from "./stage-clock.js";
 const [databaseUrl, seedsDir, tenant] = process.argv.slice(2) as [string, string, string];
 const { mark, stages } = createStageClock();
 mark("node start-up until the first line of the script");
-await import("yargs");
-await import("yargs/helpers");
-mark("import yargs (cli.ts)");
+await import("../cli/yargs.js");
+mark("import yargs, its CommonJS build (cli/yargs.ts)");
 await import("../cli/context.js");
 await Promise.all([
   import("../cli/commands/validate.js"),

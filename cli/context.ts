@@ -5,7 +5,6 @@
  */
 import { resolve } from "node:path";
 import type { Argv } from "yargs";
-import { hideBin } from "yargs/helpers";
 import type { RuntimeCatalog } from "../src/catalog/runtime-catalog.js";
 import type { Database } from "../src/db/connection.js";
 import { DEFAULT_DEV_TENANT } from "../src/db/tenant.js";
@@ -18,6 +17,7 @@ import {
 } from "../src/errors.js";
 import type { ExportOptionSource, ParsedExportOptions } from "../src/export/export-options.js";
 import type { ImportOptionSource, ParsedImportOptions } from "../src/import/import-options.js";
+import { hideBin } from "./yargs.js";
 
 /** Exit code of a command that did what it was asked. */
 export const EXIT_OK = 0;

@@ -2,7 +2,7 @@
  * `import` and `export`, against the project's database or, with `--server <url>`, through a
  * workflow-seeder API (remote mode): the same options, output and exit codes either way.
  */
-import { hideBin } from "yargs/helpers";
+
 import { isWorkflowSeederError, WorkflowSeederError } from "../../src/errors.js";
 import type { ParsedExportOptions } from "../../src/export/export-options.js";
 import type { RemoteServer } from "../../src/http/remote-client.js";
@@ -32,6 +32,7 @@ import {
   writeOut,
   writeTextFile,
 } from "../context.js";
+import { hideBin } from "../yargs.js";
 
 /** The options of remote mode. */
 interface RemoteArgs {
