@@ -30,21 +30,15 @@ import {
   rewriteWorkflowReferences,
 } from "../format/workflow-references.js";
 import type { BundleSource, StructuredSource } from "./check-sources.js";
+import { CONFLICT_POLICIES, type ConflictPolicy, DEFAULT_ON_CONFLICT } from "./import-options.js";
 import { toWorkflowRow } from "./workflow-row.js";
 
 export type { BundleSource };
 // Re-exported: the row mapping lives in workflow-row.ts (no schema library, for light loaders),
 // the source type with the checks that load the schemas.
-export { toWorkflowRow };
-
-/** What to do with a bundle workflow whose key already exists in the tenant. */
-export type ConflictPolicy = "fail" | "replace" | "update" | "skip";
-
-/** The conflict policies, for option parsing. */
-export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ["fail", "replace", "update", "skip"];
-
-/** The default conflict policy: refuse to touch an existing key. */
-export const DEFAULT_ON_CONFLICT: ConflictPolicy = "fail";
+// Defined with the option parsing, which every command loads: a command that writes nothing (a
+// no-op `up`) parses its options without loading this module's graph.
+export { CONFLICT_POLICIES, type ConflictPolicy, DEFAULT_ON_CONFLICT, toWorkflowRow };
 
 /** Options of {@link importBundle} and {@link importBundles}. */
 export interface ImportOptions {

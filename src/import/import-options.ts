@@ -1,6 +1,14 @@
 import { type Issue, issue, type ValidationResult } from "../errors.js";
 import { isUuidString } from "../format/uuid-string.js";
-import { CONFLICT_POLICIES, type ConflictPolicy, DEFAULT_ON_CONFLICT } from "./import-bundle.js";
+
+/** What to do with a bundle workflow whose key already exists in the tenant. */
+export type ConflictPolicy = "fail" | "replace" | "update" | "skip";
+
+/** The conflict policies, for option parsing. */
+export const CONFLICT_POLICIES: readonly ConflictPolicy[] = ["fail", "replace", "update", "skip"];
+
+/** The default conflict policy: refuse to touch an existing key. */
+export const DEFAULT_ON_CONFLICT: ConflictPolicy = "fail";
 
 /** Import options as a command line or a query string gives them: not yet checked, absent when not given. */
 export interface ImportOptionsInput {
