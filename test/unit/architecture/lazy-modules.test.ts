@@ -51,4 +51,18 @@ describe("lazy modules (start-up cost of the common paths)", () => {
       const { packages } = staticClosure(entry);
       expect(HEAVY.filter((p) => packages.has(p))).to.deep.equal([]);
     });
+
+  // The option parser is loaded by every command that takes --on-conflict, a no-op up included.
+  for (const entry of ["cli.ts", "src/seeder/seed-runner.ts", "src/import/import-options.ts"])
+    it(`${entry} reaches no file of the importer statically (a no-op up writes nothing and loads none of it)`, () => {
+      const { files } = staticClosure(entry);
+      expect([...files].filter((f) => f.endsWith(join("src", "import", "import-bundle.ts")))).to.deep.equal([]);
+    });
+
+  it("loads yargs through its CommonJS build only (cli/yargs.ts), never through its ES module entry", () => {
+    const { packages, files } = staticClosure("cli.ts");
+    expect([...packages].filter((p) => p === "yargs" || p.startsWith("yargs/"))).to.deep.equal([]);
+    expect([...files].some((f) => f.endsWith(join("cli", "yargs.ts")))).to.equal(true);
+    expect(readFileSync(join(ROOT, "cli", "yargs.ts"), "utf8")).to.match(/require\("yargs\/yargs"\)/);
+  });
 });
