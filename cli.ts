@@ -81,6 +81,8 @@ function printError(error: unknown, json: boolean): number {
 }
 
 async function main(): Promise<void> {
+  endQuietlyWhenReaderGoes(process.stdout);
+  endQuietlyWhenReaderGoes(process.stderr);
   const argv = hideBin(process.argv);
   const json = argv.includes("--json");
   // `workflow-seeder --version` (no command: `run --version <n>` is the run's own option),
@@ -122,12 +124,31 @@ async function main(): Promise<void> {
   exitWhenFlushed(exitCode);
 }
 
+/** The exit code of the finished command, once {@link exitWhenFlushed} has it. */
+let finishedCode: number | undefined;
+
+/**
+ * When the reader of stdout or stderr goes away (`workflow-seeder import big.json --json | head`),
+ * the process ends quietly, as Unix tools end on SIGPIPE, instead of dying on an unhandled EPIPE
+ * with a stack trace. The exit code is not 0, since output was lost: the command's own failure
+ * code when it had failed, else 1. Work already committed stays committed; a seeder transaction
+ * not yet committed is rolled back by the server when the connection goes.
+ */
+function endQuietlyWhenReaderGoes(stream: NodeJS.WriteStream): void {
+  stream.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE")
+      process.exit(finishedCode !== undefined && finishedCode !== EXIT_OK ? finishedCode : EXIT_FAILURE);
+    throw error;
+  });
+}
+
 /**
  * Ends the process once stdout and stderr are flushed. A finished command must not wait for a
  * socket or timer that a library failed to release (seen with knex after a failed connection
  * probe): the command's work, and its output, are complete here.
  */
 function exitWhenFlushed(code: number): void {
+  finishedCode = code;
   process.exitCode = code;
   let pending = 2;
   const flushed = () => {

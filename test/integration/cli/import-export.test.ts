@@ -5,7 +5,7 @@ import { expect } from "chai";
 import { fixtureFile, fixtureSet } from "../../support/bundle-sets.js";
 import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { independentCanonical } from "../../support/canonical.js";
-import { runCli as cli, humanErrorOf, jsonErrorOf, jsonOf } from "../../support/cli.js";
+import { runCli as cli, humanErrorOf, jsonErrorOf, jsonOf, startCli } from "../../support/cli.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 
 type Json = Record<string, unknown>;
@@ -36,6 +36,21 @@ describe("CLI: import and export against PostgreSQL", function () {
     return path;
   };
   const on = (tenant: string) => ["--database-url", url, "--tenant", tenant];
+
+  // `workflow-seeder import big.json --json | head -c 1`: the reader goes while the result is written.
+  it("ends quietly, exit 1, when the reader of stdout goes away (EPIPE): no stack trace, the import stays committed", async () => {
+    const workflows = Array.from({ length: 3000 }, (_, i) => makeWorkflow({ key: `fixture.epipe-${i}` }));
+    const file = write("epipe.json", makeBundle({ workflows }));
+    const run = startCli(["import", file, ...on("c1000000-0000-4000-8000-0000000000e9"), "--json"]);
+    run.child.stdout.once("data", () => run.child.stdout.destroy());
+    const result = await run.exited;
+    expect({ code: result.code, stderr: result.stderr }).to.deep.equal({ code: 1, stderr: "" });
+    // The import itself was made and committed before the result was written.
+    const rows = await db.knex.raw("select count(*)::int as n from workflow_definitions where tenant = ?", [
+      "c1000000-0000-4000-8000-0000000000e9",
+    ]);
+    expect(rows.rows[0].n).to.equal(3000);
+  });
 
   it("round-trips through the CLI: import → export --out → import into another tenant → export gives identical bytes", async () => {
     const files = [fixtureFile("hello").path, fixtureFile("callChain").path];
