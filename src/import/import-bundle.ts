@@ -31,13 +31,14 @@ import {
 } from "../format/workflow-references.js";
 import type { BundleSource, StructuredSource } from "./check-sources.js";
 import { CONFLICT_POLICIES, type ConflictPolicy, DEFAULT_ON_CONFLICT } from "./import-options.js";
+import { type IdsAfterImport, type PendingUpdate, readUnchangedUpdates } from "./read-unchanged-updates.js";
 import { toWorkflowRow } from "./workflow-row.js";
 
 export type { BundleSource };
 // Re-exported: the row mapping lives in workflow-row.ts (no schema library, for light loaders),
-// the source type with the checks that load the schemas.
-// Defined with the option parsing, which every command loads: a command that writes nothing (a
-// no-op `up`) parses its options without loading this module's graph.
+// the source type with the checks that load the schemas, and the conflict policies with the
+// option parsing, which every command loads (a no-op `up` parses its options without loading
+// this module's graph).
 export { CONFLICT_POLICIES, type ConflictPolicy, DEFAULT_ON_CONFLICT, toWorkflowRow };
 
 /** Options of {@link importBundle} and {@link importBundles}. */
@@ -77,6 +78,11 @@ export interface ImportResult {
   createdWorkflows: WorkflowRef[];
   deletedWorkflows: WorkflowRef[];
   updatedWorkflows: WorkflowRef[];
+  /**
+   * Workflows the `update` policy met with exactly their content (as `export` shows it): nothing
+   * is written to them (ids, version ids, timestamps stay).
+   */
+  unchangedWorkflows: WorkflowRef[];
   skippedWorkflows: WorkflowRef[];
   createdPublishedVersions: (WorkflowRef & { versions: number[] })[];
   warnings: ImportWarning[];
@@ -282,33 +288,54 @@ export async function applyWorkflows(
     };
     return rewriteWorkflowReferences(definition, { id: p.workflowId, mapTarget });
   };
-  const written = planned.filter((p) => p.action !== "skip");
   // Rows are built as their documents are (the first statement goes out before the last row is
   // built, and each document is built while the server runs the one before); a workflow's
   // version rows are built with its row, compared with the draft that row carries.
-  const versions: VersionInsertRow[] = [];
-  const toRow = (p: PlannedWorkflow) => {
+  const build = (p: PlannedWorkflow): PendingUpdate => {
     const draft = rewrite(p, p.workflow.draft.definition);
-    for (const v of p.workflow.publishedVersions) {
-      const definition = rewrite(p, v.definition);
-      const sameAsDraft = isJsonEqual(definition, draft);
-      versions.push({
+    return {
+      key: p.workflow.key,
+      row: toWorkflowRow(p.workflow, p.workflowId, draft),
+      versions: p.workflow.publishedVersions.map((v) => ({
         workflow_id: p.workflowId,
         version: v.version,
-        definition_json: sameAsDraft ? null : definition,
+        definition_json: rewrite(p, v.definition),
         payload_schema_json: v.payloadSchemaJson,
+      })),
+    };
+  };
+  const versions: VersionInsertRow[] = [];
+  const toRow = ({ row, versions: own }: PendingUpdate): WorkflowRow => {
+    for (const v of own) {
+      const sameAsDraft = isJsonEqual(v.definition_json, row.draft_definition);
+      versions.push({
+        workflow_id: v.workflow_id,
+        version: v.version,
+        definition_json: sameAsDraft ? null : v.definition_json,
+        payload_schema_json: v.payload_schema_json,
         ...(sameAsDraft ? { same_as_draft: true } : {}),
       });
     }
-    return toWorkflowRow(p.workflow, p.workflowId, draft);
+    return row;
   };
-  const updates = written.filter((p) => p.action === "update").map(toRow);
+  // An update that would leave its workflow as it is is not made (its version ids, published_at
+  // and updated_at stay) and is reported unchanged: decided before anything is written, on the
+  // rows as this write would make them.
+  const pendingUpdates = planned.filter((p) => p.action === "update").map((p) => ({ p, pending: build(p) }));
+  const unchangedKeys = await readUnchangedUpdates(
+    trx,
+    tenant,
+    pendingUpdates.map((u) => u.pending),
+    idsAfterImport(planned),
+  );
+  const unchanged = planned.filter((p) => p.action === "update" && unchangedKeys.has(p.workflow.key));
+  const updated = planned.filter((p) => p.action === "update" && !unchangedKeys.has(p.workflow.key));
+  const updates = pendingUpdates.filter((u) => !unchangedKeys.has(u.p.workflow.key)).map((u) => toRow(u.pending));
   function* insertedRows(): Generator<WorkflowRow> {
-    for (const p of written) if (p.action !== "update") yield toRow(p);
+    for (const p of planned) if (p.action === "create" || p.action === "replace") yield toRow(build(p));
   }
 
   const replaced = planned.filter((p) => p.action === "replace");
-  const updated = planned.filter((p) => p.action === "update");
   try {
     await deleteWorkflows(
       trx,
@@ -330,17 +357,33 @@ export async function applyWorkflows(
     rethrowAsDatabaseError(error, keys, keysById);
   }
 
+  const created = planned.filter((p) => p.action === "create" || p.action === "replace");
   const ref = (p: PlannedWorkflow): WorkflowRef => ({ key: p.workflow.key, workflowId: p.workflowId });
   return {
-    createdWorkflows: planned.filter((p) => p.action === "create" || p.action === "replace").map(ref),
+    createdWorkflows: created.map(ref),
     deletedWorkflows: replaced.flatMap((p) => p.existingIds.map((workflowId) => ({ key: p.workflow.key, workflowId }))),
     updatedWorkflows: updated.map(ref),
+    unchangedWorkflows: unchanged.map(ref),
     skippedWorkflows: planned.filter((p) => p.action === "skip").map(ref),
-    createdPublishedVersions: planned
-      .filter((p) => p.action !== "skip" && p.workflow.publishedVersions.length > 0)
+    createdPublishedVersions: [...created, ...updated]
+      .filter((p) => p.workflow.publishedVersions.length > 0)
       .map((p) => ({ ...ref(p), versions: p.workflow.publishedVersions.map((v) => v.version).sort((a, b) => a - b) })),
-    warnings: [...referenceWarnings.values()].map(toWarning),
+    // A workflow left as it is was not written: what its references resolve to is not news.
+    warnings: [...referenceWarnings.values()]
+      .filter((w) => !(w.code === "UNRESOLVED_WORKFLOW_REFERENCE" && unchangedKeys.has(w.details.workflowKey)))
+      .map(toWarning),
   };
+}
+
+/** The key each id of the import will have once it is written, and the ids it deletes. */
+function idsAfterImport(planned: readonly PlannedWorkflow[]): IdsAfterImport {
+  const keyById = new Map<string, string>();
+  const deleted = new Set<string>();
+  for (const p of planned) {
+    for (const id of p.action === "replace" ? p.existingIds : []) deleted.add(id.toLowerCase());
+    keyById.set(p.workflowId.toLowerCase(), p.workflow.key);
+  }
+  return { keyById, deleted };
 }
 
 interface TargetResolver {

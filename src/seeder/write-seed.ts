@@ -7,7 +7,7 @@ import {
   selectSeedClaims,
 } from "../db/seed-store.js";
 import { selectWorkflowIdsByKeys } from "../db/workflow-store.js";
-import type { ConflictPolicy, ImportResult } from "../import/import-bundle.js";
+import type { ConflictPolicy, ImportResult, WorkflowRef } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
 import { exportWorkflowsByKey, type WorkflowSnapshot } from "./export-workflows-by-key.js";
 import type { LoadedSeed } from "./seed-files.js";
@@ -43,13 +43,6 @@ export interface WrittenWorkflow {
   key: string;
   workflowId: string;
   action: SeededAction | "unchanged";
-}
-
-/** Thrown out of the first write of a seed to undo it when some updates change nothing. */
-class UnchangedKeys extends Error {
-  constructor(readonly keys: readonly string[]) {
-    super("unchanged keys");
-  }
 }
 
 /** Options of {@link writeSeed}. */
@@ -101,57 +94,33 @@ export async function writeSeed(
   );
   // Loaded on demand: a no-op `up` writes nothing and should not load the import's schemas.
   const { applyWorkflows } = await import("../import/import-bundle.js");
-  const apply = async (db: Knex.Transaction, unchanged: ReadonlySet<string>) => {
-    const imported = await applyWorkflows(db, seed.bundle.workflows, {
-      tenant,
-      onConflict: options.onConflict,
-      policyForKey: (key, existingId): ConflictPolicy | undefined =>
-        skipKeys?.has(key) || superseded.has(key) || unchanged.has(key)
-          ? "skip"
-          : owned.get(key)?.has(existingId)
-            ? "update"
-            : undefined,
-      catalog: options.catalog,
-      actor: options.actor,
-    });
-    const after = await exportWorkflowsByKey(db, tenant, [
-      ...imported.createdWorkflows.map((w) => w.key),
-      ...imported.updatedWorkflows.map((w) => w.key),
-    ]);
-    return { imported, after };
-  };
-  // An update that leaves a workflow's content as it was is not made: `updated_at` stays, and the
-  // key is `unchanged`, the word `plan` (which makes this same write) uses. The content is compared
-  // as written, after ids and references are resolved, so the decision is exact; the write is
-  // then made again without those keys. Only a seed that meets existing workflows can have any.
-  let unchanged = new Set<string>();
-  let outcome: Awaited<ReturnType<typeof apply>>;
-  if (existing.length === 0) outcome = await apply(trx, unchanged);
-  else
-    try {
-      outcome = await trx.transaction(async (savepoint) => {
-        const first = await apply(savepoint, unchanged);
-        const same = first.imported.updatedWorkflows
-          .map((w) => w.key)
-          .filter((key) => before.get(key)?.contentHash === first.after.get(key)?.contentHash);
-        if (same.length > 0) throw new UnchangedKeys(same);
-        return first;
-      });
-    } catch (error) {
-      if (!(error instanceof UnchangedKeys)) throw error;
-      unchanged = new Set(error.keys);
-      outcome = await apply(trx, unchanged);
-    }
-  const { imported, after } = outcome;
+  const imported = await applyWorkflows(trx, seed.bundle.workflows, {
+    tenant,
+    onConflict: options.onConflict,
+    policyForKey: (key, existingId): ConflictPolicy | undefined =>
+      skipKeys?.has(key) || superseded.has(key) ? "skip" : owned.get(key)?.has(existingId) ? "update" : undefined,
+    catalog: options.catalog,
+    actor: options.actor,
+  });
+  // An update that would leave a workflow's content as it is is not made (`updated_at` stays):
+  // the import decides it before writing, and the key is `unchanged`, the word `plan` (which makes
+  // this same write) uses.
+  const unchanged = new Set(imported.unchangedWorkflows.map((w) => w.key));
+  const after = await exportWorkflowsByKey(trx, tenant, [
+    ...imported.createdWorkflows.map((w) => w.key),
+    ...imported.updatedWorkflows.map((w) => w.key),
+  ]);
   for (const key of unchanged) after.set(key, before.get(key) as WorkflowSnapshot);
+  // An unchanged key is the seed's all the same: recorded as updated, as it would have been, in
+  // the seed's order among the keys the write left alone.
+  const leftAlone = new Map<string, WorkflowRef & { action: "updated" | "skipped" }>([
+    ...imported.skippedWorkflows.map((w) => [w.key, { ...w, action: "skipped" as const }] as const),
+    ...imported.unchangedWorkflows.map((w) => [w.key, { ...w, action: "updated" as const }] as const),
+  ]);
   const touched = [
     ...imported.createdWorkflows.map((w) => ({ ...w, action: "created" as const })),
     ...imported.updatedWorkflows.map((w) => ({ ...w, action: "updated" as const })),
-    // An unchanged key is the seed's all the same: recorded as updated, as it would have been.
-    ...imported.skippedWorkflows.map((w) => ({
-      ...w,
-      action: unchanged.has(w.key) ? ("updated" as const) : ("skipped" as const),
-    })),
+    ...keys.flatMap((key) => leftAlone.get(key) ?? []),
   ];
   const replacedKeys = new Set(imported.deletedWorkflows.map((w) => w.key));
   const earlier = new Map((previousRecord?.workflows ?? []).map((w) => [w.key, w]));

@@ -11,6 +11,7 @@ import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../su
 type Json = Record<string, unknown>;
 const TENANT_A = "c1000000-0000-4000-8000-00000000000a";
 const TENANT_B = "c1000000-0000-4000-8000-00000000000b";
+const TENANT_C = "c1000000-0000-4000-8000-00000000000c";
 const EXPORTED_AT = "2026-04-01T00:00:00.000Z";
 
 describe("CLI: import and export against PostgreSQL", function () {
@@ -67,6 +68,7 @@ describe("CLI: import and export against PostgreSQL", function () {
       "createdWorkflows",
       "deletedWorkflows",
       "updatedWorkflows",
+      "unchangedWorkflows",
       "skippedWorkflows",
       "createdPublishedVersions",
       "warnings",
@@ -122,10 +124,40 @@ describe("CLI: import and export against PostgreSQL", function () {
     const replaced = jsonOf(await cli(["import", file, ...on(TENANT_A), "--force", "--json"]));
     expect((replaced.deletedWorkflows as Json[]).map((w) => w.key)).to.deep.equal(["cli.human"]);
     const newId = (replaced.createdWorkflows as Json[])[0]?.workflowId;
-    const updated = jsonOf(await cli(["import", file, ...on(TENANT_A), "--on-conflict", "update", "--json"]));
+    const edited = write(
+      "policies-edited.json",
+      makeBundle({ workflows: [makeWorkflow({ key: "cli.human", metadata: { name: "Edited" }, published: 2 })] }),
+    );
+    const updated = jsonOf(await cli(["import", edited, ...on(TENANT_A), "--on-conflict", "update", "--json"]));
     expect(updated.updatedWorkflows).to.deep.equal([{ key: "cli.human", workflowId: newId }]);
+    const same = jsonOf(await cli(["import", edited, ...on(TENANT_A), "--on-conflict", "update", "--json"]));
+    expect(same.updatedWorkflows).to.deep.equal([]);
+    expect(same.unchangedWorkflows).to.deep.equal([{ key: "cli.human", workflowId: newId }]);
     const skipped = jsonOf(await cli(["import", file, ...on(TENANT_A), "--on-conflict", "skip", "--json"]));
     expect(skipped.skippedWorkflows).to.deep.equal([{ key: "cli.human", workflowId: newId }]);
+  });
+
+  it("import --on-conflict update of the same bundle twice: the second says unchanged and writes nothing", async () => {
+    const file = write(
+      "twice.json",
+      makeBundle({
+        workflows: [makeWorkflow({ key: "cli.twice", published: 2 }), makeWorkflow({ key: "cli.twice-b" })],
+      }),
+    );
+    const first = jsonOf(await cli(["import", file, ...on(TENANT_C), "--json"]));
+    const created = first.createdWorkflows as Json[];
+    const before = await fingerprint(db.knex, TENANT_C);
+    const again = jsonOf(await cli(["import", file, ...on(TENANT_C), "--on-conflict", "update", "--json"]));
+    expect(again.unchangedWorkflows).to.deep.equal(created);
+    expect(again.updatedWorkflows).to.deep.equal([]);
+    expect(again.createdPublishedVersions).to.deep.equal([]);
+    expect(await fingerprint(db.knex, TENANT_C)).to.deep.equal(before);
+    const human = await cli(["import", file, ...on(TENANT_C), "--on-conflict", "update"]);
+    expect(human.code, human.stderr).to.equal(0);
+    expect(human.stdout).to.match(/^\s+unchanged\s+cli\.twice \(/m);
+    expect(human.stdout).to.match(/^\s+unchanged\s+cli\.twice-b \(/m);
+    expect(human.stdout).to.not.match(/^\s+updated\s/m);
+    expect(await fingerprint(db.knex, TENANT_C)).to.deep.equal(before);
   });
 
   it("rejects broken JSON and missing dependencies with their codes, exit 1, nothing written", async () => {

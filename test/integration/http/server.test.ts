@@ -6,7 +6,7 @@ import { isWorkflowSeederError } from "../../../src/errors.js";
 import { canonicalizeJson } from "../../../src/format/canonical-json.js";
 import { createServer, DEFAULT_BODY_LIMIT, startServer } from "../../../src/http/index.js";
 import { fixtureFile, fixtureSet, type MissingDependencyFile } from "../../support/bundle-sets.js";
-import { draftBundle } from "../../support/bundles.js";
+import { draftBundle, makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { createPostgresDatabase, fingerprint, type TestDatabase } from "../../support/databases.js";
 import {
   countRows,
@@ -259,7 +259,14 @@ describe("HTTP API [postgres]", function () {
       expect((skip.json as { skippedWorkflows: unknown[] }).skippedWorkflows).to.deep.equal([
         { key: SIMPLE_KEY, workflowId: existing },
       ]);
-      const update = await request(url, `${IMPORT}?onConflict=update`, { tenant: t, body: readText(SIMPLE) });
+      // The same content again changes nothing; an edited one is an update.
+      const same = await request(url, `${IMPORT}?onConflict=update`, { tenant: t, body: readText(SIMPLE) });
+      expect((same.json as { unchangedWorkflows: unknown[] }).unchangedWorkflows).to.deep.equal([
+        { key: SIMPLE_KEY, workflowId: existing },
+      ]);
+      const edited = JSON.parse(readText(SIMPLE));
+      edited.workflows[0].metadata.description = "edited over HTTP";
+      const update = await request(url, `${IMPORT}?onConflict=update`, { tenant: t, body: JSON.stringify(edited) });
       expect((update.json as { updatedWorkflows: unknown[] }).updatedWorkflows).to.deep.equal([
         { key: SIMPLE_KEY, workflowId: existing },
       ]);
@@ -270,6 +277,21 @@ describe("HTTP API [postgres]", function () {
       expect(replaced.createdWorkflows).to.have.length(1);
       const notForced = await request(url, `${IMPORT}?force=false`, { tenant: t, body: readText(SIMPLE) });
       expectError(notForced, 409, "WORKFLOW_KEY_CONFLICT");
+    });
+
+    it("the same bundle twice with onConflict=update: the second answer lists it unchanged and no row changes", async () => {
+      const u = tenant(71);
+      const body = makeBundle({ workflows: [makeWorkflow({ key: "http.same", published: 2 })] });
+      const first = await request(url, IMPORT, { tenant: u, body });
+      expect(first.status, first.text).to.equal(200);
+      const created = (first.json as { createdWorkflows: unknown[] }).createdWorkflows;
+      const before = await fingerprint(db.knex, u);
+      const again = await request(url, `${IMPORT}?onConflict=update`, { tenant: u, body });
+      expect(again.status, again.text).to.equal(200);
+      const summary = again.json as { unchangedWorkflows: unknown[]; updatedWorkflows: unknown[] };
+      expect(summary.unchangedWorkflows).to.deep.equal(created);
+      expect(summary.updatedWorkflows).to.deep.equal([]);
+      expect(await fingerprint(db.knex, u)).to.deep.equal(before);
     });
 
     it("writes ?actor to created_by", async () => {
