@@ -92,7 +92,8 @@ function printImportSummary(result: ImportResult, tenant: string, file?: string)
   for (const w of result.deletedWorkflows) lines.push(`  deleted  ${w.key} (${w.workflowId})`);
   for (const w of result.createdWorkflows) lines.push(`  created  ${w.key} (${w.workflowId})`);
   for (const w of result.updatedWorkflows) lines.push(`  updated  ${w.key} (${w.workflowId})`);
-  for (const w of result.unchangedWorkflows)
+  // A server of an earlier version answers without the list.
+  for (const w of result.unchangedWorkflows ?? [])
     lines.push(`  unchanged  ${w.key} (${w.workflowId}, already has this content)`);
   for (const w of result.skippedWorkflows) lines.push(`  skipped  ${w.key} (${w.workflowId}, already exists)`);
   printResult(lines.join("\n"));
