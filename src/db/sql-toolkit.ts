@@ -105,11 +105,19 @@ export function documentBoundOf(knex: Knex): number {
   return config?.maxDocumentChars ?? MAX_DOCUMENT_CHARS;
 }
 
-/** One document of {@link splitJsonDocuments}: a JSON array, how many rows it holds, and whether it is the last. */
+/**
+ * One document of {@link splitJsonDocuments}: a JSON array in `jsonb`'s binary input format (the
+ * version byte 1, then the UTF-8 text), how many rows it holds, and whether it is the last.
+ */
 export interface JsonDocument {
-  json: string;
+  jsonb: Buffer;
   rows: number;
   last: boolean;
+}
+
+/** The JSON text of a {@link JsonDocument} (tests, messages). */
+export function documentText(document: JsonDocument): string {
+  return document.jsonb.toString("utf8", 1);
 }
 
 /**
@@ -118,7 +126,7 @@ export interface JsonDocument {
  * the next is built (and `rows` may itself be lazy, a generator that builds each row when asked).
  * Every row is in exactly one document, in order.
  *
- * @example [...splitJsonDocuments([{ a: 1 }, { a: 2 }], 10)].map((d) => d.json) // ['[{"a":1}]', '[{"a":2}]']
+ * @example [...splitJsonDocuments([{ a: 1 }, { a: 2 }], 10)].map(documentText) // ['[{"a":1}]', '[{"a":2}]']
  */
 export function* splitJsonDocuments(rows: Iterable<unknown>, maxChars = MAX_DOCUMENT_CHARS): Generator<JsonDocument> {
   let texts: string[] = [];
@@ -126,26 +134,40 @@ export function* splitJsonDocuments(rows: Iterable<unknown>, maxChars = MAX_DOCU
   for (const row of rows) {
     const text = JSON.stringify(row) ?? "null";
     if (texts.length > 0 && length + text.length + 1 > maxChars) {
-      yield { json: joinArray(texts), rows: texts.length, last: false };
+      yield { jsonb: encodeJsonbArray(texts), rows: texts.length, last: false };
       texts = [];
       length = 2;
     }
     texts.push(text);
     length += text.length + 1;
   }
-  if (texts.length > 0) yield { json: joinArray(texts), rows: texts.length, last: true };
+  if (texts.length > 0) yield { jsonb: encodeJsonbArray(texts), rows: texts.length, last: true };
 }
 
 /**
- * `[` + the texts joined by commas + `]`, built by one `join` into a flat string: concatenating
- * builds a rope, which the driver flattens when it encodes the query (a second copy of each
- * document, 8.5 MB per scale-10 import).
+ * `[` + the texts joined by commas + `]`, written as UTF-8 straight into one buffer after `jsonb`'s
+ * binary format version byte. `pg` sends a buffer as a binary parameter, which the server reads
+ * with `jsonb_recv` (the same parser as text input) for a `?::jsonb` parameter. Joining the texts
+ * into one string first cost more than serializing them: 6.8 ms per MB of rows against 1 ms for
+ * the buffer, and the driver then encoded the string to UTF-8 again.
  */
-function joinArray(texts: string[]): string {
-  texts[0] = `[${texts[0]}`;
-  texts[texts.length - 1] = `${texts[texts.length - 1]}]`;
-  return texts.join(",");
+function encodeJsonbArray(texts: readonly string[]): Buffer {
+  let size = 1 + 1 + texts.length; // version byte, "[", the commas and "]"
+  for (const text of texts) size += Buffer.byteLength(text, "utf8");
+  const bytes = Buffer.allocUnsafe(size);
+  bytes[0] = JSONB_BINARY_VERSION;
+  bytes[1] = 0x5b; // [
+  let at = 2;
+  for (const [index, text] of texts.entries()) {
+    if (index > 0) bytes[at++] = 0x2c; // ,
+    at += bytes.write(text, at, "utf8");
+  }
+  bytes[at] = 0x5d; // ]
+  return bytes;
 }
+
+/** The first byte of `jsonb`'s binary send/receive format (the text follows it). */
+const JSONB_BINARY_VERSION = 1;
 
 /**
  * Runs one statement per document in the transaction, in order, building each document while the
@@ -155,12 +177,12 @@ function joinArray(texts: string[]): string {
 async function writePerDocument(
   trx: Knex.Transaction,
   rows: Iterable<unknown>,
-  statement: (json: string) => { sql: string; bindings: readonly unknown[] },
+  statement: (jsonb: Buffer) => { sql: string; bindings: readonly unknown[] },
 ): Promise<void> {
   let running: Promise<unknown> | undefined;
   for (const document of splitJsonDocuments(rows, documentBoundOf(trx))) {
     await running;
-    const { sql, bindings } = statement(document.json);
+    const { sql, bindings } = statement(document.jsonb);
     running = Promise.resolve(trx.raw(sql, bindings as never));
     // A failure surfaces at the next await; until then it must not count as unhandled.
     running.catch(() => undefined);

@@ -7,6 +7,7 @@ import { expect } from "chai";
 import type { Knex } from "knex";
 import {
   documentBoundOf,
+  documentText,
   EMBEDDED_MAX_DOCUMENT_CHARS,
   insertRows,
   MAX_DOCUMENT_CHARS,
@@ -39,12 +40,19 @@ interface RecordedStatement {
   bindings: unknown[];
 }
 
+/** A document binding as its JSON text (it travels as `jsonb`'s binary format: version byte 1, then UTF-8). */
+function decodeBinding(value: unknown): unknown {
+  if (!Buffer.isBuffer(value)) return value;
+  expect(value[0]).to.equal(1);
+  return value.toString("utf8", 1);
+}
+
 function recordingTransaction(result: unknown = { rows: [{ rows: [] }] }, failAt?: number, maxDocumentChars?: number) {
   const statements: RecordedStatement[] = [];
   const trx = {
     client: { config: maxDocumentChars === undefined ? {} : { maxDocumentChars } },
     raw: async (sql: string, bindings: unknown[]) => {
-      statements.push({ sql, bindings });
+      statements.push({ sql, bindings: bindings.map(decodeBinding) });
       if (statements.length === failAt) throw new Error(`statement ${failAt} failed`);
       return result;
     },
@@ -133,13 +141,21 @@ describe("sql-toolkit", () => {
     const rows = [...bigRows(3, 100_000), ...bigRows(1, 300_000), ...bigRows(2, 10)];
     const documents = [...splitJsonDocuments(rows)];
     expect(documents.map((d) => d.rows)).to.deep.equal([2, 1, 1, 2]);
-    expect(documents.flatMap((d) => JSON.parse(d.json))).to.deep.equal(rows);
-    for (const d of documents) if (d.rows > 1) expect(d.json.length).to.be.at.most(MAX_DOCUMENT_CHARS);
+    expect(documents.flatMap((d) => JSON.parse(documentText(d)))).to.deep.equal(rows);
+    for (const d of documents) if (d.rows > 1) expect(documentText(d).length).to.be.at.most(MAX_DOCUMENT_CHARS);
     expect([...splitJsonDocuments([])]).to.deep.equal([]);
-    expect([...splitJsonDocuments([{ a: 1 }, { a: 2 }], 10)].map((d) => d.json)).to.deep.equal([
+    expect([...splitJsonDocuments([{ a: 1 }, { a: 2 }], 10)].map(documentText)).to.deep.equal([
       '[{"a":1}]',
       '[{"a":2}]',
     ]);
+  });
+
+  it("encodes each document as jsonb's binary input: version byte 1, then the array's UTF-8 bytes", () => {
+    const texts = [{ s: "é😀\u2028" }, { s: "\ud800" }, "x"];
+    const [document] = [...splitJsonDocuments(texts)];
+    const utf8 = Buffer.from(JSON.stringify(texts), "utf8");
+    expect(document?.jsonb).to.deep.equal(Buffer.concat([Buffer.from([1]), utf8]));
+    expect(JSON.parse(documentText(document as never))).to.deep.equal(texts);
   });
 
   it("inserts and updates more rows than one document holds in one statement per document, in order", async () => {
