@@ -114,6 +114,17 @@ describeEachEngine("seeder: workflow fixtures", (db) => {
     expect(parents.rows.map((r: { key: string }) => r.key)).to.deep.equal(["seeder.ticket-created-escalate-urgent"]);
   });
 
+  it("one prepared fixture set reset in tenant after tenant gives each tenant its own stable ids", async () => {
+    const fixtures = await loadWorkflowFixtures({ dir: await makeSeedDir() });
+    const [a, b] = [newTenant(), newTenant()];
+    for (const tenant of [a, b, a, b]) {
+      await resetWorkflowFixtures(db().knex, { tenant, fixtures });
+      const ids = await readWorkflows(db().knex, tenant);
+      expect([...ids.keys()].sort()).to.deep.equal(fixtures.workflows.map((w) => w.key).sort());
+      for (const [key, w] of ids) expect(w.workflowId).to.equal(computeFixtureWorkflowId(tenant, key));
+    }
+  });
+
   it("resets from bundles too", async () => {
     const tenant = newTenant();
     const bundles = [fixtureBundle([{ key: "b.one" }]), fixtureBundle([{ key: "b.two", published: true }])];
