@@ -1,12 +1,11 @@
 import type { Knex } from "knex";
-import { v5 as uuidv5 } from "uuid";
 import { DEFAULT_CATALOG, type RuntimeCatalog } from "../catalog/runtime-catalog.js";
 import { rethrowAsDatabaseError } from "../db/database-errors.js";
 import { migrateToLatest } from "../db/migrations.js";
 import { acquireSeedLock, deleteTenantSeedState, insertSeedRecords, type SeedRecord } from "../db/seed-store.js";
 import { fail } from "../errors.js";
 import type { BundleWorkflow } from "../format/bundle-schema.js";
-import { PORTABLE_WORKFLOW_ID_NAMESPACE } from "../format/portable-id.js";
+import { computeNamespacedUuid } from "../format/portable-id.js";
 import { checkSources } from "../import/check-sources.js";
 import { applyWorkflows } from "../import/import-bundle.js";
 import { TOOL_VERSION } from "../version.js";
@@ -65,7 +64,7 @@ export async function loadWorkflowFixtures(source: FixtureSource): Promise<Workf
  * a test may keep an id between resets.
  */
 export function computeFixtureWorkflowId(tenant: string, key: string): string {
-  return uuidv5(`fixture:${tenant}:${key}`, PORTABLE_WORKFLOW_ID_NAMESPACE);
+  return computeNamespacedUuid(`fixture:${tenant}:${key}`);
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { expect } from "chai";
 import fc from "fast-check";
 import {
+  computeNamespacedUuid,
   computePortableWorkflowId,
   isUuidString,
   PORTABLE_WORKFLOW_ID_NAMESPACE,
@@ -72,5 +73,11 @@ describe("isUuidString", () => {
   it("rejects anything else", () => {
     for (const id of ["", "x", "00000000000000000000000000000000", "{00000000-0000-0000-0000-000000000000}", 1, null])
       expect(isUuidString(id), String(id)).to.equal(false);
+  });
+
+  it("computeNamespacedUuid (fixture ids) is the same UUID v5 of any name, multi-byte ones included", () => {
+    const tenant = "00000000-0000-4000-8000-000000000001";
+    for (const name of [`fixture:${tenant}:fixture.alpha`, "é😀", "", "a\u2028b"])
+      expect(computeNamespacedUuid(name)).to.equal(uuidV5(name, PORTABLE_WORKFLOW_ID_NAMESPACE));
   });
 });
