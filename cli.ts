@@ -136,24 +136,32 @@ let finishedCode: number | undefined;
  */
 function endQuietlyWhenReaderGoes(stream: NodeJS.WriteStream): void {
   stream.on("error", (error: NodeJS.ErrnoException) => {
-    if (error.code === "EPIPE")
-      process.exit(finishedCode !== undefined && finishedCode !== EXIT_OK ? finishedCode : EXIT_FAILURE);
+    if (error.code === "EPIPE") process.exit(codeWhenOutputLost(finishedCode));
     throw error;
   });
+}
+
+/** The exit code when output was lost: the command's own failure code, else 1 (never 0). */
+function codeWhenOutputLost(code: number | undefined): number {
+  return code !== undefined && code !== EXIT_OK ? code : EXIT_FAILURE;
 }
 
 /**
  * Ends the process once stdout and stderr are flushed. A finished command must not wait for a
  * socket or timer that a library failed to release (seen with knex after a failed connection
- * probe): the command's work, and its output, are complete here.
+ * probe): the command's work, and its output, are complete here. A flush that fails (the reader
+ * went while earlier output was still queued: the stream then hands its queued callbacks the
+ * error before it emits `error`) means output was lost, as in {@link endQuietlyWhenReaderGoes}.
  */
 function exitWhenFlushed(code: number): void {
   finishedCode = code;
   process.exitCode = code;
   let pending = 2;
-  const flushed = () => {
+  let lost = false;
+  const flushed = (error?: Error | null) => {
+    if (error) lost = true;
     pending -= 1;
-    if (pending === 0) process.exit(code);
+    if (pending === 0) process.exit(lost ? codeWhenOutputLost(code) : code);
   };
   process.stdout.write("", flushed);
   process.stderr.write("", flushed);

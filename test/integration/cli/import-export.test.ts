@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "chai";
+import { backendPids, waitUntil } from "../../reliability/support.js";
 import { fixtureFile, fixtureSet } from "../../support/bundle-sets.js";
 import { makeBundle, makeWorkflow } from "../../support/bundles.js";
 import { independentCanonical } from "../../support/canonical.js";
@@ -51,6 +52,28 @@ describe("CLI: import and export against PostgreSQL", function () {
       "c1000000-0000-4000-8000-0000000000e9",
     ]);
     expect(rows.rows[0].n).to.equal(3000);
+  });
+
+  // The same, when the reader goes only after the command has finished: its result is still queued
+  // in the pipe, and the stream hands the failed flush to the exit path before it emits `error`.
+  it("ends with exit 1, not 0, when the reader goes after the command has finished with its output still queued", async () => {
+    const tenant = "c1000000-0000-4000-8000-0000000000ea";
+    const workflows = Array.from({ length: 3000 }, (_, i) => makeWorkflow({ key: `fixture.epipe-late-${i}` }));
+    const file = write("epipe-late.json", makeBundle({ workflows }));
+    const run = startCli(["import", file, ...on(tenant), "--json"], { appName: "epipe-late" });
+    // Read nothing: ~750 KB of result cannot all fit in the pipe, so the CLI waits to flush it.
+    run.child.stdout.pause();
+    const committed = async () =>
+      (await db.knex.raw("select count(*)::int as n from workflow_definitions where tenant = ?", [tenant])).rows[0]
+        .n === 3000;
+    // The CLI prints its result, then closes its database sessions: once they are gone and the
+    // import is committed, everything left is the queued output.
+    await waitUntil("the import to commit and its sessions to close", async () => {
+      return (await committed()) && (await backendPids(db.knex, "epipe-late")).length === 0;
+    });
+    run.child.stdout.destroy();
+    const result = await run.exited;
+    expect({ code: result.code, stderr: result.stderr }).to.deep.equal({ code: 1, stderr: "" });
   });
 
   it("round-trips through the CLI: import → export --out → import into another tenant → export gives identical bytes", async () => {
