@@ -9,7 +9,7 @@ import { join } from "node:path";
 import knexFactory, { type Knex } from "knex";
 import { openDatabase } from "../src/db/connection.js";
 import { migrateToLatest } from "../src/db/migrations.js";
-import { type DocumentBoundConfig, EMBEDDED_MAX_DOCUMENT_CHARS } from "../src/db/sql-toolkit.js";
+import { EMBEDDED_WRITE_DOCUMENTS, type WriteDocumentConfig } from "../src/db/sql-toolkit.js";
 import { type CopyTarget, createPgCopyTarget, createPgliteCopyTarget } from "./copy-load.js";
 
 /** A database the benchmark owns. */
@@ -78,13 +78,13 @@ export async function createBenchPglite(): Promise<BenchDatabase> {
   const pglite = await PGlite.create();
   const server = new PGLiteSocketServer({ db: pglite, path: join(socketDir, ".s.PGSQL.5432") });
   await server.start();
-  const config: Knex.Config & DocumentBoundConfig = {
+  const config: Knex.Config & WriteDocumentConfig = {
     client: "pg",
     connection: { host: socketDir, port: 5432, user: "postgres", database: "postgres" },
     pool: { min: 0, max: 1 },
     acquireConnectionTimeout: 600_000,
     // As openDatabase configures the embedded database.
-    maxDocumentChars: EMBEDDED_MAX_DOCUMENT_CHARS,
+    ...EMBEDDED_WRITE_DOCUMENTS,
   };
   const knex = knexFactory(config);
   await migrateToLatest(knex);

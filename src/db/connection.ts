@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Knex } from "knex";
 import { type DatabaseSource, fail, type IssueDetailsByCode, WorkflowSeederError } from "../errors.js";
-import { type DocumentBoundConfig, EMBEDDED_MAX_DOCUMENT_CHARS } from "./sql-toolkit.js";
+import { EMBEDDED_WRITE_DOCUMENTS, type WriteDocumentConfig } from "./sql-toolkit.js";
 
 /** Where the embedded database lives by default, relative to the project directory. */
 export const DEFAULT_EMBEDDED_DATA_DIR = ".workflow-seeder/pglite";
@@ -221,7 +221,7 @@ async function openEmbeddedDatabase(
     if (error instanceof WorkflowSeederError) throw error;
     fail("DATABASE_UNAVAILABLE", unavailableDetails(target, error), error);
   }
-  const config: Knex.Config & DocumentBoundConfig = {
+  const config: Knex.Config & WriteDocumentConfig = {
     client: "pg",
     connection: { host: socketDir, port: 5432, user: "postgres", database: "postgres" },
     // PGlite is one backend: a second pooled connection would interleave transactions.
@@ -229,7 +229,7 @@ async function openEmbeddedDatabase(
     acquireConnectionTimeout: 600_000,
     version: KNEX_PG_VERSION,
     log: QUIET_KNEX_LOG,
-    maxDocumentChars: EMBEDDED_MAX_DOCUMENT_CHARS,
+    ...EMBEDDED_WRITE_DOCUMENTS,
   };
   const knex = knexFactory(config);
   let closed = false;

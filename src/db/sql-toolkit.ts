@@ -95,17 +95,38 @@ export const MAX_DOCUMENT_CHARS = 256 * 1024;
 export const EMBEDDED_MAX_DOCUMENT_CHARS = 512 * 1024 * 1024;
 
 /**
- * The knex setting this project reads for the document bound of its writes (a property of the
- * knex config; `openDatabase` sets it for the embedded database). Default {@link MAX_DOCUMENT_CHARS}.
+ * The knex settings this project reads for its write documents (properties of the knex config;
+ * `openDatabase` sets {@link EMBEDDED_WRITE_DOCUMENTS} for the embedded database).
  */
-export interface DocumentBoundConfig {
+export interface WriteDocumentConfig {
+  /** The document bound. Default {@link MAX_DOCUMENT_CHARS}. */
   maxDocumentChars?: number;
+  /** Whether `jsonb` columns travel as strings of their JSON text (see {@link rowEncoder}). Default true. */
+  jsonbAsText?: boolean;
+}
+
+/**
+ * The embedded database's write documents: one per table, and `jsonb` columns as nested JSON. PGlite
+ * (PostgreSQL compiled to WebAssembly, in the client's thread) parsed them as text more slowly than
+ * it re-serialized them: a scale-10 import took 1.11x as long with them as text (20 rounds each).
+ */
+export const EMBEDDED_WRITE_DOCUMENTS = {
+  maxDocumentChars: EMBEDDED_MAX_DOCUMENT_CHARS,
+  jsonbAsText: false,
+} as const satisfies WriteDocumentConfig;
+
+function writeDocumentConfigOf(knex: Knex): WriteDocumentConfig {
+  return (knex as { client?: { config?: WriteDocumentConfig } }).client?.config ?? {};
 }
 
 /** The document bound of the writes through `knex` (its config's `maxDocumentChars`). */
 export function documentBoundOf(knex: Knex): number {
-  const config = (knex as { client?: { config?: DocumentBoundConfig } }).client?.config;
-  return config?.maxDocumentChars ?? MAX_DOCUMENT_CHARS;
+  return writeDocumentConfigOf(knex).maxDocumentChars ?? MAX_DOCUMENT_CHARS;
+}
+
+/** Whether the writes through `knex` send `jsonb` columns as text (its config's `jsonbAsText`). */
+export function jsonbAsTextOf(knex: Knex): boolean {
+  return writeDocumentConfigOf(knex).jsonbAsText ?? true;
 }
 
 /**
@@ -188,7 +209,7 @@ async function writePerDocument<Row>(
   statement: (jsonb: Buffer) => { sql: string; bindings: readonly unknown[] },
 ): Promise<void> {
   let running: Promise<unknown> | undefined;
-  for (const document of splitJsonDocuments(rows, documentBoundOf(trx), rowEncoder(columns))) {
+  for (const document of splitJsonDocuments(rows, documentBoundOf(trx), rowEncoder(columns, jsonbAsTextOf(trx)))) {
     await running;
     const { sql, bindings } = statement(document.jsonb);
     running = Promise.resolve(trx.raw(sql, bindings as never));
@@ -203,10 +224,12 @@ async function writePerDocument<Row>(
 
 /**
  * The rows of a document as `r`, one column per given column, typed: `(select ... from
- * jsonb_to_recordset(?::jsonb) as r(...)) as r`. A `jsonb` column is read as text and cast (see
- * {@link rowEncoder}); the server flattens the subquery.
+ * jsonb_to_recordset(?::jsonb) as r(...)) as r`. With `jsonbAsText`, a `jsonb` column is read as
+ * text and cast (see {@link rowEncoder}); the server flattens the subquery.
  */
-function recordset<Row>(columns: readonly Column<Row>[]): string {
+function recordset<Row>(columns: readonly Column<Row>[], jsonbAsText: boolean): string {
+  if (!jsonbAsText)
+    return `jsonb_to_recordset(?::jsonb) as r(${columns.map(([name, type]) => `"${name}" ${type}`).join(", ")})`;
   const read = columns.map(([name, type]) => `"${name}" ${type === "jsonb" ? "text" : type}`).join(", ");
   const typed = columns
     .map(([name, type]) => (type === "jsonb" ? `r."${name}"::jsonb as "${name}"` : `r."${name}"`))
@@ -222,8 +245,8 @@ function recordset<Row>(columns: readonly Column<Row>[]): string {
  * process (a CLI run) waited 350-388 ms for the server instead of 434-590 ms, later imports
  * about as long as before.
  */
-function rowEncoder<Row>(columns: readonly Column<Row>[]): (row: unknown) => string {
-  const jsonb = columns.filter(([, type]) => type === "jsonb").map(([name]) => name);
+function rowEncoder<Row>(columns: readonly Column<Row>[], jsonbAsText: boolean): (row: unknown) => string {
+  const jsonb = jsonbAsText ? columns.filter(([, type]) => type === "jsonb").map(([name]) => name) : [];
   if (jsonb.length === 0) return (row) => JSON.stringify(row) ?? "null";
   return (row) => {
     const fields = { ...(row as Record<string, unknown>) };
@@ -261,7 +284,7 @@ export async function insertRows<Row>(
   const sql = [
     `insert into ${relation.table} (tenant, ${columns.map((c) => `"${c.column}"`).join(", ")})`,
     `select ?::uuid, ${columns.map((c) => c.sql).join(", ")}`,
-    `from ${recordset([...relation.columns, ...(options.inputs ?? [])])}`,
+    `from ${recordset([...relation.columns, ...(options.inputs ?? [])], jsonbAsTextOf(trx))}`,
     options.join?.sql,
     options.onConflict === undefined ? undefined : `on conflict ${options.onConflict}`,
   ]
@@ -288,7 +311,7 @@ export async function updateRows<Row>(
   const key = new Set<string>(relation.key);
   const columns = writtenColumns(relation, options.computed ?? []).filter((c) => !key.has(c.column));
   const sql = `update ${relation.table} as t set ${columns.map((c) => `"${c.column}" = ${c.sql}`).join(", ")}
-     from ${recordset(relation.columns)}
+     from ${recordset(relation.columns, jsonbAsTextOf(trx))}
      where t.tenant = ? and ${relation.key.map((name) => `t."${name}" = r."${name}"`).join(" and ")}`;
   const before = columns.flatMap((c) => c.bindings ?? []);
   await writePerDocument(trx, rows, relation.columns, (document) => ({ sql, bindings: [...before, document, tenant] }));

@@ -8,7 +8,12 @@ import { join } from "node:path";
 import { expect } from "chai";
 import { dumpEmbeddedDatabase, openDatabase, resolveDatabaseTarget } from "../../../src/db/connection.js";
 import { findKnexfile, loadKnexfileEnvironment } from "../../../src/db/knexfile.js";
-import { documentBoundOf, EMBEDDED_MAX_DOCUMENT_CHARS, MAX_DOCUMENT_CHARS } from "../../../src/db/sql-toolkit.js";
+import {
+  documentBoundOf,
+  EMBEDDED_MAX_DOCUMENT_CHARS,
+  jsonbAsTextOf,
+  MAX_DOCUMENT_CHARS,
+} from "../../../src/db/sql-toolkit.js";
 import { isWorkflowSeederError } from "../../../src/errors.js";
 import { runCli as cli, jsonOf } from "../../support/cli.js";
 import { createPostgresDatabase, type TestDatabase } from "../../support/databases.js";
@@ -182,11 +187,12 @@ describe("database selection", function () {
   });
 
   describe("the embedded database", () => {
-    it("writes in one statement per table (its document bound), a server in bounded documents", async () => {
+    it("writes in one statement per table (its document bound) with jsonb nested, a server in bounded documents with jsonb as text", async () => {
       const embedded = await openDatabase({ kind: "embedded", dataDir: null, source: "api" });
       try {
         await embedded.knex.transaction(async (trx) => {
           expect(documentBoundOf(trx)).to.equal(EMBEDDED_MAX_DOCUMENT_CHARS);
+          expect(jsonbAsTextOf(trx)).to.equal(false);
         });
       } finally {
         await embedded.close();
@@ -194,6 +200,7 @@ describe("database selection", function () {
       const server = await createPostgresDatabase();
       try {
         expect(documentBoundOf(server.knex)).to.equal(MAX_DOCUMENT_CHARS);
+        expect(jsonbAsTextOf(server.knex)).to.equal(true);
       } finally {
         await server.close();
       }

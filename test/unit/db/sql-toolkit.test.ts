@@ -8,14 +8,16 @@ import type { Knex } from "knex";
 import {
   documentBoundOf,
   documentText,
-  EMBEDDED_MAX_DOCUMENT_CHARS,
+  EMBEDDED_WRITE_DOCUMENTS,
   insertRows,
+  jsonbAsTextOf,
   MAX_DOCUMENT_CHARS,
   qualifiedColumns,
   type Relation,
   selectJson,
   splitJsonDocuments,
   updateRows,
+  type WriteDocumentConfig,
 } from "../../../src/db/sql-toolkit.js";
 
 interface ItemRow {
@@ -47,10 +49,14 @@ function decodeBinding(value: unknown): unknown {
   return value.toString("utf8", 1);
 }
 
-function recordingTransaction(result: unknown = { rows: [{ rows: [] }] }, failAt?: number, maxDocumentChars?: number) {
+function recordingTransaction(
+  result: unknown = { rows: [{ rows: [] }] },
+  failAt?: number,
+  config: WriteDocumentConfig = {},
+) {
   const statements: RecordedStatement[] = [];
   const trx = {
-    client: { config: maxDocumentChars === undefined ? {} : { maxDocumentChars } },
+    client: { config },
     raw: async (sql: string, bindings: unknown[]) => {
       statements.push({ sql, bindings: bindings.map(decodeBinding) });
       if (statements.length === failAt) throw new Error(`statement ${failAt} failed`);
@@ -103,6 +109,23 @@ describe("sql-toolkit", () => {
     );
     expect(statement.bindings).to.deep.equal([TENANT, JSON.stringify(documentRows(rows))]);
     expect(placeholders(statement.sql)).to.equal(statement.bindings.length);
+  });
+
+  it("keeps jsonb columns as nested JSON where the config says so (the embedded database)", async () => {
+    expect(jsonbAsTextOf(recordingTransaction().trx)).to.equal(true);
+    const { trx, statements } = recordingTransaction(undefined, undefined, EMBEDDED_WRITE_DOCUMENTS);
+    expect(jsonbAsTextOf(trx)).to.equal(false);
+    await insertRows(trx, TENANT, ITEMS, rows);
+    await updateRows(trx, TENANT, ITEMS, rows);
+    const [insert, update] = statements as [RecordedStatement, RecordedStatement];
+    for (const statement of [insert, update]) {
+      expect(statement.sql).to.include(
+        'from jsonb_to_recordset(?::jsonb) as r("item_id" uuid, "label" text, "payload" jsonb)',
+      );
+      expect(statement.sql).to.not.include("::jsonb as");
+    }
+    expect(insert.bindings).to.deep.equal([TENANT, JSON.stringify(rows)]);
+    expect(update.bindings).to.deep.equal([JSON.stringify(rows), TENANT]);
   });
 
   it("orders the bindings of computed columns, the document and the join as their placeholders", async () => {
@@ -189,11 +212,11 @@ describe("sql-toolkit", () => {
 
   it("takes the document bound from the knex config (the embedded database's is larger)", async () => {
     const rows = bigRows(5, 100_000);
-    const bounded = recordingTransaction(undefined, undefined, 150_000);
+    const bounded = recordingTransaction(undefined, undefined, { maxDocumentChars: 150_000 });
     await insertRows(bounded.trx, TENANT, ITEMS, rows);
     expect(bounded.statements).to.have.length(5);
     expect(documentBoundOf(bounded.trx)).to.equal(150_000);
-    const embedded = recordingTransaction(undefined, undefined, EMBEDDED_MAX_DOCUMENT_CHARS);
+    const embedded = recordingTransaction(undefined, undefined, EMBEDDED_WRITE_DOCUMENTS);
     await insertRows(embedded.trx, TENANT, ITEMS, rows);
     expect(embedded.statements).to.have.length(1);
     expect(documentBoundOf(recordingTransaction().trx)).to.equal(MAX_DOCUMENT_CHARS);
