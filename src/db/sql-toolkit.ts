@@ -11,7 +11,8 @@ import type { Knex } from "knex";
 
 /**
  * A PostgreSQL type a document field is read as (`jsonb_to_recordset` casts the JSON value to it).
- * A `jsonb` field travels as its JSON text, in a string, and is cast back (see {@link rowEncoder}).
+ * On a server a `jsonb` field travels as its JSON text, in a string, and is cast back (see
+ * {@link rowEncoder} and {@link WriteDocumentConfig.jsonbAsText}).
  */
 export type SqlType = "uuid" | "text" | "integer" | "boolean" | "numeric" | "jsonb" | "timestamptz";
 
@@ -139,7 +140,7 @@ export interface JsonDocument {
   last: boolean;
 }
 
-/** The JSON text of a {@link JsonDocument} (tests, messages). */
+/** The JSON text of a {@link JsonDocument} (for tests and debugging). */
 export function documentText(document: JsonDocument): string {
   return document.jsonb.toString("utf8", 1);
 }
@@ -155,7 +156,7 @@ export function documentText(document: JsonDocument): string {
 export function* splitJsonDocuments(
   rows: Iterable<unknown>,
   maxChars = MAX_DOCUMENT_CHARS,
-  encode: (row: unknown) => string = (row) => JSON.stringify(row) ?? "null",
+  encode: (row: unknown) => string = stringifyRow,
 ): Generator<JsonDocument> {
   let texts: string[] = [];
   let length = 2;
@@ -197,19 +198,24 @@ function encodeJsonbArray(texts: readonly string[]): Buffer {
 /** The first byte of `jsonb`'s binary send/receive format (the text follows it). */
 const JSONB_BINARY_VERSION = 1;
 
+/** A row's JSON text as it is (`undefined` as `null`). */
+function stringifyRow(row: unknown): string {
+  return JSON.stringify(row) ?? "null";
+}
+
 /**
  * Runs one statement per document in the transaction, in order, building each document while the
  * server runs the statement before it (`pg` takes one query at a time per connection). Stops at
  * the first failure and throws it.
  */
-async function writePerDocument<Row>(
+async function writePerDocument(
   trx: Knex.Transaction,
-  rows: Iterable<Row>,
-  columns: readonly Column<Row>[],
+  rows: Iterable<unknown>,
+  shape: DocumentShape,
   statement: (jsonb: Buffer) => { sql: string; bindings: readonly unknown[] },
 ): Promise<void> {
   let running: Promise<unknown> | undefined;
-  for (const document of splitJsonDocuments(rows, documentBoundOf(trx), rowEncoder(columns, jsonbAsTextOf(trx)))) {
+  for (const document of splitJsonDocuments(rows, documentBoundOf(trx), shape.encode)) {
     await running;
     const { sql, bindings } = statement(document.jsonb);
     running = Promise.resolve(trx.raw(sql, bindings as never));
@@ -220,6 +226,21 @@ async function writePerDocument<Row>(
     if (!document.last) await new Promise((resolve) => setImmediate(resolve));
   }
   await running;
+}
+
+/**
+ * How the rows of a write travel: the `from` item that reads a document as `r`, and the encoding
+ * of each row in the document. The two come from one setting ({@link jsonbAsTextOf}) so that they
+ * always agree.
+ */
+interface DocumentShape {
+  from: string;
+  encode: (row: unknown) => string;
+}
+
+function documentShape<Row>(trx: Knex.Transaction, columns: readonly Column<Row>[]): DocumentShape {
+  const jsonbAsText = jsonbAsTextOf(trx);
+  return { from: recordset(columns, jsonbAsText), encode: rowEncoder(columns, jsonbAsText) };
 }
 
 /**
@@ -247,7 +268,7 @@ function recordset<Row>(columns: readonly Column<Row>[], jsonbAsText: boolean): 
  */
 function rowEncoder<Row>(columns: readonly Column<Row>[], jsonbAsText: boolean): (row: unknown) => string {
   const jsonb = jsonbAsText ? columns.filter(([, type]) => type === "jsonb").map(([name]) => name) : [];
-  if (jsonb.length === 0) return (row) => JSON.stringify(row) ?? "null";
+  if (jsonb.length === 0) return stringifyRow;
   return (row) => {
     const fields = { ...(row as Record<string, unknown>) };
     for (const name of jsonb) {
@@ -281,10 +302,11 @@ export async function insertRows<Row>(
   options: InsertRowsOptions<Row> = {},
 ): Promise<void> {
   const columns = writtenColumns(relation, options.computed ?? []);
+  const shape = documentShape(trx, [...relation.columns, ...(options.inputs ?? [])]);
   const sql = [
     `insert into ${relation.table} (tenant, ${columns.map((c) => `"${c.column}"`).join(", ")})`,
     `select ?::uuid, ${columns.map((c) => c.sql).join(", ")}`,
-    `from ${recordset([...relation.columns, ...(options.inputs ?? [])], jsonbAsTextOf(trx))}`,
+    `from ${shape.from}`,
     options.join?.sql,
     options.onConflict === undefined ? undefined : `on conflict ${options.onConflict}`,
   ]
@@ -292,8 +314,7 @@ export async function insertRows<Row>(
     .join("\n");
   const before = [tenant, ...columns.flatMap((c) => c.bindings ?? [])];
   const after = options.join?.bindings ?? [];
-  const read = [...relation.columns, ...(options.inputs ?? [])];
-  await writePerDocument(trx, rows, read, (document) => ({ sql, bindings: [...before, document, ...after] }));
+  await writePerDocument(trx, rows, shape, (document) => ({ sql, bindings: [...before, document, ...after] }));
 }
 
 /**
@@ -310,9 +331,10 @@ export async function updateRows<Row>(
 ): Promise<void> {
   const key = new Set<string>(relation.key);
   const columns = writtenColumns(relation, options.computed ?? []).filter((c) => !key.has(c.column));
+  const shape = documentShape(trx, relation.columns);
   const sql = `update ${relation.table} as t set ${columns.map((c) => `"${c.column}" = ${c.sql}`).join(", ")}
-     from ${recordset(relation.columns, jsonbAsTextOf(trx))}
+     from ${shape.from}
      where t.tenant = ? and ${relation.key.map((name) => `t."${name}" = r."${name}"`).join(" and ")}`;
   const before = columns.flatMap((c) => c.bindings ?? []);
-  await writePerDocument(trx, rows, relation.columns, (document) => ({ sql, bindings: [...before, document, tenant] }));
+  await writePerDocument(trx, rows, shape, (document) => ({ sql, bindings: [...before, document, tenant] }));
 }
